@@ -1,0 +1,121 @@
+//! Server functions, the page's only way into the merchant backend. Each is
+//! a public HTTP endpoint: it trusts nothing the request says beyond its
+//! arguments, and answers with [`CheckoutError`], never an upstream error.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// A checkout token for the browser, with the lifetime it has left and the
+/// vendor API it is valid for.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSession {
+    pub token: String,
+    /// Seconds left, counted on the server: the browser's clock may be off.
+    pub expires_in: u64,
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for CheckoutSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckoutSession")
+            .field("token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("api_url", &self.api_url)
+            .finish()
+    }
+}
+
+/// What the page can be told. Each variant has a stable code and a sentence
+/// for a person; nothing from upstream is carried across.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", content = "detail", rename_all = "snake_case")]
+pub enum CheckoutError {
+    #[error("We could not find this invoice.")]
+    InvoiceNotFound,
+    #[error("This invoice cannot be paid online right now.")]
+    NotPayable,
+    #[error("The payment provider is not responding. Please try again in a moment.")]
+    VendorUnavailable,
+    #[error("Something went wrong on our side. Please try again later.")]
+    Internal,
+    /// The request never got a proper answer (network, encoding).
+    #[error("Could not reach the shop: {0}")]
+    Transport(String),
+}
+
+impl CheckoutError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvoiceNotFound => "invoice_not_found",
+            Self::NotPayable => "not_payable",
+            Self::VendorUnavailable => "vendor_unavailable",
+            Self::Internal => "internal",
+            Self::Transport(_) => "transport",
+        }
+    }
+}
+
+impl FromServerFnError for CheckoutError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value.to_string())
+    }
+}
+
+/// Mints a checkout token for `invoice_id`, scoped to the customer the
+/// merchant's records say owes it. `POST /api/checkout/token`, form-encoded,
+/// so `curl -d invoice_id=inv_1001` works.
+#[server(prefix = "/api", endpoint = "checkout/token")]
+pub async fn mint_checkout_token(invoice_id: String) -> Result<CheckoutSession, CheckoutError> {
+    ssr::mint(&invoice_id).await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use merchant::{CheckoutService, MintError};
+
+    use super::{CheckoutError, CheckoutSession};
+
+    pub async fn mint(invoice_id: &str) -> Result<CheckoutSession, CheckoutError> {
+        let service = use_context::<Arc<CheckoutService>>().ok_or(CheckoutError::Internal)?;
+        let result = service.mint(invoice_id).await.map_err(|error| {
+            let answer = match &error {
+                MintError::UnknownInvoice => CheckoutError::InvoiceNotFound,
+                MintError::Refused(_) => CheckoutError::NotPayable,
+                MintError::Vendor(_) => CheckoutError::VendorUnavailable,
+            };
+            tracing::warn!(%invoice_id, %error, "could not mint a checkout token");
+            answer
+        });
+        if let Err(error) = &result {
+            if let Some(response) = use_context::<ResponseOptions>() {
+                response.set_status(status(error));
+            }
+        }
+        result.map(|minted| CheckoutSession {
+            // The one place the token is read: to hand it to its customer's browser.
+            token: minted.token.expose().to_owned(),
+            expires_in: minted.expires_in.as_secs(),
+            api_url: minted.api_url,
+        })
+    }
+
+    fn status(error: &CheckoutError) -> http::StatusCode {
+        use http::StatusCode;
+        match error {
+            CheckoutError::InvoiceNotFound => StatusCode::NOT_FOUND,
+            CheckoutError::NotPayable => StatusCode::CONFLICT,
+            CheckoutError::VendorUnavailable => StatusCode::BAD_GATEWAY,
+            CheckoutError::Internal | CheckoutError::Transport(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}

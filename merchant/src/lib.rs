@@ -1,0 +1,23 @@
+//! The merchant backend's side of the checkout.
+//!
+//! The merchant holds OAuth client credentials for the vendor. It trades them
+//! for an OAuth access token (cached, see [`token_cache`]), and with that asks
+//! the vendor for short-lived checkout tokens scoped to one customer and one
+//! invoice — only for invoices in its own records. Only checkout tokens ever
+//! reach a browser.
+
+mod checkout;
+mod error;
+mod records;
+mod secret;
+pub mod token_cache;
+mod vendor;
+
+pub use checkout::{CheckoutService, MintedToken};
+pub use error::{MintError, VendorError};
+pub use records::{InvoiceRecord, Records};
+pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
+pub use vendor::{IssuedCheckoutToken, VendorClient, VendorConfig};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,266 @@
+//! The merchant's HTTP client for the vendor API: the OAuth client
+//! credentials grant and `POST /v1/checkout-auth/init`.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::{header, StatusCode};
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::error::VendorError;
+use crate::secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
+use crate::token_cache::TokenCache;
+
+/// Where the vendor is and who the merchant is to it.
+#[derive(Debug, Clone)]
+pub struct VendorConfig {
+    /// Base URL without a trailing slash, e.g. `https://public-api.alternativepayments.io`.
+    pub api_url: String,
+    pub client_id: String,
+    pub client_secret: ClientSecret,
+}
+
+/// A checkout token and how long it has left, as the vendor reported it.
+#[derive(Debug)]
+pub struct IssuedCheckoutToken {
+    pub token: CheckoutToken,
+    /// `expires_at` minus this server's clock at arrival: what the browser
+    /// schedules its refresh from, since its own clock may be off.
+    pub expires_in: Duration,
+}
+
+pub struct VendorClient {
+    http: reqwest::Client,
+    config: VendorConfig,
+    oauth: TokenCache,
+}
+
+/// Timeouts for every vendor call. Connect: a healthy host on the internet
+/// accepts in well under 2 s. Total: a checkout page should show "vendor
+/// unavailable" in 5 s rather than spin.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct InitResponse {
+    /// Some clients of the real API see `access_token` instead of `token`.
+    #[serde(alias = "access_token")]
+    token: Option<String>,
+    expires_at: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    /// `error` on the OAuth endpoint (RFC 6749), `code` on the others.
+    #[serde(alias = "error")]
+    code: Option<String>,
+}
+
+impl VendorClient {
+    pub fn new(config: VendorConfig) -> Result<Self, VendorError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(TOTAL_TIMEOUT)
+            // A redirect could carry the Authorization header to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|_| VendorError::Unavailable("cannot build an HTTP client".into()))?;
+        Ok(Self {
+            http,
+            config: VendorConfig {
+                api_url: config.api_url.trim_end_matches('/').to_owned(),
+                ..config
+            },
+            oauth: TokenCache::default(),
+        })
+    }
+
+    pub fn api_url(&self) -> &str {
+        &self.config.api_url
+    }
+
+    /// Asks the vendor for a checkout token scoped to `customer_id` and `invoice_id`.
+    pub async fn checkout_token(
+        &self,
+        customer_id: &str,
+        invoice_id: &str,
+    ) -> Result<IssuedCheckoutToken, VendorError> {
+        let oauth = self.oauth.get(|| self.fetch_oauth_token()).await?;
+        match self.init(&oauth, customer_id, invoice_id).await {
+            // The cached token was revoked or expired early: drop it, retry once.
+            Err(VendorError::Rejected { status: 401, .. }) => {
+                self.oauth.invalidate(&oauth);
+                let oauth = self.oauth.get(|| self.fetch_oauth_token()).await?;
+                self.init(&oauth, customer_id, invoice_id).await
+            }
+            other => other,
+        }
+    }
+
+    async fn init(
+        &self,
+        oauth: &OAuthAccessToken,
+        customer_id: &str,
+        invoice_id: &str,
+    ) -> Result<IssuedCheckoutToken, VendorError> {
+        let response = self
+            .http
+            .post(format!("{}/v1/checkout-auth/init", self.config.api_url))
+            .bearer_auth(oauth.expose())
+            .json(&serde_json::json!({ "customer_id": customer_id, "invoice_id": invoice_id }))
+            .send()
+            .await
+            .map_err(VendorError::from_transport)?;
+        let body: InitResponse = success_json(response).await?;
+        let token = body
+            .token
+            .filter(|t| !t.is_empty())
+            .ok_or(VendorError::Malformed("no token in the init response"))?;
+        let expires_at =
+            body.expires_at
+                .as_ref()
+                .and_then(parse_instant)
+                .ok_or(VendorError::Malformed(
+                    "no usable expires_at in the init response",
+                ))?;
+        let expires_in = expires_at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        Ok(IssuedCheckoutToken {
+            token: CheckoutToken::new(token),
+            expires_in,
+        })
+    }
+
+    async fn fetch_oauth_token(&self) -> Result<(OAuthAccessToken, Duration), VendorError> {
+        let response = self
+            .http
+            .post(format!("{}/oauth/token", self.config.api_url))
+            .basic_auth(
+                form_encode(&self.config.client_id),
+                Some(form_encode(self.config.client_secret.expose())),
+            )
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .map_err(VendorError::from_transport)?;
+        let body: TokenResponse = success_json(response).await?;
+        if !body
+            .token_type
+            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+        {
+            return Err(VendorError::Malformed("token_type is not Bearer"));
+        }
+        let token = body
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or(VendorError::Malformed(
+                "no access_token in the token response",
+            ))?;
+        let lifetime = body.expires_in.ok_or(VendorError::Malformed(
+            "no expires_in in the token response",
+        ))?;
+        tracing::info!(lifetime_secs = lifetime, "fetched a new OAuth access token");
+        Ok((OAuthAccessToken::new(token), Duration::from_secs(lifetime)))
+    }
+}
+
+/// The body of a 2xx as `T`; anything else as the matching error.
+async fn success_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, VendorError> {
+    let status = response.status();
+    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(VendorError::Unavailable(format!(
+            "HTTP {}",
+            status.as_u16()
+        )));
+    }
+    if status.is_redirection() {
+        return Err(VendorError::Malformed(
+            "the vendor answered with a redirect",
+        ));
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(VendorError::from_transport)?;
+    if !status.is_success() {
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        return Err(VendorError::Rejected {
+            status: status.as_u16(),
+            code: body.code.unwrap_or_else(|| "unknown".into()),
+        });
+    }
+    if !is_json {
+        return Err(VendorError::Malformed("the answer is not JSON"));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|_| VendorError::Malformed("the answer is not the expected JSON"))
+}
+
+/// `expires_at` as RFC 3339 text or Unix seconds: clients of the real API report both.
+fn parse_instant(value: &serde_json::Value) -> Option<SystemTime> {
+    let unix = match value {
+        serde_json::Value::Number(n) => n.as_i64()?,
+        serde_json::Value::String(s) => match s.parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => OffsetDateTime::parse(s, &Rfc3339).ok()?.unix_timestamp(),
+        },
+        _ => return None,
+    };
+    let secs = u64::try_from(unix).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
+
+/// RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
+/// Unreserved characters stay, a space is `+`, every other byte is `%XX`.
+fn form_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expires_at_is_read_as_rfc3339_or_unix_seconds() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(parse_instant(&json!("2027-01-15T08:00:00Z")), Some(at));
+        assert_eq!(parse_instant(&json!(1_800_000_000)), Some(at));
+        assert_eq!(parse_instant(&json!("1800000000")), Some(at));
+        assert_eq!(parse_instant(&json!("tomorrow")), None);
+        assert_eq!(parse_instant(&json!(-5)), None);
+        assert_eq!(parse_instant(&json!(null)), None);
+    }
+
+    #[test]
+    fn credentials_are_form_encoded() {
+        assert_eq!(form_encode("demo_client_id"), "demo_client_id");
+        assert_eq!(form_encode("a b:c/é"), "a+b%3Ac%2F%C3%A9");
+    }
+}

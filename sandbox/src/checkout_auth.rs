@@ -1,0 +1,102 @@
+//! `POST /v1/checkout-auth/init`: a partner's backend, holding an OAuth access
+//! token, asks for a checkout token scoped to one customer and one invoice.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::bearer::bearer_token;
+use crate::error::ApiError;
+use crate::store::{InvoiceStatus, OAuthGrant};
+use crate::token::{random_id, CheckoutClaims, AUDIENCE, ISSUER};
+use crate::Sandbox;
+
+#[derive(Deserialize)]
+pub struct InitRequest {
+    customer_id: Option<String>,
+    invoice_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct InitResponse {
+    token: String,
+    /// RFC 3339, UTC.
+    expires_at: String,
+}
+
+pub async fn init(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: Result<Json<InitRequest>, JsonRejection>,
+) -> Result<Json<InitResponse>, ApiError> {
+    let now = sandbox.clock.now();
+    let grant = oauth_grant(&sandbox, &headers, now)?;
+    let Json(body) =
+        body.map_err(|_| ApiError::InvalidRequest("the body must be a JSON object"))?;
+    let customer_id =
+        valid_id(body.customer_id).ok_or(ApiError::InvalidRequest("invalid customer id"))?;
+    let invoice_id =
+        valid_id(body.invoice_id).ok_or(ApiError::InvalidRequest("invalid invoice id"))?;
+
+    // One answer for "no such thing" and "not yours": a partner learns nothing
+    // about other partners' records.
+    sandbox
+        .store
+        .customer(&customer_id)
+        .filter(|c| c.partner_id == grant.partner_id)
+        .ok_or(ApiError::NotFound("no such customer"))?;
+    let invoice = sandbox
+        .store
+        .invoice(&invoice_id)
+        .filter(|i| i.partner_id == grant.partner_id && i.customer_id == customer_id)
+        .ok_or(ApiError::NotFound("no such invoice for this customer"))?;
+    if invoice.status == InvoiceStatus::Paid {
+        return Err(ApiError::Conflict("the invoice is already paid"));
+    }
+
+    let exp = now + sandbox.config.checkout_token_ttl.as_secs();
+    let claims = CheckoutClaims {
+        partner_id: grant.partner_id,
+        client_id: grant.client_id,
+        customer_id,
+        invoice_id,
+        exp,
+        iat: now,
+        jti: random_id("ct_", 16),
+        iss: ISSUER.to_owned(),
+        aud: AUDIENCE.to_owned(),
+    };
+    let token = sandbox.keys.sign(&claims);
+    sandbox.stats.checkout_token_issued();
+    tracing::info!(jti = %claims.jti, invoice_id = %claims.invoice_id, "issued a checkout token");
+
+    let expires_at = OffsetDateTime::from_unix_timestamp(exp as i64)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .expect("a lifetime in seconds from now is a valid date");
+    Ok(Json(InitResponse { token, expires_at }))
+}
+
+fn oauth_grant(sandbox: &Sandbox, headers: &HeaderMap, now: u64) -> Result<OAuthGrant, ApiError> {
+    let token = bearer_token(headers).ok_or(ApiError::InvalidToken)?;
+    let grant = sandbox.store.grant(token).ok_or(ApiError::InvalidToken)?;
+    if now >= grant.expires_at {
+        return Err(ApiError::TokenExpired);
+    }
+    Ok(grant)
+}
+
+/// Ids are short printable ASCII; anything else is malformed, not merely unknown.
+fn valid_id(id: Option<String>) -> Option<String> {
+    id.filter(|id| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}

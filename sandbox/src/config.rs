@@ -1,0 +1,121 @@
+//! The sandbox's settings, read once from `SANDBOX_*` environment variables.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the sandbox listens (`SANDBOX_ADDR`).
+    pub addr: SocketAddr,
+    /// Lifetime of a checkout token (`SANDBOX_CHECKOUT_TOKEN_TTL_SECS`).
+    pub checkout_token_ttl: Duration,
+    /// Lifetime of an OAuth access token (`SANDBOX_OAUTH_TOKEN_TTL_SECS`).
+    pub oauth_token_ttl: Duration,
+    /// Browser origins allowed to call the checkout API (`SANDBOX_ALLOWED_ORIGINS`,
+    /// comma-separated): the merchant pages that host the SDK.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3030)),
+            // 15 minutes: long enough for a customer to read an invoice and
+            // pay, short enough that a leaked token is soon worthless.
+            checkout_token_ttl: Duration::from_secs(900),
+            // The real API's documented lifetime.
+            oauth_token_ttl: Duration::from_secs(3600),
+            allowed_origins: vec![
+                "http://127.0.0.1:3000".to_owned(),
+                "http://localhost:3000".to_owned(),
+            ],
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads the environment over the defaults; names the variable that is malformed.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        if let Some(addr) = get("SANDBOX_ADDR") {
+            config.addr = parse("SANDBOX_ADDR", &addr)?;
+        }
+        if let Some(secs) = get("SANDBOX_CHECKOUT_TOKEN_TTL_SECS") {
+            config.checkout_token_ttl = ttl("SANDBOX_CHECKOUT_TOKEN_TTL_SECS", &secs)?;
+        }
+        if let Some(secs) = get("SANDBOX_OAUTH_TOKEN_TTL_SECS") {
+            config.oauth_token_ttl = ttl("SANDBOX_OAUTH_TOKEN_TTL_SECS", &secs)?;
+        }
+        if let Some(origins) = get("SANDBOX_ALLOWED_ORIGINS") {
+            config.allowed_origins = origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        Ok(config)
+    }
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.trim().parse().map_err(|e: T::Err| ConfigError {
+        name,
+        problem: format!("cannot parse {value:?}: {e}"),
+    })
+}
+
+fn ttl(name: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    match parse::<u64>(name, value)? {
+        0 => Err(ConfigError {
+            name,
+            problem: "a lifetime of 0 seconds makes every token born expired".into(),
+        }),
+        secs => Ok(Duration::from_secs(secs)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_variable_is_named() {
+        let err = Config::from_lookup(|n| {
+            (n == "SANDBOX_CHECKOUT_TOKEN_TTL_SECS").then(|| "soon".to_owned())
+        })
+        .unwrap_err();
+        assert_eq!(err.name, "SANDBOX_CHECKOUT_TOKEN_TTL_SECS");
+    }
+
+    #[test]
+    fn a_zero_lifetime_is_refused() {
+        let err =
+            Config::from_lookup(|n| (n == "SANDBOX_OAUTH_TOKEN_TTL_SECS").then(|| "0".into()))
+                .unwrap_err();
+        assert_eq!(err.name, "SANDBOX_OAUTH_TOKEN_TTL_SECS");
+    }
+
+    #[test]
+    fn origins_are_split_and_trimmed() {
+        let config = Config::from_lookup(|n| {
+            (n == "SANDBOX_ALLOWED_ORIGINS").then(|| " http://a:1 , http://b:2 ,".into())
+        })
+        .unwrap();
+        assert_eq!(config.allowed_origins, ["http://a:1", "http://b:2"]);
+    }
+}

@@ -1,0 +1,112 @@
+//! How the sandbox says no. Two shapes, as a real vendor has: RFC 6749 §5.2
+//! bodies on the OAuth endpoint, and `{code, message}` bodies (with RFC 6750
+//! `WWW-Authenticate` on 401) everywhere else.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// Errors of the OAuth token endpoint (RFC 6749 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidRequest(&'static str),
+    InvalidClient,
+    UnsupportedGrantType,
+}
+
+#[derive(Serialize)]
+struct OAuthErrorBody {
+    error: &'static str,
+    error_description: &'static str,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let (status, error, description) = match self {
+            Self::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
+            Self::InvalidClient => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            ),
+            Self::UnsupportedGrantType => (
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only grant_type=client_credentials is supported",
+            ),
+        };
+        let mut response = (
+            status,
+            Json(OAuthErrorBody {
+                error,
+                error_description: description,
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6749 §5.2: a 401 names the authentication scheme the client should use.
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"alternative-sandbox\""),
+            );
+        }
+        response
+    }
+}
+
+/// Errors of every other endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiError {
+    /// No bearer token, or one that is malformed, forged or unknown.
+    InvalidToken,
+    /// A genuine token past its `exp`: the SDK should ask for a new one.
+    TokenExpired,
+    /// A missing or malformed field in the request body.
+    InvalidRequest(&'static str),
+    NotFound(&'static str),
+    Conflict(&'static str),
+}
+
+#[derive(Serialize)]
+struct ApiErrorBody {
+    code: &'static str,
+    message: &'static str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            Self::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the access token is missing or invalid",
+            ),
+            Self::TokenExpired => (
+                StatusCode::UNAUTHORIZED,
+                "access_token_expired",
+                "the access token has expired; request a new one",
+            ),
+            Self::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
+            Self::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what),
+            Self::Conflict(why) => (StatusCode::CONFLICT, "conflict", why),
+        };
+        let mut response = (status, Json(ApiErrorBody { code, message })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750 §3.1: both cases are `invalid_token` on the wire; the
+            // JSON `code` tells "refresh me" apart from "you are not allowed".
+            let challenge = if self == Self::TokenExpired {
+                "Bearer error=\"invalid_token\", error_description=\"The access token expired\""
+            } else {
+                "Bearer error=\"invalid_token\""
+            };
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}

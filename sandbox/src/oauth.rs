@@ -1,0 +1,99 @@
+//! `POST /oauth/token`: the client credentials grant (RFC 6749 §4.4).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::bearer::basic_credentials;
+use crate::error::OAuthError;
+use crate::store::OAuthGrant;
+use crate::token::random_id;
+use crate::Sandbox;
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+}
+
+/// Prefix of every OAuth access token, so a leaked one is recognisable in a
+/// log or a page (secret scanners key on such prefixes).
+pub const ACCESS_TOKEN_PREFIX: &str = "sbx_oat_";
+
+pub async fn issue_token(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| OAuthError::InvalidRequest("the body must be form-urlencoded"))?;
+    let param = |name: &str| -> Result<Option<&str>, OAuthError> {
+        let mut values = params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = values.next();
+        match values.next() {
+            // RFC 6749 §3.2: parameters must not be repeated.
+            Some(_) => Err(OAuthError::InvalidRequest("a parameter was repeated")),
+            None => Ok(first),
+        }
+    };
+
+    // Client authentication: HTTP Basic, or the body (RFC 6749 §2.3.1), never both.
+    let (client_id, secret) = match (
+        basic_credentials(&headers),
+        param("client_id")?,
+        param("client_secret")?,
+    ) {
+        (Some(basic), None, None) => basic,
+        (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
+        (Some(_), _, _) => {
+            return Err(OAuthError::InvalidRequest(
+                "use one client authentication method, not two",
+            ))
+        }
+        _ => return Err(OAuthError::InvalidClient),
+    };
+    let client = sandbox
+        .store
+        .authenticate_client(&client_id, &secret)
+        .ok_or(OAuthError::InvalidClient)?;
+
+    match param("grant_type")? {
+        Some("client_credentials") => {}
+        Some(_) => return Err(OAuthError::UnsupportedGrantType),
+        None => return Err(OAuthError::InvalidRequest("grant_type is required")),
+    }
+
+    let now = sandbox.clock.now();
+    let lifetime = sandbox.config.oauth_token_ttl.as_secs();
+    let access_token = random_id(ACCESS_TOKEN_PREFIX, 32);
+    sandbox.store.record_grant(
+        &access_token,
+        OAuthGrant {
+            client_id: client.client_id.clone(),
+            partner_id: client.partner_id.clone(),
+            expires_at: now + lifetime,
+        },
+        now,
+    );
+    sandbox.stats.oauth_token_issued();
+    tracing::info!(client_id = %client.client_id, "issued an OAuth access token");
+
+    let mut response = Json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: lifetime,
+    })
+    .into_response();
+    // RFC 6749 §5.1: token responses must not be cached.
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}

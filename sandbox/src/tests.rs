@@ -1,0 +1,356 @@
+//! The sandbox's HTTP contract, exercised through its router.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::{Config, ManualClock, Sandbox};
+
+const NOW: u64 = 1_800_000_000;
+
+struct Harness {
+    router: Router,
+    clock: ManualClock,
+    sandbox: Sandbox,
+}
+
+fn harness() -> Harness {
+    let clock = ManualClock::starting_at(NOW);
+    let sandbox = Sandbox::new(Config::default(), clock.clone());
+    Harness {
+        router: sandbox.router(),
+        clock,
+        sandbox,
+    }
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    let raw = format!("{id}:{secret}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+impl Harness {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn token_request(&self, authorization: Option<&str>, form: &str) -> Reply {
+        let mut request = Request::post("/oauth/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(auth) = authorization {
+            request = request.header(header::AUTHORIZATION, auth);
+        }
+        self.send(request.body(Body::from(form.to_owned())).unwrap())
+            .await
+    }
+
+    async fn oauth_token(&self) -> String {
+        let reply = self
+            .token_request(
+                Some(&basic("demo_client_id", "demo_client_secret")),
+                "grant_type=client_credentials",
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn init(&self, bearer: &str, body: Value) -> Reply {
+        self.send(
+            Request::post("/v1/checkout-auth/init")
+                .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn checkout_token(&self, customer: &str, invoice: &str) -> String {
+        let oauth = self.oauth_token().await;
+        let reply = self
+            .init(
+                &oauth,
+                json!({"customer_id": customer, "invoice_id": invoice}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn get_invoice(&self, bearer: &str) -> Reply {
+        self.send(
+            Request::get("/checkout/v1/invoice")
+                .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn client_credentials_grant_issues_an_uncacheable_bearer_token() {
+    let h = harness();
+    let reply = h
+        .token_request(
+            Some(&basic("demo_client_id", "demo_client_secret")),
+            "grant_type=client_credentials",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert_eq!(reply.body["expires_in"], 3600);
+    assert!(reply.body["access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("sbx_oat_"));
+    assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(h.sandbox.stats().oauth_tokens_issued, 1);
+}
+
+#[tokio::test]
+async fn client_credentials_in_the_form_body_are_accepted() {
+    let h = harness();
+    let reply = h
+        .token_request(
+            None,
+            "grant_type=client_credentials&client_id=demo_client_id&client_secret=demo_client_secret",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_secret_and_unknown_client_get_the_same_invalid_client_answer() {
+    let h = harness();
+    let wrong_secret = h
+        .token_request(
+            Some(&basic("demo_client_id", "nope")),
+            "grant_type=client_credentials",
+        )
+        .await;
+    let unknown = h
+        .token_request(
+            Some(&basic("who", "demo_client_secret")),
+            "grant_type=client_credentials",
+        )
+        .await;
+    let missing = h.token_request(None, "grant_type=client_credentials").await;
+    for reply in [&wrong_secret, &unknown, &missing] {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.body["error"], "invalid_client");
+        assert!(reply.headers.contains_key(header::WWW_AUTHENTICATE));
+    }
+    assert_eq!(wrong_secret.body, unknown.body);
+    assert_eq!(h.sandbox.stats().oauth_tokens_issued, 0);
+}
+
+#[tokio::test]
+async fn a_grant_other_than_client_credentials_is_unsupported() {
+    let h = harness();
+    let auth = basic("demo_client_id", "demo_client_secret");
+    let reply = h.token_request(Some(&auth), "grant_type=password").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.body["error"], "unsupported_grant_type");
+    let reply = h.token_request(Some(&auth), "").await;
+    assert_eq!(reply.body["error"], "invalid_request");
+    let reply = h
+        .token_request(
+            Some(&auth),
+            "grant_type=client_credentials&grant_type=client_credentials",
+        )
+        .await;
+    assert_eq!(reply.body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn a_checkout_token_reads_exactly_its_invoice() {
+    let h = harness();
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let reply = h.get_invoice(&token).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["invoice_number"], "INV-1001");
+    assert_eq!(reply.body["total"], "1250.00");
+    assert_eq!(reply.body["currency"], "USD");
+    assert_eq!(reply.body["status"], "open");
+    assert_eq!(h.sandbox.stats().checkout_tokens_issued, 1);
+}
+
+#[tokio::test]
+async fn init_reports_expiry_as_rfc3339_lifetime_from_now() {
+    let h = harness();
+    let oauth = h.oauth_token().await;
+    let reply = h
+        .init(
+            &oauth,
+            json!({"customer_id": "cus_acme", "invoice_id": "inv_1002"}),
+        )
+        .await;
+    let expires_at = reply.body["expires_at"].as_str().unwrap();
+    let parsed =
+        time::OffsetDateTime::parse(expires_at, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    assert_eq!(parsed.unix_timestamp() as u64, NOW + 900);
+}
+
+#[tokio::test]
+async fn init_refuses_a_missing_invoice_id_a_foreign_invoice_and_no_token() {
+    let h = harness();
+    let oauth = h.oauth_token().await;
+    let reply = h.init(&oauth, json!({"customer_id": "cus_acme"})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.body["message"], "invalid invoice id");
+
+    let reply = h
+        .init(
+            &oauth,
+            json!({"customer_id": "cus_acme", "invoice_id": "inv_2001"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    let reply = h
+        .init(
+            "sbx_oat_forged",
+            json!({"customer_id": "cus_acme", "invoice_id": "inv_1001"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.body["code"], "invalid_token");
+    assert!(reply.headers[header::WWW_AUTHENTICATE]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+}
+
+#[tokio::test]
+async fn an_expired_checkout_token_gets_access_token_expired_after_the_leeway() {
+    let h = harness();
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    h.clock
+        .advance(Duration::from_secs(900 + crate::token::LEEWAY_SECS));
+    assert_eq!(h.get_invoice(&token).await.status, StatusCode::OK);
+    h.clock.advance(Duration::from_secs(1));
+    let reply = h.get_invoice(&token).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.body["code"], "access_token_expired");
+    assert_eq!(h.sandbox.stats().checkout_tokens_expired, 1);
+}
+
+#[tokio::test]
+async fn an_expired_oauth_token_cannot_mint() {
+    let h = harness();
+    let oauth = h.oauth_token().await;
+    h.clock.advance(Duration::from_secs(3600));
+    let reply = h
+        .init(
+            &oauth,
+            json!({"customer_id": "cus_acme", "invoice_id": "inv_1001"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.body["code"], "access_token_expired");
+}
+
+#[tokio::test]
+async fn oauth_and_checkout_tokens_cannot_stand_in_for_each_other() {
+    let h = harness();
+    let oauth = h.oauth_token().await;
+    let checkout = h.checkout_token("cus_acme", "inv_1001").await;
+    assert_eq!(h.get_invoice(&oauth).await.body["code"], "invalid_token");
+    let reply = h
+        .init(
+            &checkout,
+            json!({"customer_id": "cus_acme", "invoice_id": "inv_1001"}),
+        )
+        .await;
+    assert_eq!(reply.body["code"], "invalid_token");
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_ignored() {
+    let h = harness();
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let reply = h
+        .send(
+            Request::get(format!("/checkout/v1/invoice?access_token={token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn cors_admits_the_merchant_origin_only() {
+    let h = harness();
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/checkout/v1/invoice")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = h.send(preflight("http://127.0.0.1:3000")).await;
+    assert_eq!(
+        allowed.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://127.0.0.1:3000"
+    );
+    let refused = h.send(preflight("https://evil.example")).await;
+    assert!(!refused
+        .headers
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+}
+
+#[tokio::test]
+async fn serves_over_a_real_socket() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let sandbox = Sandbox::new(Config::default(), crate::SystemClock);
+    let server = tokio::spawn(sandbox.serve(listener, async {
+        let _ = stopped.await;
+    }));
+
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /sandbox/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"oauth_tokens_issued\":0"));
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

@@ -1,0 +1,18 @@
+//! The checkout SDK: the browser side of the checkout-token flow.
+//!
+//! A [`CheckoutClient`] is built from a checkout token the merchant's server
+//! minted. It calls the vendor's checkout API with that token, refreshes it a
+//! margin before it expires, and when the vendor answers
+//! `access_token_expired` anyway, asks the `on_access_token_expired` handler
+//! for a new one and retries the call once. Without a handler, such a call
+//! fails with [`SdkError::AccessTokenExpired`].
+
+mod client;
+mod error;
+mod schedule;
+mod types;
+
+pub use client::{CheckoutClient, ExpiryHandler, Options, RefreshReason, TokenEvent};
+pub use error::SdkError;
+pub use schedule::{refresh_delay, DEFAULT_REFRESH_MARGIN};
+pub use types::{AccessToken, Invoice};
