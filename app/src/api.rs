@@ -40,8 +40,9 @@ pub enum CheckoutError {
     VendorUnavailable,
     #[error("Something went wrong on our side. Please try again later.")]
     Internal,
-    /// The request never got a proper answer (network, encoding).
-    #[error("Could not reach the shop: {0}")]
+    /// The request never got a proper answer: the network failed, or the
+    /// arguments could not be read.
+    #[error("The request failed: {0}")]
     Transport(String),
 }
 
@@ -117,5 +118,38 @@ mod ssr {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_code_is_the_documented_code() {
+        for error in [
+            CheckoutError::InvoiceNotFound,
+            CheckoutError::NotPayable,
+            CheckoutError::VendorUnavailable,
+            CheckoutError::Internal,
+            CheckoutError::Transport("offline".into()),
+        ] {
+            let wire = serde_json::to_value(&error).unwrap();
+            assert_eq!(wire["code"], error.code());
+            assert_eq!(
+                serde_json::from_value::<CheckoutError>(wire).unwrap(),
+                error
+            );
+        }
+    }
+
+    #[test]
+    fn a_session_never_prints_its_token() {
+        let session = CheckoutSession {
+            token: "eyJhbGciOi.secret.sig".into(),
+            expires_in: 900,
+            api_url: "http://127.0.0.1:3030".into(),
+        };
+        assert!(!format!("{session:?}").contains("secret"));
     }
 }

@@ -17,10 +17,14 @@ use crate::api::{mint_checkout_token, CheckoutSession};
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
-    let invoice_id = use_params_map()
-        .read_untracked()
-        .get("invoice_id")
-        .unwrap_or_default();
+    let params = use_params_map();
+    let invoice_id = Memo::new(move |_| params.read().get("invoice_id").unwrap_or_default());
+    // Another invoice is another checkout: a new component, token and timer.
+    move || view! { <Checkout invoice_id=invoice_id.get()/> }
+}
+
+#[component]
+fn Checkout(invoice_id: String) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     let invoice = RwSignal::new(None::<Invoice>);
     let error = RwSignal::new(None::<String>);

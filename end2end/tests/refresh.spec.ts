@@ -1,0 +1,57 @@
+import { expect, test } from "@playwright/test";
+import { isInvoiceCall, isMint, openCheckout } from "./helpers";
+
+test("the token is refreshed by its timer before it expires", async ({ page }) => {
+  // A fake clock drives the SDK's gloo-timers; the merchant and vendor keep real time.
+  await page.clock.install();
+  const firstMint = page.waitForResponse(isMint);
+  await openCheckout(page, "inv_1001");
+  const { expires_in } = await (await firstMint).json();
+  await expect(page.getByTestId("invoice-number")).toHaveText("INV-1001");
+
+  // Just short of the refresh point (a 60 s margin before expiry): nothing yet.
+  await page.clock.runFor((expires_in - 61) * 1000);
+  await expect(page.getByTestId("token-refresh-count")).toHaveText("0");
+
+  const refreshMint = page.waitForResponse(isMint);
+  await page.clock.runFor(2_000);
+  expect((await refreshMint).status()).toBe(200);
+  await expect(page.getByTestId("token-refresh-count")).toHaveText("1");
+  await expect(page.getByTestId("checkout-error")).toBeEmpty();
+});
+
+test("a call refused with access_token_expired gets a new token from the handler and is retried", async ({
+  page,
+}) => {
+  // The vendor says the first token expired; the SDK must call its
+  // on_access_token_expired handler (a new mint) and retry once.
+  let refusals = 0;
+  await page.route("**/checkout/v1/invoice", async (route) => {
+    if (refusals === 0) {
+      refusals++;
+      await route.fulfill({
+        status: 401,
+        headers: {
+          "content-type": "application/json",
+          "access-control-allow-origin": "*",
+          "www-authenticate": 'Bearer error="invalid_token"',
+        },
+        body: JSON.stringify({ code: "access_token_expired", message: "expired" }),
+      });
+    } else {
+      await route.continue();
+    }
+  });
+  const mints: number[] = [];
+  page.on("response", (r) => {
+    if (isMint(r)) mints.push(r.status());
+  });
+  const retried = page.waitForResponse((r) => isInvoiceCall(r) && r.status() === 200);
+
+  await openCheckout(page, "inv_1002");
+  await retried;
+  await expect(page.getByTestId("invoice-number")).toHaveText("INV-1002");
+  await expect(page.getByTestId("token-refresh-count")).toHaveText("1");
+  expect(refusals).toBe(1);
+  expect(mints).toEqual([200, 200]);
+});

@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# Installs what a fresh machine lacks to build and test this project, and puts
+# the project-local tools on PATH. Sourced by scripts/run and scripts/test;
+# every step is skipped when its tool is already there at the right version.
+# Nothing is downloaded from anywhere but the package registries (crates.io,
+# npm, Debian): cargo-leptos would fetch wasm-bindgen and wasm-opt from GitHub,
+# so both are installed here first and found on PATH.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION="0.3.10" # 0.3.11 needs a newer rustc than this machine's 1.95
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+export PATH="$HOME/.cargo/bin:$ROOT/tools/node_modules/.bin:$PATH"
+
+setup_rust() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (20-30 minutes on 2 cores, once)"
+    # Without LTO and with more codegen units the build is minutes shorter;
+    # the tool runs no slower that anyone would notice.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
+  fi
+
+  # The CLI must match the wasm-bindgen crate exactly; Cargo.lock says which.
+  local bindgen
+  bindgen="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT/Cargo.lock")"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen" ]; then
+    say "installing wasm-bindgen-cli $bindgen"
+    # Not --locked: its lock file names a crate version the registry no longer has.
+    cargo install wasm-bindgen-cli --version "$bindgen"
+  fi
+}
+
+# npm ci only when the lock file changed since the last install.
+npm_ci() {
+  local dir="$1"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json" 2>/dev/null; then
+    say "installing npm packages in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+}
+
+setup_build_tools() {
+  npm_ci "$ROOT/tools" # wasm-opt, for release builds
+}
+
+setup_browser() {
+  npm_ci "$ROOT/end2end"
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    say "installing Debian's Chromium (Playwright cannot download its own here)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
+  fi
+}
