@@ -39,12 +39,14 @@ setup_rust() {
   fi
 }
 
-# npm ci only when the lock file changed since the last install.
+# npm ci only when the lock file changed since the last install (a copy of
+# it is kept in node_modules as the stamp).
 npm_ci() {
   local dir="$1"
-  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json" 2>/dev/null; then
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"; then
     say "installing npm packages in ${dir#"$ROOT"/}"
     (cd "$dir" && npm ci --no-audit --no-fund)
+    cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
   fi
 }
 

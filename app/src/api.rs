@@ -40,9 +40,11 @@ pub enum CheckoutError {
     VendorUnavailable,
     #[error("Something went wrong on our side. Please try again later.")]
     Internal,
-    /// The request never got a proper answer: the network failed, or the
-    /// arguments could not be read.
-    #[error("The request failed: {0}")]
+    /// The server could not read the request's arguments.
+    #[error("The request was malformed: {0}")]
+    BadRequest(String),
+    /// The browser got no usable answer from the server.
+    #[error("Could not reach the shop: {0}")]
     Transport(String),
 }
 
@@ -53,6 +55,7 @@ impl CheckoutError {
             Self::NotPayable => "not_payable",
             Self::VendorUnavailable => "vendor_unavailable",
             Self::Internal => "internal",
+            Self::BadRequest(_) => "bad_request",
             Self::Transport(_) => "transport",
         }
     }
@@ -61,7 +64,12 @@ impl CheckoutError {
 impl FromServerFnError for CheckoutError {
     type Encoder = JsonEncoding;
 
+    /// Errors Leptos raises itself, before or after our code runs. On the
+    /// server they are about the request; in the browser, about the network.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        return ssr::framework_error(value);
+        #[cfg(not(feature = "ssr"))]
         Self::Transport(value.to_string())
     }
 }
@@ -79,10 +87,25 @@ mod ssr {
     use std::sync::Arc;
 
     use leptos::prelude::*;
+    use leptos::server_fn::error::ServerFnErrorErr;
     use leptos_axum::ResponseOptions;
     use merchant::{CheckoutService, MintError};
 
     use super::{CheckoutError, CheckoutSession};
+
+    pub fn framework_error(error: ServerFnErrorErr) -> CheckoutError {
+        let answer = match error {
+            ServerFnErrorErr::Args(why)
+            | ServerFnErrorErr::MissingArg(why)
+            | ServerFnErrorErr::Deserialization(why) => CheckoutError::BadRequest(why),
+            other => {
+                tracing::error!(error = %other, "server function failed");
+                CheckoutError::Internal
+            }
+        };
+        set_status(&answer);
+        answer
+    }
 
     pub async fn mint(invoice_id: &str) -> Result<CheckoutSession, CheckoutError> {
         let service = use_context::<Arc<CheckoutService>>().ok_or(CheckoutError::Internal)?;
@@ -96,9 +119,7 @@ mod ssr {
             answer
         });
         if let Err(error) = &result {
-            if let Some(response) = use_context::<ResponseOptions>() {
-                response.set_status(status(error));
-            }
+            set_status(error);
         }
         result.map(|minted| CheckoutSession {
             // The one place the token is read: to hand it to its customer's browser.
@@ -108,9 +129,16 @@ mod ssr {
         })
     }
 
+    fn set_status(error: &CheckoutError) {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(status(error));
+        }
+    }
+
     fn status(error: &CheckoutError) -> http::StatusCode {
         use http::StatusCode;
         match error {
+            CheckoutError::BadRequest(_) => StatusCode::BAD_REQUEST,
             CheckoutError::InvoiceNotFound => StatusCode::NOT_FOUND,
             CheckoutError::NotPayable => StatusCode::CONFLICT,
             CheckoutError::VendorUnavailable => StatusCode::BAD_GATEWAY,
@@ -132,6 +160,7 @@ mod tests {
             CheckoutError::NotPayable,
             CheckoutError::VendorUnavailable,
             CheckoutError::Internal,
+            CheckoutError::BadRequest("missing field".into()),
             CheckoutError::Transport("offline".into()),
         ] {
             let wire = serde_json::to_value(&error).unwrap();

@@ -19,3 +19,9 @@ test("POST /api/checkout/token for an unknown invoice is a 404 with a code", asy
   expect(response.status()).toBe(404);
   expect(await response.text()).toContain("invoice_not_found");
 });
+
+test("POST /api/checkout/token without invoice_id is a 400", async ({ request }) => {
+  const response = await request.post(MINT_PATH, { form: {} });
+  expect(response.status()).toBe(400);
+  expect(await response.json()).toMatchObject({ code: "bad_request" });
+});

@@ -1,0 +1,19 @@
+// Takes the README's picture of the checkout page:
+//   (terminal 1) ./scripts/run --release
+//   (terminal 2) cd end2end && node screenshot.mjs [url] [output]
+import { chromium } from "@playwright/test";
+
+const url = process.argv[2] ?? "http://127.0.0.1:3000/checkout/inv_1001";
+const output = process.argv[3] ?? "../docs/checkout.png";
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+const page = await browser.newPage({ viewport: { width: 720, height: 300 } });
+await page.goto(url);
+await page.locator('[data-testid="checkout-root"][data-hydrated="true"]').waitFor();
+await page.locator('[data-testid="invoice-number"]:not(:empty)').waitFor();
+await page.screenshot({ path: output });
+await browser.close();
+console.log(`wrote ${output}`);
