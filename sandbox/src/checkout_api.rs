@@ -49,7 +49,7 @@ pub async fn invoice(
 
 fn checkout_claims(sandbox: &Sandbox, headers: &HeaderMap) -> Result<CheckoutClaims, ApiError> {
     let token = bearer_token(headers).ok_or(ApiError::InvalidToken)?;
-    match sandbox.keys.verify(token, sandbox.clock.now()) {
+    match sandbox.tokens.verify(token, sandbox.clock.now()) {
         Ok(claims) => Ok(claims),
         Err(TokenError::Expired) => {
             sandbox.stats.checkout_token_expired();

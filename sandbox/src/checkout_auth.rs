@@ -70,7 +70,7 @@ pub async fn init(
         iss: ISSUER.to_owned(),
         aud: AUDIENCE.to_owned(),
     };
-    let token = sandbox.keys.sign(&claims);
+    let token = sandbox.tokens.sign(&claims, now);
     sandbox.stats.checkout_token_issued();
     tracing::info!(jti = %claims.jti, invoice_id = %claims.invoice_id, "issued a checkout token");
 

@@ -11,6 +11,9 @@ pub struct Config {
     pub checkout_token_ttl: Duration,
     /// Lifetime of an OAuth access token (`SANDBOX_OAUTH_TOKEN_TTL_SECS`).
     pub oauth_token_ttl: Duration,
+    /// How long one key signs checkout tokens before the next takes over
+    /// (`SANDBOX_KEY_ROTATION_SECS`).
+    pub key_rotation: Duration,
     /// Browser origins allowed to call the checkout API (`SANDBOX_ALLOWED_ORIGINS`,
     /// comma-separated): the merchant pages that host the SDK.
     pub allowed_origins: Vec<String>,
@@ -25,6 +28,9 @@ impl Default for Config {
             checkout_token_ttl: Duration::from_secs(900),
             // The real API's documented lifetime.
             oauth_token_ttl: Duration::from_secs(3600),
+            // A day: often enough to exercise rotation in any long-running
+            // sandbox, rarely enough that verifiers' JWKS caches stay warm.
+            key_rotation: Duration::from_secs(86_400),
             allowed_origins: vec![
                 "http://127.0.0.1:3000".to_owned(),
                 "http://localhost:3000".to_owned(),
@@ -56,6 +62,9 @@ impl Config {
         }
         if let Some(secs) = get("SANDBOX_OAUTH_TOKEN_TTL_SECS") {
             config.oauth_token_ttl = ttl("SANDBOX_OAUTH_TOKEN_TTL_SECS", &secs)?;
+        }
+        if let Some(secs) = get("SANDBOX_KEY_ROTATION_SECS") {
+            config.key_rotation = ttl("SANDBOX_KEY_ROTATION_SECS", &secs)?;
         }
         if let Some(origins) = get("SANDBOX_ALLOWED_ORIGINS") {
             config.allowed_origins = origins

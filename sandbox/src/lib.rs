@@ -11,6 +11,7 @@ mod checkout_auth;
 pub mod clock;
 mod config;
 mod error;
+mod keys;
 mod oauth;
 mod stats;
 mod store;
@@ -18,9 +19,11 @@ pub mod token;
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::extract::State;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Json, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -33,7 +36,7 @@ pub use stats::Snapshot as StatsSnapshot;
 pub struct Sandbox {
     config: Arc<Config>,
     store: Arc<store::Store>,
-    keys: Arc<token::TokenKeys>,
+    tokens: Arc<token::CheckoutTokens>,
     clock: Arc<dyn Clock>,
     stats: Arc<stats::Stats>,
 }
@@ -41,10 +44,16 @@ pub struct Sandbox {
 impl Sandbox {
     /// A sandbox with the documented seed data and a fresh signing key.
     pub fn new(config: Config, clock: impl Clock) -> Self {
+        let ring = keys::KeyRing::new(
+            clock.now(),
+            config.key_rotation.as_secs(),
+            // A retired key verifies as long as a token it signed may live.
+            config.checkout_token_ttl.as_secs() + token::LEEWAY_SECS,
+        );
         Self {
             config: Arc::new(config),
             store: Arc::new(store::Store::seeded()),
-            keys: Arc::new(token::TokenKeys::random()),
+            tokens: Arc::new(token::CheckoutTokens::new(ring)),
             clock: Arc::new(clock),
             stats: Arc::default(),
         }
@@ -62,7 +71,9 @@ impl Sandbox {
             // Some environments of the real API serve the path without the version.
             .route("/checkout-auth/init", post(checkout_auth::init))
             .route("/checkout/v1/invoice", get(checkout_api::invoice))
-            .route("/sandbox/stats", get(stats::stats));
+            .route("/.well-known/jwks.json", get(jwks))
+            .route("/sandbox/stats", get(stats::stats))
+            .route("/sandbox/rotate-keys", post(rotate_keys));
         api.layer(self.cors()).with_state(self.clone())
     }
 
@@ -97,6 +108,21 @@ impl Sandbox {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// `GET /.well-known/jwks.json`: the keys that verify checkout tokens now.
+/// Cacheable for minutes: a verifier that meets an unknown `kid` fetches again.
+async fn jwks(State(sandbox): State<Sandbox>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(sandbox.tokens.keys().jwks(sandbox.clock.now())),
+    )
+}
+
+/// `POST /sandbox/rotate-keys`: a sandbox-only switch to exercise rotation.
+async fn rotate_keys(State(sandbox): State<Sandbox>) -> StatusCode {
+    sandbox.tokens.keys().rotate(sandbox.clock.now());
+    StatusCode::NO_CONTENT
 }
 
 #[cfg(test)]

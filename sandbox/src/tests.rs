@@ -354,3 +354,59 @@ async fn serves_over_a_real_socket() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_checkout_token_verifies_against_the_published_jwks_with_a_plain_jwt_library() {
+    use jsonwebtoken::{decode, decode_header, jwk::JwkSet, Algorithm, DecodingKey, Validation};
+    let h = harness();
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let reply = h
+        .send(
+            Request::get("/.well-known/jwks.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let jwks: JwkSet = serde_json::from_value(reply.body).unwrap();
+
+    let kid = decode_header(&token).unwrap().kid.unwrap();
+    let key = DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&["alternative-checkout"]);
+    validation.set_issuer(&["alternative-sandbox"]);
+    validation.validate_exp = false; // the harness clock is not the wall clock
+    let claims = decode::<Value>(&token, &key, &validation).unwrap().claims;
+    assert_eq!(claims["invoice_id"], "inv_1001");
+    assert_eq!(claims["customer_id"], "cus_acme");
+    assert_eq!(claims["partner_id"], "partner_demo");
+    assert_eq!(claims["client_id"], "demo_client_id");
+    assert_eq!(claims["exp"], NOW + 900);
+}
+
+#[tokio::test]
+async fn after_key_rotation_old_tokens_still_work_and_both_keys_are_published() {
+    let h = harness();
+    let old = h.checkout_token("cus_acme", "inv_1001").await;
+    let rotated = h
+        .send(
+            Request::post("/sandbox/rotate-keys")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::NO_CONTENT);
+    let new = h.checkout_token("cus_acme", "inv_1001").await;
+    let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+    assert_ne!(kid(&old), kid(&new));
+    assert_eq!(h.get_invoice(&old).await.status, StatusCode::OK);
+    assert_eq!(h.get_invoice(&new).await.status, StatusCode::OK);
+    let jwks = h
+        .send(
+            Request::get("/.well-known/jwks.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 2);
+}
