@@ -49,6 +49,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: SITE,
       LEPTOS_RELOAD_PORT: "3101",
       SANDBOX_ADDR: SANDBOX,
+      // Every run starts from the seed data and leaves nothing behind.
+      SANDBOX_DATABASE_URL: "sqlite::memory:",
       RUST_LOG: "info",
     },
   },

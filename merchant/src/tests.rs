@@ -15,7 +15,7 @@ struct Running {
 async fn start_sandbox(config: Config) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let sandbox = Sandbox::new(config, SystemClock);
+    let sandbox = Sandbox::open(config, SystemClock).await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(sandbox.clone().serve(listener, async {
         let _ = stopped.await;
@@ -39,7 +39,7 @@ fn service(url: &str, secret: &str) -> CheckoutService {
 
 #[tokio::test]
 async fn mints_a_token_for_a_known_invoice_with_one_oauth_call() {
-    let running = start_sandbox(Config::default()).await;
+    let running = start_sandbox(Config::in_memory()).await;
     let service = service(&running.url, "demo_client_secret");
     let first = service.mint("inv_1001").await.unwrap();
     let second = service.mint("inv_2001").await.unwrap();
@@ -55,7 +55,7 @@ async fn mints_a_token_for_a_known_invoice_with_one_oauth_call() {
 
 #[tokio::test]
 async fn an_unknown_invoice_is_refused_before_the_vendor_is_asked() {
-    let running = start_sandbox(Config::default()).await;
+    let running = start_sandbox(Config::in_memory()).await;
     let service = service(&running.url, "demo_client_secret");
     assert!(matches!(
         service.mint("inv_9999").await,
@@ -66,7 +66,7 @@ async fn an_unknown_invoice_is_refused_before_the_vendor_is_asked() {
 
 #[tokio::test]
 async fn wrong_credentials_are_a_refusal_not_an_outage() {
-    let running = start_sandbox(Config::default()).await;
+    let running = start_sandbox(Config::in_memory()).await;
     let service = service(&running.url, "not-the-secret");
     let err = service.mint("inv_1001").await.unwrap_err();
     assert!(matches!(err, MintError::Refused(_)), "{err:?}");

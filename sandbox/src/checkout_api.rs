@@ -8,9 +8,11 @@ use serde::Serialize;
 
 use crate::bearer::bearer_token;
 use crate::error::ApiError;
+use crate::store::{Invoice, PaymentMethod};
 use crate::token::{CheckoutClaims, TokenError};
 use crate::Sandbox;
 
+/// `GET /checkout/v1/invoice`'s body (fields as in the vendor's OpenAPI).
 #[derive(Serialize)]
 pub struct InvoiceView {
     id: String,
@@ -19,9 +21,25 @@ pub struct InvoiceView {
     currency: String,
     sub_total: String,
     total: String,
-    status: &'static str,
+    status: String,
     created_at: String,
     due_date: String,
+}
+
+impl From<Invoice> for InvoiceView {
+    fn from(i: Invoice) -> Self {
+        Self {
+            id: i.id,
+            customer_id: i.customer_id,
+            invoice_number: i.invoice_number,
+            currency: i.currency,
+            sub_total: i.sub_total,
+            total: i.total,
+            status: i.status,
+            created_at: i.created_at,
+            due_date: i.due_date,
+        }
+    }
 }
 
 pub async fn invoice(
@@ -29,32 +47,52 @@ pub async fn invoice(
     headers: HeaderMap,
 ) -> Result<Json<InvoiceView>, ApiError> {
     let claims = checkout_claims(&sandbox, &headers)?;
-    let invoice = sandbox
-        .store
-        .invoice(&claims.invoice_id)
-        .filter(|i| i.customer_id == claims.customer_id && i.partner_id == claims.partner_id)
-        .ok_or(ApiError::NotFound("no such invoice"))?;
-    Ok(Json(InvoiceView {
-        id: invoice.id.clone(),
-        customer_id: invoice.customer_id.clone(),
-        invoice_number: invoice.invoice_number.clone(),
-        currency: invoice.currency.clone(),
-        sub_total: invoice.sub_total.clone(),
-        total: invoice.total.clone(),
-        status: invoice.status.as_str(),
-        created_at: invoice.created_at.clone(),
-        due_date: invoice.due_date.clone(),
-    }))
+    Ok(Json(scoped_invoice(&sandbox, &claims).await?.into()))
 }
 
-fn checkout_claims(sandbox: &Sandbox, headers: &HeaderMap) -> Result<CheckoutClaims, ApiError> {
-    let token = bearer_token(headers).ok_or(ApiError::InvalidToken)?;
+/// `GET /checkout/v1/payment-methods`: the token's customer's saved methods.
+pub async fn payment_methods(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<PaymentMethod>>, ApiError> {
+    let claims = checkout_claims(&sandbox, &headers)?;
+    Ok(Json(
+        sandbox.store.payment_methods(&claims.customer_id).await?,
+    ))
+}
+
+/// The invoice a token is scoped to, as long as it still belongs to the
+/// token's customer and partner.
+pub(crate) async fn scoped_invoice(
+    sandbox: &Sandbox,
+    claims: &CheckoutClaims,
+) -> Result<Invoice, ApiError> {
+    sandbox
+        .store
+        .invoice(&claims.invoice_id)
+        .await?
+        .filter(|i| i.customer_id == claims.customer_id && i.partner_id == claims.partner_id)
+        .ok_or(ApiError::NotFound("no such invoice"))
+}
+
+/// The claims of the request's checkout token, or why there are none.
+pub(crate) fn checkout_claims(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+) -> Result<CheckoutClaims, ApiError> {
+    let Some(token) = bearer_token(headers) else {
+        sandbox.stats.invalid_token();
+        return Err(ApiError::InvalidToken);
+    };
     match sandbox.tokens.verify(token, sandbox.clock.now()) {
         Ok(claims) => Ok(claims),
         Err(TokenError::Expired) => {
             sandbox.stats.checkout_token_expired();
             Err(ApiError::TokenExpired)
         }
-        Err(TokenError::Invalid) => Err(ApiError::InvalidToken),
+        Err(TokenError::Invalid) => {
+            sandbox.stats.invalid_token();
+            Err(ApiError::InvalidToken)
+        }
     }
 }

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::bearer::bearer_token;
 use crate::error::ApiError;
-use crate::store::{InvoiceStatus, OAuthGrant};
+use crate::store::OAuthGrant;
 use crate::token::{random_id, CheckoutClaims, AUDIENCE, ISSUER};
 use crate::Sandbox;
 
@@ -34,7 +34,7 @@ pub async fn init(
     body: Result<Json<InitRequest>, JsonRejection>,
 ) -> Result<Json<InitResponse>, ApiError> {
     let now = sandbox.clock.now();
-    let grant = oauth_grant(&sandbox, &headers, now)?;
+    let grant = oauth_grant(&sandbox, &headers, now).await?;
     let Json(body) =
         body.map_err(|_| ApiError::InvalidRequest("the body must be a JSON object"))?;
     let customer_id =
@@ -47,14 +47,16 @@ pub async fn init(
     sandbox
         .store
         .customer(&customer_id)
+        .await?
         .filter(|c| c.partner_id == grant.partner_id)
         .ok_or(ApiError::NotFound("no such customer"))?;
     let invoice = sandbox
         .store
         .invoice(&invoice_id)
+        .await?
         .filter(|i| i.partner_id == grant.partner_id && i.customer_id == customer_id)
         .ok_or(ApiError::NotFound("no such invoice for this customer"))?;
-    if invoice.status == InvoiceStatus::Paid {
+    if invoice.status == "paid" {
         return Err(ApiError::Conflict("the invoice is already paid"));
     }
 
@@ -70,7 +72,8 @@ pub async fn init(
         iss: ISSUER.to_owned(),
         aud: AUDIENCE.to_owned(),
     };
-    let token = sandbox.tokens.sign(&claims, now);
+    sandbox.rotate_keys_if_due(now, false).await?;
+    let token = sandbox.tokens.sign(&claims);
     sandbox.stats.checkout_token_issued();
     tracing::info!(jti = %claims.jti, invoice_id = %claims.invoice_id, "issued a checkout token");
 
@@ -81,9 +84,17 @@ pub async fn init(
     Ok(Json(InitResponse { token, expires_at }))
 }
 
-fn oauth_grant(sandbox: &Sandbox, headers: &HeaderMap, now: u64) -> Result<OAuthGrant, ApiError> {
+async fn oauth_grant(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    now: u64,
+) -> Result<OAuthGrant, ApiError> {
     let token = bearer_token(headers).ok_or(ApiError::InvalidToken)?;
-    let grant = sandbox.store.grant(token).ok_or(ApiError::InvalidToken)?;
+    let grant = sandbox
+        .store
+        .grant(token)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
     if now >= grant.expires_at {
         return Err(ApiError::TokenExpired);
     }

@@ -14,6 +14,14 @@ pub struct Config {
     /// How long one key signs checkout tokens before the next takes over
     /// (`SANDBOX_KEY_ROTATION_SECS`).
     pub key_rotation: Duration,
+    /// The SQLite database (`SANDBOX_DATABASE_URL`); `sqlite::memory:` for
+    /// a sandbox that forgets everything when it stops.
+    pub database_url: String,
+    /// A seed file to start from instead of the bundled demo data (`SANDBOX_SEED_FILE`).
+    pub seed_file: Option<std::path::PathBuf>,
+    /// The sandbox's own URL as browsers reach it, for links it hands out
+    /// (`SANDBOX_PUBLIC_URL`; default `http://` + the listening address).
+    pub public_url: Option<String>,
     /// Browser origins allowed to call the checkout API (`SANDBOX_ALLOWED_ORIGINS`,
     /// comma-separated): the merchant pages that host the SDK.
     pub allowed_origins: Vec<String>,
@@ -31,6 +39,9 @@ impl Default for Config {
             // A day: often enough to exercise rotation in any long-running
             // sandbox, rarely enough that verifiers' JWKS caches stay warm.
             key_rotation: Duration::from_secs(86_400),
+            database_url: "sqlite://data/sandbox.db".to_owned(),
+            seed_file: None,
+            public_url: None,
             allowed_origins: vec![
                 "http://127.0.0.1:3000".to_owned(),
                 "http://localhost:3000".to_owned(),
@@ -47,6 +58,21 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// The defaults, with a private in-memory database.
+    pub fn in_memory() -> Self {
+        Self {
+            database_url: "sqlite::memory:".to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// The base of links this sandbox hands out.
+    pub fn public_url(&self, bound: std::net::SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+
     /// Reads the environment over the defaults; names the variable that is malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -66,6 +92,11 @@ impl Config {
         if let Some(secs) = get("SANDBOX_KEY_ROTATION_SECS") {
             config.key_rotation = ttl("SANDBOX_KEY_ROTATION_SECS", &secs)?;
         }
+        if let Some(url) = get("SANDBOX_DATABASE_URL") {
+            config.database_url = url;
+        }
+        config.seed_file = get("SANDBOX_SEED_FILE").map(Into::into);
+        config.public_url = get("SANDBOX_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
         if let Some(origins) = get("SANDBOX_ALLOWED_ORIGINS") {
             config.allowed_origins = origins
                 .split(',')

@@ -13,6 +13,8 @@ pub enum OAuthError {
     InvalidRequest(&'static str),
     InvalidClient,
     UnsupportedGrantType,
+    /// RFC 6749 §4.1.2.1's `server_error`, the sandbox's own failure.
+    ServerError,
 }
 
 #[derive(Serialize)]
@@ -34,6 +36,11 @@ impl IntoResponse for OAuthError {
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 "only grant_type=client_credentials is supported",
+            ),
+            Self::ServerError => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the sandbox failed; see its log",
             ),
         };
         let mut response = (
@@ -66,8 +73,21 @@ pub enum ApiError {
     TokenExpired,
     /// A missing or malformed field in the request body.
     InvalidRequest(&'static str),
+    /// A valid token asking for something outside its scope (RFC 6750 §3.1).
+    InsufficientScope,
     NotFound(&'static str),
     Conflict(&'static str),
+    /// Well-formed, but cannot be done as asked (e.g. a wrong amount).
+    Unprocessable(&'static str, &'static str),
+    /// The sandbox failed; details go to its log, not to the caller.
+    Internal,
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        tracing::error!(%error, "sandbox storage failed");
+        Self::Internal
+    }
 }
 
 #[derive(Serialize)]
@@ -90,8 +110,19 @@ impl IntoResponse for ApiError {
                 "the access token has expired; request a new one",
             ),
             Self::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
+            Self::InsufficientScope => (
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "the access token does not cover this request",
+            ),
             Self::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what),
             Self::Conflict(why) => (StatusCode::CONFLICT, "conflict", why),
+            Self::Unprocessable(code, why) => (StatusCode::UNPROCESSABLE_ENTITY, code, why),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the sandbox failed; see its log",
+            ),
         };
         let mut response = (status, Json(ApiErrorBody { code, message })).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -105,6 +136,12 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
+            );
+        }
+        if self == Self::InsufficientScope {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"insufficient_scope\""),
             );
         }
         response

@@ -1,5 +1,5 @@
 //! The checkout-token signing keys: Ed25519, named by `kid`, published as a
-//! JWKS, and rotated.
+//! JWKS, stored so tokens survive a restart, and rotated.
 //!
 //! Rotation: a new key signs from the moment it is made; the one it replaces
 //! stays in the JWKS and keeps verifying until every token it signed has
@@ -7,11 +7,12 @@
 
 use std::sync::RwLock;
 
-use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use rand::RngCore;
 
 use crate::clock::UnixSeconds;
+use crate::store::StoredKey;
 use crate::token::random_id;
 
 /// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410 §7): what
@@ -20,10 +21,22 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
+/// Fresh key material, to be stored and then installed.
+pub fn generate(now: UnixSeconds) -> StoredKey {
+    let mut seed = [0u8; 32];
+    rand::rng().fill_bytes(&mut seed);
+    StoredKey {
+        kid: random_id("key_", 9),
+        seed,
+        created_at: now,
+        retired_at: None,
+    }
+}
+
 pub struct SigningKey {
     pub kid: String,
     encoding: EncodingKey,
-    pub decoding: DecodingKey,
+    decoding: DecodingKey,
     jwk: Jwk,
     created_at: UnixSeconds,
     /// When a newer key took over signing; `None` while this one signs.
@@ -31,33 +44,27 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    fn generate(now: UnixSeconds) -> Self {
-        let mut seed = [0u8; 32];
-        rand::rng().fill_bytes(&mut seed);
-        Self::from_seed(&seed, random_id("key_", 9), now)
-    }
-
-    pub fn from_seed(seed: &[u8; 32], kid: String, created_at: UnixSeconds) -> Self {
+    fn from_stored(stored: &StoredKey) -> Self {
         let mut der = ED25519_PKCS8_PREFIX.to_vec();
-        der.extend_from_slice(seed);
+        der.extend_from_slice(&stored.seed);
         let encoding = EncodingKey::from_ed_der(&der);
         let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::EdDSA)
             .expect("a 32-byte seed is a valid Ed25519 key");
-        let jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(params) = &jwk.algorithm else {
+        let AlgorithmParameters::OctetKeyPair(params) = &jwk.algorithm else {
             unreachable!("an Ed25519 key is an OKP key");
         };
         let decoding =
             DecodingKey::from_ed_components(&params.x).expect("x was just base64url-encoded");
-        jwk.common.key_id = Some(kid.clone());
+        jwk.common.key_id = Some(stored.kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
         Self {
-            kid,
+            kid: stored.kid.clone(),
             encoding,
             decoding,
             jwk,
-            created_at,
-            retired_at: None,
+            created_at: stored.created_at,
+            retired_at: stored.retired_at,
         }
     }
 
@@ -67,7 +74,7 @@ impl SigningKey {
 }
 
 pub struct KeyRing {
-    /// Newest last; the last one signs.
+    /// Oldest first; the last one signs.
     keys: RwLock<Vec<SigningKey>>,
     /// How long a key signs before the next one takes over.
     rotate_every: u64,
@@ -77,47 +84,52 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    pub fn new(now: UnixSeconds, rotate_every: u64, verify_after_retirement: u64) -> Self {
+    /// A ring of the stored keys, oldest first; `signing` is the newest, which signs.
+    pub fn new(
+        stored: &[StoredKey],
+        signing: &StoredKey,
+        rotate_every: u64,
+        verify_after_retirement: u64,
+    ) -> Self {
+        let keys = stored
+            .iter()
+            .filter(|k| k.kid != signing.kid)
+            .chain(std::iter::once(signing))
+            .map(SigningKey::from_stored)
+            .collect();
         Self {
-            keys: RwLock::new(vec![SigningKey::generate(now)]),
+            keys: RwLock::new(keys),
             rotate_every,
             verify_after_retirement,
         }
     }
 
-    /// Calls `f` with the key that signs now, rotating first if it is due.
-    pub fn with_signing_key<T>(&self, now: UnixSeconds, f: impl FnOnce(&SigningKey) -> T) -> T {
-        let due = |key: &SigningKey| now >= key.created_at.saturating_add(self.rotate_every);
-        if self.signing(|key| due(key)) {
-            self.rotate_if(now, due);
-        }
-        self.signing(f)
-    }
-
-    fn signing<T>(&self, f: impl FnOnce(&SigningKey) -> T) -> T {
+    /// Calls `f` with the key that signs now.
+    pub fn with_signing_key<T>(&self, f: impl FnOnce(&SigningKey) -> T) -> T {
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         f(keys.last().expect("the ring always holds a signing key"))
     }
 
-    /// A new key signs from now on; the old one verifies until its tokens are gone.
-    pub fn rotate(&self, now: UnixSeconds) {
-        self.rotate_if(now, |_| true);
+    /// Whether the signing key has signed for its whole period.
+    pub fn rotation_due(&self, now: UnixSeconds) -> bool {
+        self.with_signing_key(|key| now >= key.created_at.saturating_add(self.rotate_every))
     }
 
-    /// Rotates if `due` says so of the signing key, judged under the write
-    /// lock: concurrent signers that all saw a due key rotate it once.
-    fn rotate_if(&self, now: UnixSeconds, due: impl FnOnce(&SigningKey) -> bool) {
+    /// Makes `next` the signing key from `now`; the one it replaces verifies
+    /// until its tokens are gone.
+    pub fn install(&self, next: &StoredKey, now: UnixSeconds) {
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
-        let current = keys
-            .last_mut()
-            .expect("the ring always holds a signing key");
-        if !due(current) {
-            return;
+        if let Some(current) = keys.last_mut() {
+            current.retired_at = Some(now);
         }
-        current.retired_at = Some(now);
         keys.retain(|k| self.still_verifies(k, now));
-        keys.push(SigningKey::generate(now));
-        tracing::info!(kid = %keys.last().map_or("", |k| k.kid.as_str()), "rotated the checkout-token signing key");
+        keys.push(SigningKey::from_stored(next));
+        tracing::info!(kid = %next.kid, "a new key signs checkout tokens");
+    }
+
+    /// Retired keys retired before this no longer verify and can be forgotten.
+    pub fn retirement_cutoff(&self, now: UnixSeconds) -> UnixSeconds {
+        now.saturating_sub(self.verify_after_retirement)
     }
 
     fn still_verifies(&self, key: &SigningKey, now: UnixSeconds) -> bool {
@@ -152,6 +164,11 @@ impl KeyRing {
 }
 
 #[cfg(test)]
+pub fn test_ring(now: UnixSeconds, rotate_every: u64, verify_after_retirement: u64) -> KeyRing {
+    KeyRing::new(&[], &generate(now), rotate_every, verify_after_retirement)
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -159,7 +176,7 @@ mod tests {
 
     #[test]
     fn the_jwks_publishes_only_public_okp_keys() {
-        let ring = KeyRing::new(NOW, 86_400, 905);
+        let ring = test_ring(NOW, 86_400, 905);
         let jwks = serde_json::to_value(ring.jwks(NOW)).unwrap();
         let key = &jwks["keys"][0];
         assert_eq!(key["kty"], "OKP");
@@ -175,10 +192,10 @@ mod tests {
 
     #[test]
     fn a_retired_key_verifies_for_one_token_lifetime_then_disappears() {
-        let ring = KeyRing::new(NOW, 86_400, 905);
-        let old = ring.with_signing_key(NOW, |k| k.kid.clone());
-        ring.rotate(NOW + 10);
-        let new = ring.with_signing_key(NOW + 10, |k| k.kid.clone());
+        let ring = test_ring(NOW, 86_400, 905);
+        let old = ring.with_signing_key(|k| k.kid.clone());
+        ring.install(&generate(NOW + 10), NOW + 10);
+        let new = ring.with_signing_key(|k| k.kid.clone());
         assert_ne!(old, new);
         assert!(ring
             .with_verifying_key(&old, NOW + 10 + 904, |_| ())
@@ -191,10 +208,21 @@ mod tests {
     }
 
     #[test]
-    fn signing_rotates_when_the_key_is_due() {
-        let ring = KeyRing::new(NOW, 100, 905);
-        let first = ring.with_signing_key(NOW + 99, |k| k.kid.clone());
-        let second = ring.with_signing_key(NOW + 100, |k| k.kid.clone());
-        assert_ne!(first, second);
+    fn rotation_is_due_after_the_period() {
+        let ring = test_ring(NOW, 100, 905);
+        assert!(!ring.rotation_due(NOW + 99));
+        assert!(ring.rotation_due(NOW + 100));
+    }
+
+    #[test]
+    fn the_same_seed_makes_the_same_public_key() {
+        let stored = generate(NOW);
+        let a = test_jwk(&stored);
+        let b = test_jwk(&stored);
+        assert_eq!(a, b);
+    }
+
+    fn test_jwk(stored: &StoredKey) -> serde_json::Value {
+        serde_json::to_value(KeyRing::new(&[], stored, 1, 1).jwks(NOW)).unwrap()
     }
 }

@@ -13,6 +13,9 @@ mod config;
 mod error;
 mod keys;
 mod oauth;
+mod payments;
+mod pdf;
+mod seed;
 mod stats;
 mod store;
 pub mod token;
@@ -29,7 +32,11 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use oauth::ACCESS_TOKEN_PREFIX;
+pub use seed::Seed;
 pub use stats::Snapshot as StatsSnapshot;
+
+use crate::clock::UnixSeconds;
+use crate::error::ApiError;
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -39,28 +46,82 @@ pub struct Sandbox {
     tokens: Arc<token::CheckoutTokens>,
     clock: Arc<dyn Clock>,
     stats: Arc<stats::Stats>,
+    links: Arc<pdf::LinkSigner>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("the sandbox database: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("the seed file {path}: {problem}")]
+    Seed { path: String, problem: String },
 }
 
 impl Sandbox {
-    /// A sandbox with the documented seed data and a fresh signing key.
-    pub fn new(config: Config, clock: impl Clock) -> Self {
+    /// Opens the sandbox's database (seeding it on first start) and its keys.
+    pub async fn open(config: Config, clock: impl Clock) -> Result<Self, OpenError> {
+        let store = store::Store::open(&config.database_url).await?;
+        let sandbox_seed = load_seed(&config)?;
+        if store.is_empty().await? {
+            tracing::info!(database = %config.database_url, "seeding an empty sandbox database");
+            store.reset(&sandbox_seed).await?;
+        }
+        let now = clock.now();
+        let stored = store.signing_keys().await?;
+        let signing = match stored.iter().rev().find(|k| k.retired_at.is_none()) {
+            Some(key) => key.clone(),
+            None => {
+                let key = keys::generate(now);
+                store.save_rotation(&key, now).await?;
+                key
+            }
+        };
         let ring = keys::KeyRing::new(
-            clock.now(),
+            &stored,
+            &signing,
             config.key_rotation.as_secs(),
             // A retired key verifies as long as a token it signed may live.
             config.checkout_token_ttl.as_secs() + token::LEEWAY_SECS,
         );
-        Self {
+        Ok(Self {
             config: Arc::new(config),
-            store: Arc::new(store::Store::seeded()),
+            store: Arc::new(store),
             tokens: Arc::new(token::CheckoutTokens::new(ring)),
             clock: Arc::new(clock),
             stats: Arc::default(),
-        }
+            links: Arc::new(pdf::LinkSigner::random()),
+        })
+    }
+
+    /// Restores the seed data: every payment, grant and idempotency key is forgotten.
+    pub async fn reset(&self) -> Result<(), OpenError> {
+        self.store.reset(&load_seed(&self.config)?).await?;
+        Ok(())
     }
 
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
+    }
+
+    /// Puts a new signing key in charge if the current one has served its
+    /// period, storing it first so a restart keeps it.
+    async fn rotate_keys_if_due(&self, now: UnixSeconds, force: bool) -> Result<(), ApiError> {
+        let keys = self.tokens.keys();
+        if !force && !keys.rotation_due(now) {
+            return Ok(());
+        }
+        let _write = self.store.write_lock().await;
+        // Another request may have rotated while this one waited.
+        if !force && !keys.rotation_due(now) {
+            return Ok(());
+        }
+        let next = keys::generate(now);
+        self.store.save_rotation(&next, now).await?;
+        keys.install(&next, now);
+        self.store
+            .forget_keys_retired_before(keys.retirement_cutoff(now))
+            .await?;
+        Ok(())
     }
 
     /// The vendor API, as routes.
@@ -71,6 +132,13 @@ impl Sandbox {
             // Some environments of the real API serve the path without the version.
             .route("/checkout-auth/init", post(checkout_auth::init))
             .route("/checkout/v1/invoice", get(checkout_api::invoice))
+            .route("/checkout/v1/invoice/pdf-link", get(pdf::pdf_link))
+            .route(
+                "/checkout/v1/payment-methods",
+                get(checkout_api::payment_methods),
+            )
+            .route("/checkout/v1/payments", post(payments::pay))
+            .route("/files/invoices/{invoice_id}", get(pdf::invoice_pdf))
             .route("/.well-known/jwks.json", get(jwks))
             .route("/sandbox/stats", get(stats::stats))
             .route("/sandbox/rotate-keys", post(rotate_keys));
@@ -110,6 +178,18 @@ impl Sandbox {
     }
 }
 
+fn load_seed(config: &Config) -> Result<Seed, OpenError> {
+    let Some(path) = &config.seed_file else {
+        return Ok(Seed::demo());
+    };
+    let problem = |problem: String| OpenError::Seed {
+        path: path.display().to_string(),
+        problem,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
+    Seed::parse(&text).map_err(|e| problem(e.to_string()))
+}
+
 /// `GET /.well-known/jwks.json`: the keys that verify checkout tokens now.
 /// Cacheable for minutes: a verifier that meets an unknown `kid` fetches again.
 async fn jwks(State(sandbox): State<Sandbox>) -> impl IntoResponse {
@@ -120,9 +200,11 @@ async fn jwks(State(sandbox): State<Sandbox>) -> impl IntoResponse {
 }
 
 /// `POST /sandbox/rotate-keys`: a sandbox-only switch to exercise rotation.
-async fn rotate_keys(State(sandbox): State<Sandbox>) -> StatusCode {
-    sandbox.tokens.keys().rotate(sandbox.clock.now());
-    StatusCode::NO_CONTENT
+async fn rotate_keys(State(sandbox): State<Sandbox>) -> Result<StatusCode, ApiError> {
+    sandbox
+        .rotate_keys_if_due(sandbox.clock.now(), true)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

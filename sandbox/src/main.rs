@@ -1,4 +1,5 @@
-//! `cargo run -p sandbox`: the vendor sandbox on its own.
+//! `cargo run -p sandbox [-- --reset]`: the vendor sandbox on its own.
+//! `--reset` restores the seed data before serving.
 
 use sandbox::{Config, Sandbox, SystemClock};
 
@@ -10,10 +11,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_else(|_| "sandbox=info".into()),
         )
         .init();
+    let reset = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--reset") => true,
+        Some(other) => {
+            return Err(format!("unknown argument {other:?}; the only one is --reset").into())
+        }
+    };
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let sandbox = Sandbox::open(config, SystemClock).await?;
+    if reset {
+        sandbox.reset().await?;
+        tracing::info!("restored the seed data");
+    }
     tracing::info!(addr = %listener.local_addr()?, "vendor sandbox listening");
-    Sandbox::new(config, SystemClock)
+    sandbox
         .serve(listener, async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -62,6 +62,11 @@ pub async fn issue_token(
     let client = sandbox
         .store
         .authenticate_client(&client_id, &secret)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "sandbox storage failed");
+            OAuthError::ServerError
+        })?
         .ok_or(OAuthError::InvalidClient)?;
 
     match param("grant_type")? {
@@ -73,15 +78,19 @@ pub async fn issue_token(
     let now = sandbox.clock.now();
     let lifetime = sandbox.config.oauth_token_ttl.as_secs();
     let access_token = random_id(ACCESS_TOKEN_PREFIX, 32);
-    sandbox.store.record_grant(
-        &access_token,
-        OAuthGrant {
-            client_id: client.client_id.clone(),
-            partner_id: client.partner_id.clone(),
-            expires_at: now + lifetime,
-        },
-        now,
-    );
+    let grant = OAuthGrant {
+        client_id: client.client_id.clone(),
+        partner_id: client.partner_id.clone(),
+        expires_at: now + lifetime,
+    };
+    sandbox
+        .store
+        .record_grant(&access_token, &grant, now)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "sandbox storage failed");
+            OAuthError::ServerError
+        })?;
     sandbox.stats.oauth_token_issued();
     tracing::info!(client_id = %client.client_id, "issued an OAuth access token");
 

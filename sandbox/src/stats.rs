@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Sandbox;
 
@@ -13,15 +13,26 @@ use crate::Sandbox;
 pub struct Stats {
     oauth_tokens_issued: AtomicU64,
     checkout_tokens_issued: AtomicU64,
-    checkout_tokens_expired: AtomicU64,
+    payments: AtomicU64,
+    invalid_token: AtomicU64,
+    access_token_expired: AtomicU64,
 }
 
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Snapshot {
     pub oauth_tokens_issued: u64,
     pub checkout_tokens_issued: u64,
-    /// Calls refused with `access_token_expired`.
-    pub checkout_tokens_expired: u64,
+    /// Payments made since this process started (repeats replayed by
+    /// idempotency are not payments).
+    pub payments: u64,
+    /// 401 answers since start, by `code`.
+    pub unauthorized: Unauthorized,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Unauthorized {
+    pub invalid_token: u64,
+    pub access_token_expired: u64,
 }
 
 impl Stats {
@@ -31,14 +42,24 @@ impl Stats {
     pub fn checkout_token_issued(&self) {
         self.checkout_tokens_issued.fetch_add(1, Relaxed);
     }
+    pub fn payment_made(&self) {
+        self.payments.fetch_add(1, Relaxed);
+    }
+    pub fn invalid_token(&self) {
+        self.invalid_token.fetch_add(1, Relaxed);
+    }
     pub fn checkout_token_expired(&self) {
-        self.checkout_tokens_expired.fetch_add(1, Relaxed);
+        self.access_token_expired.fetch_add(1, Relaxed);
     }
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             oauth_tokens_issued: self.oauth_tokens_issued.load(Relaxed),
             checkout_tokens_issued: self.checkout_tokens_issued.load(Relaxed),
-            checkout_tokens_expired: self.checkout_tokens_expired.load(Relaxed),
+            payments: self.payments.load(Relaxed),
+            unauthorized: Unauthorized {
+                invalid_token: self.invalid_token.load(Relaxed),
+                access_token_expired: self.access_token_expired.load(Relaxed),
+            },
         }
     }
 }

@@ -1,55 +1,62 @@
-//! The sandbox's records: partners' API clients, customers and invoices, and
-//! the OAuth access tokens it has issued. In memory, seeded at start.
+//! The sandbox's records in SQLite: API clients, customers, invoices,
+//! payment methods, payments, idempotency keys, OAuth grants and signing keys.
+//!
+//! SQLite has one writer at a time; writes that must read-then-write
+//! atomically (a payment) also take [`Store::write_lock`], so concurrent
+//! requests queue here rather than fail with `SQLITE_BUSY`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::str::FromStr;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Row, SqlitePool};
 use subtle::ConstantTimeEq;
 
 use crate::clock::UnixSeconds;
+use crate::seed::Seed;
+
+pub type StoreError = sqlx::Error;
 
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     pub client_id: String,
     pub partner_id: String,
-    /// Only the SHA-256 of the secret is kept: a dump of the store leaks no credential.
-    secret_sha256: [u8; 32],
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InvoiceStatus {
-    Open,
-    Paid,
-}
-
-impl InvoiceStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Paid => "paid",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Invoice {
     pub id: String,
     pub partner_id: String,
     pub customer_id: String,
     pub invoice_number: String,
     pub currency: String,
-    /// Decimal strings, never floats: money keeps its cents exactly.
     pub sub_total: String,
     pub total: String,
-    pub status: InvoiceStatus,
+    pub status: String,
     pub created_at: String,
     pub due_date: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Customer {
     pub partner_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct PaymentMethod {
+    pub id: String,
+    #[serde(skip)]
+    pub customer_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub brand: String,
+    pub last4: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp_month: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp_year: Option<i64>,
 }
 
 /// What an OAuth access token stands for.
@@ -60,16 +67,46 @@ pub struct OAuthGrant {
     pub expires_at: UnixSeconds,
 }
 
-#[derive(Debug, Default)]
-pub struct Store {
-    clients: HashMap<String, ApiClient>,
-    customers: HashMap<String, Customer>,
-    invoices: HashMap<String, Invoice>,
-    /// Keyed by the SHA-256 of the token, for the same reason as client secrets.
-    grants: Mutex<HashMap<[u8; 32], OAuthGrant>>,
+/// A signing key as stored.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub seed: [u8; 32],
+    pub created_at: UnixSeconds,
+    pub retired_at: Option<UnixSeconds>,
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
+/// A stored first answer to an idempotent request.
+#[derive(Debug, Clone)]
+pub struct IdempotentReply {
+    pub request_hash: [u8; 32],
+    pub status: u16,
+    pub response: String,
+}
+
+pub struct NewPayment<'a> {
+    pub id: &'a str,
+    pub invoice_id: &'a str,
+    pub payment_method_id: &'a str,
+    pub amount: &'a str,
+    pub currency: &'a str,
+    pub created_at: UnixSeconds,
+}
+
+pub struct IdempotencyRecord<'a> {
+    pub client_id: &'a str,
+    pub key: &'a str,
+    pub request_hash: [u8; 32],
+    pub status: u16,
+    pub response: &'a str,
+}
+
+pub struct Store {
+    pool: SqlitePool,
+    writes: tokio::sync::Mutex<()>,
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
@@ -78,91 +115,358 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 const NO_SUCH_CLIENT: [u8; 32] = [0; 32];
 
 impl Store {
-    /// The documented demo data (README, "Sandbox seed data").
-    pub fn seeded() -> Self {
-        let mut store = Self::default();
-        store.add_client("demo_client_id", "partner_demo", "demo_client_secret");
-        for (customer, invoices) in [
-            (
-                "cus_acme",
-                &[
-                    ("inv_1001", "INV-1001", "USD", "1250.00", "2026-12-15"),
-                    ("inv_1002", "INV-1002", "USD", "310.40", "2026-12-31"),
-                ][..],
-            ),
-            (
-                "cus_globex",
-                &[("inv_2001", "INV-2001", "EUR", "89.99", "2027-01-10")][..],
-            ),
-        ] {
-            store.customers.insert(
-                customer.to_owned(),
-                Customer {
-                    partner_id: "partner_demo".to_owned(),
-                },
-            );
-            for &(id, number, currency, total, due) in invoices {
-                store.invoices.insert(
-                    id.to_owned(),
-                    Invoice {
-                        id: id.to_owned(),
-                        partner_id: "partner_demo".to_owned(),
-                        customer_id: customer.to_owned(),
-                        invoice_number: number.to_owned(),
-                        currency: currency.to_owned(),
-                        sub_total: total.to_owned(),
-                        total: total.to_owned(),
-                        status: InvoiceStatus::Open,
-                        created_at: "2026-11-01T09:00:00Z".to_owned(),
-                        due_date: due.to_owned(),
-                    },
-                );
-            }
+    /// Opens (creating if need be) the database at `url` and migrates it.
+    /// `sqlite::memory:` gives a private in-memory database for tests.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)?;
+        if let Some(dir) = options.get_filename().parent().filter(|_| !memory) {
+            std::fs::create_dir_all(dir)?;
         }
-        store
+        let options = options
+            .create_if_missing(true)
+            .foreign_keys(true)
+            // WAL lets readers go on while the one writer writes.
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            // Each connection to `:memory:` would be a database of its own.
+            .max_connections(if memory { 1 } else { 8 })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self {
+            pool,
+            writes: tokio::sync::Mutex::new(()),
+        })
     }
 
-    fn add_client(&mut self, client_id: &str, partner_id: &str, secret: &str) {
-        self.clients.insert(
-            client_id.to_owned(),
-            ApiClient {
-                client_id: client_id.to_owned(),
-                partner_id: partner_id.to_owned(),
-                secret_sha256: sha256(secret.as_bytes()),
-            },
-        );
+    pub async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
+    }
+
+    #[cfg(test)]
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A transaction that takes SQLite's write lock at once, so one that reads
+    /// before it writes cannot fail halfway when another writer got in between.
+    pub async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM partners")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count == 0)
+    }
+
+    /// Replaces every record with `seed`. Signing keys are kept, so tokens
+    /// already issued still verify (and are then refused for what they name).
+    pub async fn reset(&self, seed: &Seed) -> Result<(), StoreError> {
+        let _write = self.write_lock().await;
+        let mut tx = self.begin_write().await?;
+        for table in [
+            "idempotency_keys",
+            "payments",
+            "oauth_grants",
+            "payment_methods",
+            "invoices",
+            "customers",
+            "api_clients",
+            "partners",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for p in &seed.partners {
+            sqlx::query("INSERT INTO partners (id) VALUES (?)")
+                .bind(&p.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for c in &seed.clients {
+            sqlx::query(
+                "INSERT INTO api_clients (client_id, partner_id, secret_sha256) VALUES (?, ?, ?)",
+            )
+            .bind(&c.client_id)
+            .bind(&c.partner_id)
+            .bind(sha256(c.client_secret.as_bytes()).as_slice())
+            .execute(&mut *tx)
+            .await?;
+        }
+        for c in &seed.customers {
+            sqlx::query("INSERT INTO customers (id, partner_id, name) VALUES (?, ?, ?)")
+                .bind(&c.id)
+                .bind(&c.partner_id)
+                .bind(&c.name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for i in &seed.invoices {
+            sqlx::query(
+                "INSERT INTO invoices (id, partner_id, customer_id, invoice_number, currency, \
+                 sub_total, total, status, created_at, due_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&i.id)
+            .bind(&i.partner_id)
+            .bind(&i.customer_id)
+            .bind(&i.invoice_number)
+            .bind(&i.currency)
+            .bind(&i.sub_total)
+            .bind(&i.total)
+            .bind(&i.status)
+            .bind(&i.created_at)
+            .bind(&i.due_date)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for m in &seed.payment_methods {
+            sqlx::query(
+                "INSERT INTO payment_methods (id, customer_id, kind, brand, last4, exp_month, exp_year) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&m.id)
+            .bind(&m.customer_id)
+            .bind(&m.kind)
+            .bind(&m.brand)
+            .bind(&m.last4)
+            .bind(m.exp_month)
+            .bind(m.exp_year)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 
     /// The client these credentials belong to, if they are right. Hashing and
     /// comparing happen whether or not the client exists, in constant time.
-    pub fn authenticate_client(&self, client_id: &str, secret: &str) -> Option<&ApiClient> {
-        let client = self.clients.get(client_id);
-        let expected = client.map_or(&NO_SUCH_CLIENT, |c| &c.secret_sha256);
-        let matches: bool = sha256(secret.as_bytes()).ct_eq(expected).into();
-        client.filter(|_| matches)
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<Option<ApiClient>, StoreError> {
+        let row =
+            sqlx::query("SELECT partner_id, secret_sha256 FROM api_clients WHERE client_id = ?")
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (partner_id, expected) = match &row {
+            Some(row) => (
+                Some(row.try_get::<String, _>("partner_id")?),
+                row.try_get::<Vec<u8>, _>("secret_sha256")?,
+            ),
+            None => (None, NO_SUCH_CLIENT.to_vec()),
+        };
+        let matches: bool = sha256(secret.as_bytes()).as_slice().ct_eq(&expected).into();
+        Ok(partner_id.filter(|_| matches).map(|partner_id| ApiClient {
+            client_id: client_id.to_owned(),
+            partner_id,
+        }))
     }
 
-    pub fn customer(&self, id: &str) -> Option<&Customer> {
-        self.customers.get(id)
+    pub async fn customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
+        sqlx::query_as("SELECT partner_id, name FROM customers WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
     }
 
-    pub fn invoice(&self, id: &str) -> Option<&Invoice> {
-        self.invoices.get(id)
+    pub async fn invoice(&self, id: &str) -> Result<Option<Invoice>, StoreError> {
+        sqlx::query_as("SELECT * FROM invoices WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
     }
 
-    pub fn record_grant(&self, token: &str, grant: OAuthGrant, now: UnixSeconds) {
-        let mut grants = self.grants.lock().unwrap_or_else(|e| e.into_inner());
-        // Forget expired grants now and then, so the map stays as small as
-        // the number of live tokens.
-        if grants.len() >= 1024 {
-            grants.retain(|_, g| g.expires_at > now);
+    pub async fn payment_methods(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<PaymentMethod>, StoreError> {
+        sqlx::query_as(
+            "SELECT id, customer_id, kind, brand, last4, exp_month, exp_year \
+             FROM payment_methods WHERE customer_id = ? ORDER BY id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    pub async fn payment_method(&self, id: &str) -> Result<Option<PaymentMethod>, StoreError> {
+        sqlx::query_as(
+            "SELECT id, customer_id, kind, brand, last4, exp_month, exp_year \
+             FROM payment_methods WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    pub async fn record_grant(
+        &self,
+        token: &str,
+        grant: &OAuthGrant,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        // Expired grants are dropped as new ones arrive: the table holds
+        // about as many rows as there are live tokens.
+        sqlx::query("DELETE FROM oauth_grants WHERE expires_at <= ?")
+            .bind(now as i64)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO oauth_grants (token_sha256, client_id, partner_id, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(sha256(token.as_bytes()).as_slice())
+            .bind(&grant.client_id)
+            .bind(&grant.partner_id)
+            .bind(grant.expires_at as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn grant(&self, token: &str) -> Result<Option<OAuthGrant>, StoreError> {
+        let row = sqlx::query(
+            "SELECT client_id, partner_id, expires_at FROM oauth_grants WHERE token_sha256 = ?",
+        )
+        .bind(sha256(token.as_bytes()).as_slice())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(OAuthGrant {
+                client_id: row.try_get("client_id")?,
+                partner_id: row.try_get("partner_id")?,
+                expires_at: row.try_get::<i64, _>("expires_at")?.max(0) as u64,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kid, seed, created_at, retired_at FROM signing_keys ORDER BY created_at, rowid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let seed: Vec<u8> = row.try_get("seed")?;
+                Ok(StoredKey {
+                    kid: row.try_get("kid")?,
+                    seed: seed.try_into().map_err(|_| {
+                        sqlx::Error::Decode("a signing key seed is not 32 bytes".into())
+                    })?,
+                    created_at: row.try_get::<i64, _>("created_at")?.max(0) as u64,
+                    retired_at: row
+                        .try_get::<Option<i64>, _>("retired_at")?
+                        .map(|t| t.max(0) as u64),
+                })
+            })
+            .collect()
+    }
+
+    /// Stores `key` as the signing key, retiring the current one at `now`.
+    pub async fn save_rotation(&self, key: &StoredKey, now: UnixSeconds) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+            .bind(now as i64)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO signing_keys (kid, seed, created_at) VALUES (?, ?, ?)")
+            .bind(&key.kid)
+            .bind(key.seed.as_slice())
+            .bind(key.created_at as i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    pub async fn forget_keys_retired_before(&self, cutoff: UnixSeconds) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?")
+            .bind(cutoff as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a payment of `invoice_id`, marks the invoice paid, and keeps
+    /// `reply` as the answer to any repeat of `key` — all or nothing.
+    pub async fn record_payment(
+        &self,
+        payment: &NewPayment<'_>,
+        key: &IdempotencyRecord<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO payments (id, invoice_id, payment_method_id, amount, currency, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(payment.id)
+        .bind(payment.invoice_id)
+        .bind(payment.payment_method_id)
+        .bind(payment.amount)
+        .bind(payment.currency)
+        .bind(payment.created_at as i64)
+        .execute(&mut *tx)
+        .await?;
+        let updated =
+            sqlx::query("UPDATE invoices SET status = 'paid' WHERE id = ? AND status = 'open'")
+                .bind(payment.invoice_id)
+                .execute(&mut *tx)
+                .await?;
+        if updated.rows_affected() != 1 {
+            // Checked by the caller under the write lock; this is the backstop.
+            return Err(sqlx::Error::Protocol("the invoice is not open".into()));
         }
-        grants.insert(sha256(token.as_bytes()), grant);
+        sqlx::query(
+            "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.client_id)
+        .bind(key.key)
+        .bind(key.request_hash.as_slice())
+        .bind(i64::from(key.status))
+        .bind(key.response)
+        .bind(payment.created_at as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
-    pub fn grant(&self, token: &str) -> Option<OAuthGrant> {
-        let grants = self.grants.lock().unwrap_or_else(|e| e.into_inner());
-        grants.get(&sha256(token.as_bytes())).cloned()
+    #[cfg(test)]
+    pub async fn payment_count(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM payments")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    pub async fn idempotent_reply(
+        &self,
+        client_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotentReply>, StoreError> {
+        let row = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE client_id = ? AND key = ?")
+            .bind(client_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let hash: Vec<u8> = row.try_get("request_hash")?;
+            Ok(IdempotentReply {
+                request_hash: hash.try_into().unwrap_or([0; 32]),
+                status: row.try_get::<i64, _>("status")? as u16,
+                response: row.try_get("response")?,
+            })
+        })
+        .transpose()
     }
 }
 
@@ -170,26 +474,101 @@ impl Store {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_demo_client_authenticates_only_with_its_secret() {
-        let store = Store::seeded();
-        let client = store.authenticate_client("demo_client_id", "demo_client_secret");
-        assert_eq!(client.map(|c| c.partner_id.as_str()), Some("partner_demo"));
+    async fn seeded() -> Store {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        store.reset(&Seed::demo()).await.unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn the_demo_client_authenticates_only_with_its_secret() {
+        let store = seeded().await;
+        let client = store
+            .authenticate_client("demo_client_id", "demo_client_secret")
+            .await
+            .unwrap();
+        assert_eq!(
+            client.map(|c| c.partner_id),
+            Some("partner_demo".to_owned())
+        );
         assert!(store
             .authenticate_client("demo_client_id", "wrong")
+            .await
+            .unwrap()
             .is_none());
         assert!(store
             .authenticate_client("nobody", "demo_client_secret")
+            .await
+            .unwrap()
             .is_none());
-        assert!(store.authenticate_client("nobody", "").is_none());
+        assert!(store
+            .authenticate_client("nobody", "")
+            .await
+            .unwrap()
+            .is_none());
     }
 
-    #[test]
-    fn seed_invoices_belong_to_their_customers() {
-        let store = Store::seeded();
-        assert_eq!(store.invoice("inv_1001").unwrap().customer_id, "cus_acme");
-        assert_eq!(store.invoice("inv_1002").unwrap().total, "310.40");
-        assert_eq!(store.invoice("inv_2001").unwrap().currency, "EUR");
-        assert!(store.customer("cus_globex").is_some());
+    #[tokio::test]
+    async fn seed_invoices_belong_to_their_customers() {
+        let store = seeded().await;
+        assert_eq!(
+            store
+                .invoice("inv_1001")
+                .await
+                .unwrap()
+                .unwrap()
+                .customer_id,
+            "cus_acme"
+        );
+        assert_eq!(
+            store.invoice("inv_1002").await.unwrap().unwrap().total,
+            "310.40"
+        );
+        assert_eq!(
+            store.invoice("inv_2001").await.unwrap().unwrap().currency,
+            "EUR"
+        );
+        assert_eq!(store.payment_methods("cus_acme").await.unwrap().len(), 2);
+        assert!(store.customer("cus_globex").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_grant_is_found_by_its_token_only() {
+        let store = seeded().await;
+        let grant = OAuthGrant {
+            client_id: "demo_client_id".into(),
+            partner_id: "partner_demo".into(),
+            expires_at: 2_000,
+        };
+        store
+            .record_grant("sbx_oat_abc", &grant, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .grant("sbx_oat_abc")
+                .await
+                .unwrap()
+                .unwrap()
+                .expires_at,
+            2_000
+        );
+        assert!(store.grant("sbx_oat_abd").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_file_database_keeps_its_records_across_reopening() {
+        let dir = std::env::temp_dir().join(format!("sandbox-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/s.db", dir.display());
+        {
+            let store = Store::open(&url).await.unwrap();
+            store.reset(&Seed::demo()).await.unwrap();
+            store.pool().close().await;
+        }
+        let store = Store::open(&url).await.unwrap();
+        assert!(!store.is_empty().await.unwrap());
+        store.pool().close().await;
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -20,9 +20,11 @@ struct Harness {
     sandbox: Sandbox,
 }
 
-fn harness() -> Harness {
+async fn harness() -> Harness {
     let clock = ManualClock::starting_at(NOW);
-    let sandbox = Sandbox::new(Config::default(), clock.clone());
+    let sandbox = Sandbox::open(Config::in_memory(), clock.clone())
+        .await
+        .unwrap();
     Harness {
         router: sandbox.router(),
         clock,
@@ -102,6 +104,28 @@ impl Harness {
         reply.body["token"].as_str().unwrap().to_owned()
     }
 
+    async fn pay(&self, bearer: &str, key: Option<&str>, body: Value) -> Reply {
+        let mut request = Request::post("/checkout/v1/payments")
+            .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        self.send(request.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    async fn get(&self, path: &str, bearer: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+                .header(header::HOST, "sandbox.test")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
     async fn get_invoice(&self, bearer: &str) -> Reply {
         self.send(
             Request::get("/checkout/v1/invoice")
@@ -115,7 +139,7 @@ impl Harness {
 
 #[tokio::test]
 async fn client_credentials_grant_issues_an_uncacheable_bearer_token() {
-    let h = harness();
+    let h = harness().await;
     let reply = h
         .token_request(
             Some(&basic("demo_client_id", "demo_client_secret")),
@@ -135,7 +159,7 @@ async fn client_credentials_grant_issues_an_uncacheable_bearer_token() {
 
 #[tokio::test]
 async fn client_credentials_in_the_form_body_are_accepted() {
-    let h = harness();
+    let h = harness().await;
     let reply = h
         .token_request(
             None,
@@ -147,7 +171,7 @@ async fn client_credentials_in_the_form_body_are_accepted() {
 
 #[tokio::test]
 async fn wrong_secret_and_unknown_client_get_the_same_invalid_client_answer() {
-    let h = harness();
+    let h = harness().await;
     let wrong_secret = h
         .token_request(
             Some(&basic("demo_client_id", "nope")),
@@ -172,7 +196,7 @@ async fn wrong_secret_and_unknown_client_get_the_same_invalid_client_answer() {
 
 #[tokio::test]
 async fn a_grant_other_than_client_credentials_is_unsupported() {
-    let h = harness();
+    let h = harness().await;
     let auth = basic("demo_client_id", "demo_client_secret");
     let reply = h.token_request(Some(&auth), "grant_type=password").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
@@ -190,7 +214,7 @@ async fn a_grant_other_than_client_credentials_is_unsupported() {
 
 #[tokio::test]
 async fn a_checkout_token_reads_exactly_its_invoice() {
-    let h = harness();
+    let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     let reply = h.get_invoice(&token).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -203,7 +227,7 @@ async fn a_checkout_token_reads_exactly_its_invoice() {
 
 #[tokio::test]
 async fn init_reports_expiry_as_rfc3339_lifetime_from_now() {
-    let h = harness();
+    let h = harness().await;
     let oauth = h.oauth_token().await;
     let reply = h
         .init(
@@ -220,7 +244,7 @@ async fn init_reports_expiry_as_rfc3339_lifetime_from_now() {
 
 #[tokio::test]
 async fn init_refuses_a_missing_invoice_id_a_foreign_invoice_and_no_token() {
-    let h = harness();
+    let h = harness().await;
     let oauth = h.oauth_token().await;
     let reply = h.init(&oauth, json!({"customer_id": "cus_acme"})).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
@@ -250,7 +274,7 @@ async fn init_refuses_a_missing_invoice_id_a_foreign_invoice_and_no_token() {
 
 #[tokio::test]
 async fn an_expired_checkout_token_gets_access_token_expired_after_the_leeway() {
-    let h = harness();
+    let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     h.clock
         .advance(Duration::from_secs(900 + crate::token::LEEWAY_SECS));
@@ -259,12 +283,12 @@ async fn an_expired_checkout_token_gets_access_token_expired_after_the_leeway() 
     let reply = h.get_invoice(&token).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.body["code"], "access_token_expired");
-    assert_eq!(h.sandbox.stats().checkout_tokens_expired, 1);
+    assert_eq!(h.sandbox.stats().unauthorized.access_token_expired, 1);
 }
 
 #[tokio::test]
 async fn an_expired_oauth_token_cannot_mint() {
-    let h = harness();
+    let h = harness().await;
     let oauth = h.oauth_token().await;
     h.clock.advance(Duration::from_secs(3600));
     let reply = h
@@ -279,7 +303,7 @@ async fn an_expired_oauth_token_cannot_mint() {
 
 #[tokio::test]
 async fn oauth_and_checkout_tokens_cannot_stand_in_for_each_other() {
-    let h = harness();
+    let h = harness().await;
     let oauth = h.oauth_token().await;
     let checkout = h.checkout_token("cus_acme", "inv_1001").await;
     assert_eq!(h.get_invoice(&oauth).await.body["code"], "invalid_token");
@@ -294,7 +318,7 @@ async fn oauth_and_checkout_tokens_cannot_stand_in_for_each_other() {
 
 #[tokio::test]
 async fn a_token_in_the_query_string_is_ignored() {
-    let h = harness();
+    let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     let reply = h
         .send(
@@ -308,7 +332,7 @@ async fn a_token_in_the_query_string_is_ignored() {
 
 #[tokio::test]
 async fn cors_admits_the_merchant_origin_only() {
-    let h = harness();
+    let h = harness().await;
     let preflight = |origin: &str| {
         Request::builder()
             .method("OPTIONS")
@@ -335,7 +359,9 @@ async fn serves_over_a_real_socket() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let sandbox = Sandbox::new(Config::default(), crate::SystemClock);
+    let sandbox = Sandbox::open(Config::in_memory(), crate::SystemClock)
+        .await
+        .unwrap();
     let server = tokio::spawn(sandbox.serve(listener, async {
         let _ = stopped.await;
     }));
@@ -358,7 +384,7 @@ async fn serves_over_a_real_socket() {
 #[tokio::test]
 async fn a_checkout_token_verifies_against_the_published_jwks_with_a_plain_jwt_library() {
     use jsonwebtoken::{decode, decode_header, jwk::JwkSet, Algorithm, DecodingKey, Validation};
-    let h = harness();
+    let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     let reply = h
         .send(
@@ -386,7 +412,7 @@ async fn a_checkout_token_verifies_against_the_published_jwks_with_a_plain_jwt_l
 
 #[tokio::test]
 async fn after_key_rotation_old_tokens_still_work_and_both_keys_are_published() {
-    let h = harness();
+    let h = harness().await;
     let old = h.checkout_token("cus_acme", "inv_1001").await;
     let rotated = h
         .send(
@@ -409,4 +435,272 @@ async fn after_key_rotation_old_tokens_still_work_and_both_keys_are_published() 
         )
         .await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 2);
+}
+
+fn pay_1001() -> Value {
+    json!({"payment_method_id": "pm_acme_visa", "amount": "1250.00"})
+}
+
+#[tokio::test]
+async fn payment_methods_are_the_token_customers_own() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let reply = h.get("/checkout/v1/payment-methods", &token).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let ids: Vec<&str> = reply
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["pm_acme_bank", "pm_acme_visa"]);
+    assert_eq!(reply.body[1]["type"], "card");
+    assert_eq!(reply.body[1]["last4"], "4242");
+    assert!(reply.body[1].get("customer_id").is_none());
+}
+
+#[tokio::test]
+async fn paying_marks_the_invoice_paid_and_is_counted() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let reply = h.pay(&token, Some("key-1"), pay_1001()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    assert_eq!(reply.body["status"], "succeeded");
+    assert_eq!(reply.body["amount"], "1250.00");
+    assert_eq!(reply.body["currency"], "USD");
+    assert!(reply.body["id"].as_str().unwrap().starts_with("pay_"));
+    assert_eq!(h.get_invoice(&token).await.body["status"], "paid");
+    assert_eq!(h.sandbox.stats().payments, 1);
+}
+
+#[tokio::test]
+async fn t9_the_same_idempotency_key_twice_replays_the_first_answer() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let first = h.pay(&token, Some("key-1"), pay_1001()).await;
+    let second = h.pay(&token, Some("key-1"), pay_1001()).await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.headers["idempotent-replayed"], "true");
+    assert_eq!(h.sandbox.stats().payments, 1);
+    assert_eq!(h.sandbox.store.payment_count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn t9_the_same_idempotency_key_concurrently_makes_one_payment() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    // Polled together on one task, the requests interleave at every await.
+    let replies =
+        futures::future::join_all((0..16).map(|_| h.pay(&token, Some("key-c"), pay_1001()))).await;
+    let ids: std::collections::HashSet<_> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(h.sandbox.store.payment_count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn t9_paying_a_paid_invoice_again_with_a_new_key_is_a_conflict() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    assert_eq!(
+        h.pay(&token, Some("key-1"), pay_1001()).await.status,
+        StatusCode::CREATED
+    );
+    let again = h.pay(&token, Some("key-2"), pay_1001()).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    // …and no new checkout token can be had for it.
+    let oauth = h.oauth_token().await;
+    let init = h
+        .init(
+            &oauth,
+            json!({"customer_id": "cus_acme", "invoice_id": "inv_1001"}),
+        )
+        .await;
+    assert_eq!(init.status, StatusCode::CONFLICT);
+    assert_eq!(h.sandbox.stats().payments, 1);
+}
+
+#[tokio::test]
+async fn a_key_reused_for_a_different_request_is_refused_not_replayed() {
+    let h = harness().await;
+    let acme = h.checkout_token("cus_acme", "inv_1001").await;
+    let globex = h.checkout_token("cus_globex", "inv_2001").await;
+    assert_eq!(
+        h.pay(&acme, Some("shared"), pay_1001()).await.status,
+        StatusCode::CREATED
+    );
+    let other = h
+        .pay(
+            &globex,
+            Some("shared"),
+            json!({"payment_method_id": "pm_globex_mc", "amount": "89.99"}),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.body["code"], "idempotency_key_reused");
+    assert!(
+        !other.body.to_string().contains("pay_"),
+        "nothing of the first payment leaks"
+    );
+}
+
+#[tokio::test]
+async fn t6_another_customers_payment_method_is_insufficient_scope_like_an_unknown_one() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let foreign = h
+        .pay(
+            &token,
+            Some("k1"),
+            json!({"payment_method_id": "pm_globex_mc", "amount": "1250.00"}),
+        )
+        .await;
+    let unknown = h
+        .pay(
+            &token,
+            Some("k2"),
+            json!({"payment_method_id": "pm_nope", "amount": "1250.00"}),
+        )
+        .await;
+    for reply in [&foreign, &unknown] {
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        assert_eq!(reply.body["code"], "insufficient_scope");
+        assert!(reply.headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope"));
+    }
+    assert_eq!(foreign.body, unknown.body);
+    assert_eq!(h.get_invoice(&token).await.body["status"], "open");
+}
+
+#[tokio::test]
+async fn a_payment_needs_a_key_a_method_and_the_exact_total() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    assert_eq!(
+        h.pay(&token, None, pay_1001()).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let reply = h.pay(&token, Some("k"), json!({"amount": "1250.00"})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let reply = h
+        .pay(
+            &token,
+            Some("k"),
+            json!({"payment_method_id": "pm_acme_visa", "amount": "1,250"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let reply = h
+        .pay(
+            &token,
+            Some("k"),
+            json!({"payment_method_id": "pm_acme_visa", "amount": "1249.99"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["code"], "amount_mismatch");
+    // "1250" is the same amount as "1250.00".
+    let reply = h
+        .pay(
+            &token,
+            Some("k"),
+            json!({"payment_method_id": "pm_acme_visa", "amount": "1250"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_pdf_link_serves_a_pdf_until_it_expires_and_only_with_its_signature() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let link = h.get("/checkout/v1/invoice/pdf-link", &token).await;
+    assert_eq!(link.status, StatusCode::OK);
+    let url = link.body["url"].as_str().unwrap();
+    let path = url
+        .strip_prefix("http://sandbox.test")
+        .expect("built from the Host header");
+    assert!(path.starts_with("/files/invoices/inv_1001.pdf?"));
+
+    let pdf = h
+        .router
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()[header::CONTENT_TYPE], "application/pdf");
+    let bytes = pdf.into_body().collect().await.unwrap().to_bytes();
+    assert!(bytes.starts_with(b"%PDF-1.4"));
+    assert!(String::from_utf8_lossy(&bytes).contains("INV-1001"));
+
+    let forged = path.replace("inv_1001.pdf", "inv_2001.pdf");
+    let reply = h
+        .send(Request::get(forged).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    h.clock.advance(Duration::from_secs(301));
+    let reply = h
+        .send(Request::get(path).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_payment_and_the_signing_key_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("sandbox-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = || Config {
+        database_url: format!("sqlite://{}/sandbox.db", dir.display()),
+        ..Config::in_memory()
+    };
+    let clock = ManualClock::starting_at(NOW);
+    let (token, first_id) = {
+        let sandbox = Sandbox::open(config(), clock.clone()).await.unwrap();
+        let h = Harness {
+            router: sandbox.router(),
+            clock: clock.clone(),
+            sandbox,
+        };
+        let token = h.checkout_token("cus_acme", "inv_1001").await;
+        let paid = h.pay(&token, Some("restart-key"), pay_1001()).await;
+        assert_eq!(paid.status, StatusCode::CREATED);
+        h.sandbox.store.pool().close().await;
+        (token, paid.body["id"].clone())
+    };
+    let sandbox = Sandbox::open(config(), clock.clone()).await.unwrap();
+    let h = Harness {
+        router: sandbox.router(),
+        clock,
+        sandbox,
+    };
+    // The token still verifies (same key), the invoice is still paid, and the
+    // retried request gets the same payment back.
+    assert_eq!(h.get_invoice(&token).await.body["status"], "paid");
+    let replay = h.pay(&token, Some("restart-key"), pay_1001()).await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert_eq!(replay.body["id"], first_id);
+    assert_eq!(h.sandbox.store.payment_count().await.unwrap(), 1);
+    h.sandbox.store.pool().close().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn reset_restores_the_seed() {
+    let h = harness().await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    h.pay(&token, Some("k"), pay_1001()).await;
+    h.sandbox.reset().await.unwrap();
+    assert_eq!(h.get_invoice(&token).await.body["status"], "open");
+    assert_eq!(h.sandbox.store.payment_count().await.unwrap(), 0);
 }

@@ -70,8 +70,8 @@ impl CheckoutTokens {
         &self.ring
     }
 
-    pub fn sign(&self, claims: &CheckoutClaims, now: UnixSeconds) -> String {
-        self.ring.with_signing_key(now, |key| {
+    pub fn sign(&self, claims: &CheckoutClaims) -> String {
+        self.ring.with_signing_key(|key| {
             let mut header = Header::new(ALGORITHM);
             header.typ = Some(CHECKOUT_TOKEN_TYP.to_owned());
             header.kid = Some(key.kid.clone());

@@ -39,7 +39,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let listener = TcpListener::bind(sandbox_config.addr).await?;
             let url = format!("http://{}", listener.local_addr()?);
             tracing::info!(%url, "no ALTERNATIVE_API_URL: running the vendor sandbox in-process");
-            tokio::spawn(Sandbox::new(sandbox_config, SystemClock).serve(listener, shutdown()));
+            let sandbox = Sandbox::open(sandbox_config, SystemClock).await?;
+            tokio::spawn(sandbox.serve(listener, shutdown()));
             url
         }
     };

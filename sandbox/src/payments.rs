@@ -1,0 +1,198 @@
+//! `POST /checkout/v1/payments`: pay the token's invoice with one of the
+//! token's customer's saved payment methods.
+//!
+//! Idempotent by the `Idempotency-Key` header: the first request with a key
+//! decides, and every repeat — sequential or concurrent, before or after a
+//! restart — gets that first answer back (marked `Idempotent-Replayed: true`).
+//! A key reused for a different request is refused rather than replayed.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::checkout_api::{checkout_claims, scoped_invoice};
+use crate::error::ApiError;
+use crate::store::{sha256, IdempotencyRecord, NewPayment};
+use crate::token::random_id;
+use crate::Sandbox;
+
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// Long enough for a UUID or any client's own scheme, short enough to index.
+const MAX_KEY_LEN: usize = 255;
+
+#[derive(Deserialize)]
+pub struct PayRequest {
+    payment_method_id: Option<String>,
+    amount: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct PaymentView {
+    id: String,
+    invoice_id: String,
+    payment_method_id: String,
+    amount: String,
+    currency: String,
+    status: &'static str,
+    created_at: String,
+}
+
+pub async fn pay(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: Result<Json<PayRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let claims = checkout_claims(&sandbox, &headers)?;
+    let key = idempotency_key(&headers)?;
+    let Json(body) =
+        body.map_err(|_| ApiError::InvalidRequest("the body must be a JSON object"))?;
+    let method_id = body
+        .payment_method_id
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .ok_or(ApiError::InvalidRequest("payment_method_id is required"))?;
+    let amount = body
+        .amount
+        .as_deref()
+        .and_then(cents)
+        .ok_or(ApiError::InvalidRequest(
+            "amount must be a decimal string such as \"12.50\"",
+        ))?;
+    // The invoice is part of the request: the same key for another invoice is
+    // another request, never a replay of this one's answer.
+    let request_hash = sha256(format!("{}\n{method_id}\n{amount}", claims.invoice_id).as_bytes());
+
+    // One payment decision at a time: a concurrent repeat waits here, then
+    // finds the first one's answer.
+    let _write = sandbox.store.write_lock().await;
+    if let Some(prior) = sandbox
+        .store
+        .idempotent_reply(&claims.client_id, key)
+        .await?
+    {
+        if prior.request_hash != request_hash {
+            return Err(ApiError::Unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            ));
+        }
+        let status = StatusCode::from_u16(prior.status).unwrap_or(StatusCode::CREATED);
+        let mut response = (status, prior.response).into_response();
+        let headers = response.headers_mut();
+        headers.insert(REPLAYED, HeaderValue::from_static("true"));
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Ok(response);
+    }
+
+    let invoice = scoped_invoice(&sandbox, &claims).await?;
+    if invoice.status == "paid" {
+        return Err(ApiError::Conflict("the invoice is already paid"));
+    }
+    // Unknown and foreign payment methods get one answer: a token reveals
+    // nothing about other customers' records.
+    sandbox
+        .store
+        .payment_method(&method_id)
+        .await?
+        .filter(|m| m.customer_id == claims.customer_id)
+        .ok_or(ApiError::InsufficientScope)?;
+    if cents(&invoice.total) != Some(amount) {
+        return Err(ApiError::Unprocessable(
+            "amount_mismatch",
+            "the amount must be the invoice's total",
+        ));
+    }
+
+    let now = sandbox.clock.now();
+    let view = PaymentView {
+        id: random_id("pay_", 12),
+        invoice_id: invoice.id.clone(),
+        payment_method_id: method_id,
+        amount: invoice.total.clone(),
+        currency: invoice.currency.clone(),
+        status: "succeeded",
+        created_at: OffsetDateTime::from_unix_timestamp(now as i64)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_default(),
+    };
+    let response = serde_json::to_string(&view).expect("a payment serializes");
+    sandbox
+        .store
+        .record_payment(
+            &NewPayment {
+                id: &view.id,
+                invoice_id: &view.invoice_id,
+                payment_method_id: &view.payment_method_id,
+                amount: &view.amount,
+                currency: &view.currency,
+                created_at: now,
+            },
+            &IdempotencyRecord {
+                client_id: &claims.client_id,
+                key,
+                request_hash,
+                status: StatusCode::CREATED.as_u16(),
+                response: &response,
+            },
+        )
+        .await?;
+    sandbox.stats.payment_made();
+    tracing::info!(payment = %view.id, invoice_id = %view.invoice_id, jti = %claims.jti, "payment succeeded");
+    let mut reply = (StatusCode::CREATED, response).into_response();
+    reply.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(reply)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| {
+            !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .ok_or(ApiError::InvalidRequest(
+            "an Idempotency-Key header (1-255 visible ASCII characters) is required",
+        ))
+}
+
+/// A decimal amount with at most two decimals, in cents: "12.5" and "12.50"
+/// are the same amount; "1e3", "-1", "12.345" and "" are not amounts.
+fn cents(amount: &str) -> Option<i64> {
+    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+    let digits = |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (amount.contains('.') && !digits(fraction)) || fraction.len() > 2 {
+        return None;
+    }
+    let fraction = format!("{fraction:0<2}");
+    Some(whole.parse::<i64>().ok()? * 100 + fraction.parse::<i64>().ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cents;
+
+    #[test]
+    fn amounts_are_read_exactly() {
+        assert_eq!(cents("1250.00"), Some(125_000));
+        assert_eq!(cents("310.4"), Some(31_040));
+        assert_eq!(cents("89.99"), Some(8_999));
+        assert_eq!(cents("7"), Some(700));
+        for bad in [
+            "", ".", "1.", ".5", "-1", "1e3", "12.345", "1,00", " 1", "1 ", "0x10",
+        ] {
+            assert_eq!(cents(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Invoice PDFs: `GET /checkout/v1/invoice/pdf-link` hands the token holder a
+//! short-lived signed link, and the link serves a small, real PDF.
+//!
+//! The link carries no bearer token (it is opened by the browser as a plain
+//! URL); an HMAC over the invoice id and expiry is its authority instead.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::checkout_api::{checkout_claims, scoped_invoice};
+use crate::clock::UnixSeconds;
+use crate::error::ApiError;
+use crate::store::Invoice;
+use crate::Sandbox;
+
+/// Long enough to click, short enough that a forwarded link soon dies.
+const LINK_LIFETIME_SECS: u64 = 300;
+
+pub struct LinkSigner {
+    key: [u8; 32],
+}
+
+impl LinkSigner {
+    /// A per-process key: links are short-lived, so a restart may void them.
+    pub fn random() -> Self {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Self { key }
+    }
+
+    fn mac(&self, invoice_id: &str, expires: UnixSeconds) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(format!("{invoice_id}\n{expires}").as_bytes());
+        mac
+    }
+
+    fn sign(&self, invoice_id: &str, expires: UnixSeconds) -> String {
+        B64.encode(self.mac(invoice_id, expires).finalize().into_bytes())
+    }
+
+    fn verify(&self, invoice_id: &str, expires: UnixSeconds, signature: &str) -> bool {
+        let Ok(signature) = B64.decode(signature) else {
+            return false;
+        };
+        // verify_slice compares in constant time.
+        self.mac(invoice_id, expires)
+            .verify_slice(&signature)
+            .is_ok()
+    }
+}
+
+#[derive(Serialize)]
+pub struct PdfLink {
+    url: String,
+}
+
+pub async fn pdf_link(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+) -> Result<Json<PdfLink>, ApiError> {
+    let claims = checkout_claims(&sandbox, &headers)?;
+    let invoice = scoped_invoice(&sandbox, &claims).await?;
+    let expires = sandbox.clock.now() + LINK_LIFETIME_SECS;
+    let base = match &sandbox.config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .ok_or(ApiError::InvalidRequest("a Host header is required"))?;
+            format!("http://{host}")
+        }
+    };
+    let signature = sandbox.links.sign(&invoice.id, expires);
+    Ok(Json(PdfLink {
+        url: format!(
+            "{base}/files/invoices/{}.pdf?expires={expires}&signature={signature}",
+            invoice.id
+        ),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    expires: UnixSeconds,
+    signature: String,
+}
+
+pub async fn invoice_pdf(
+    State(sandbox): State<Sandbox>,
+    Path(file): Path<String>,
+    Query(query): Query<LinkQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let invoice_id = file
+        .strip_suffix(".pdf")
+        .ok_or(ApiError::NotFound("no such file"))?;
+    if !sandbox
+        .links
+        .verify(invoice_id, query.expires, &query.signature)
+    {
+        return Err(ApiError::NotFound("no such file"));
+    }
+    if sandbox.clock.now() > query.expires {
+        return Err(ApiError::NotFound(
+            "this link has expired; ask for a new one",
+        ));
+    }
+    let invoice = sandbox
+        .store
+        .invoice(invoice_id)
+        .await?
+        .ok_or(ApiError::NotFound("no such file"))?;
+    let customer = sandbox
+        .store
+        .customer(&invoice.customer_id)
+        .await?
+        .map_or_else(|| invoice.customer_id.clone(), |c| c.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}.pdf\"", invoice.invoice_number),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        render(&invoice, &customer),
+    ))
+}
+
+/// A one-page PDF 1.4 listing the invoice, built by hand: five objects, a
+/// content stream of text lines in Helvetica, and a cross-reference table.
+pub fn render(invoice: &Invoice, customer: &str) -> Vec<u8> {
+    let lines = [
+        format!("Invoice {}", invoice.invoice_number),
+        String::new(),
+        format!("Issued: {}", invoice.created_at),
+        format!("Due: {}", invoice.due_date),
+        format!("Bill to: {customer}"),
+        format!("Subtotal: {} {}", invoice.currency, invoice.sub_total),
+        format!("Total: {} {}", invoice.currency, invoice.total),
+        format!("Status: {}", invoice.status),
+    ];
+    let mut content = String::from("BT /F1 14 Tf 72 760 Td 20 TL\n");
+    for line in &lines {
+        content.push_str(&format!("({}) Tj T*\n", pdf_text(line)));
+    }
+    content.push_str("ET\n");
+
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+         /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}endstream",
+            content.len()
+        ),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// Text for a PDF string literal: printable ASCII, with `\`, `(` and `)` escaped.
+fn pdf_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\\' | '(' | ')' => format!("\\{c}"),
+            ' '..='~' => c.to_string(),
+            _ => "?".to_owned(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invoice() -> Invoice {
+        Invoice {
+            id: "inv_1001".into(),
+            partner_id: "partner_demo".into(),
+            customer_id: "cus_acme".into(),
+            invoice_number: "INV-1001".into(),
+            currency: "USD".into(),
+            sub_total: "1250.00".into(),
+            total: "1250.00".into(),
+            status: "open".into(),
+            created_at: "2026-11-01T09:00:00Z".into(),
+            due_date: "2026-12-15".into(),
+        }
+    }
+
+    #[test]
+    fn the_pdf_is_well_formed_and_its_xref_points_at_its_objects() {
+        let pdf = render(&invoice(), "Acme Corp");
+        let text = String::from_utf8(pdf.clone()).unwrap();
+        assert!(text.starts_with("%PDF-1.4\n"));
+        assert!(text.ends_with("%%EOF\n"));
+        assert!(text.contains("(Total: USD 1250.00) Tj"));
+        assert!(text.contains("(Bill to: Acme Corp) Tj"));
+        let startxref: usize = text
+            .rsplit("startxref\n")
+            .next()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(text[startxref..].starts_with("xref\n0 6\n"));
+        for (n, line) in text[startxref..].lines().skip(3).take(5).enumerate() {
+            let offset: usize = line[..10].parse().unwrap();
+            assert!(
+                text[offset..].starts_with(&format!("{} 0 obj", n + 1)),
+                "object {}",
+                n + 1
+            );
+        }
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(pdf_text(r"a(b)c\d é"), r"a\(b\)c\\d ?");
+    }
+
+    #[test]
+    fn a_link_signature_covers_the_invoice_and_the_expiry() {
+        let signer = LinkSigner::random();
+        let sig = signer.sign("inv_1001", 100);
+        assert!(signer.verify("inv_1001", 100, &sig));
+        assert!(!signer.verify("inv_1002", 100, &sig));
+        assert!(!signer.verify("inv_1001", 101, &sig));
+        assert!(!signer.verify("inv_1001", 100, "not-base64!"));
+        assert!(!LinkSigner::random().verify("inv_1001", 100, &sig));
+    }
+}
