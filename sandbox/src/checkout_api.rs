@@ -85,7 +85,12 @@ pub(crate) fn checkout_claims(
         return Err(ApiError::InvalidToken);
     };
     match sandbox.tokens.verify(token, sandbox.clock.now()) {
-        Ok(claims) => Ok(claims),
+        Ok(claims) => {
+            // The browser's calls are limited per checkout token: one
+            // customer's page cannot use up the merchant's quota.
+            sandbox.rate_limit(&format!("token:{}", claims.jti))?;
+            Ok(claims)
+        }
         Err(TokenError::Expired) => {
             sandbox.stats.checkout_token_expired();
             Err(ApiError::TokenExpired)

@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::bearer::bearer_token;
-use crate::error::ApiError;
+use crate::error::{json_body, ApiError};
 use crate::store::OAuthGrant;
 use crate::token::{random_id, CheckoutClaims, AUDIENCE, ISSUER};
 use crate::Sandbox;
@@ -35,8 +35,8 @@ pub async fn init(
 ) -> Result<Json<InitResponse>, ApiError> {
     let now = sandbox.clock.now();
     let grant = oauth_grant(&sandbox, &headers, now).await?;
-    let Json(body) =
-        body.map_err(|_| ApiError::InvalidRequest("the body must be a JSON object"))?;
+    sandbox.rate_limit(&format!("client:{}", grant.client_id))?;
+    let body = json_body(body)?;
     let customer_id =
         valid_id(body.customer_id).ok_or(ApiError::InvalidRequest("invalid customer id"))?;
     let invoice_id =
@@ -97,6 +97,10 @@ async fn oauth_grant(
         .ok_or(ApiError::InvalidToken)?;
     if now >= grant.expires_at {
         return Err(ApiError::TokenExpired);
+    }
+    if sandbox.config.faults.revoke_oauth_token() {
+        tracing::warn!(client_id = %grant.client_id, "fault injection: refusing a valid OAuth token");
+        return Err(ApiError::InvalidToken);
     }
     Ok(grant)
 }

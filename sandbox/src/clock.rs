@@ -9,7 +9,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub type UnixSeconds = u64;
 
 pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> UnixSeconds;
+    /// Milliseconds since the Unix epoch: rate limits need finer time than tokens.
+    fn now_millis(&self) -> u64;
+
+    fn now(&self) -> UnixSeconds {
+        self.now_millis() / 1000
+    }
 }
 
 /// The machine's wall clock.
@@ -17,10 +22,10 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> UnixSeconds {
+    fn now_millis(&self) -> u64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
+            .map_or(0, |d| d.as_millis() as u64)
     }
 }
 
@@ -30,16 +35,16 @@ pub struct ManualClock(Arc<AtomicU64>);
 
 impl ManualClock {
     pub fn starting_at(now: UnixSeconds) -> Self {
-        Self(Arc::new(AtomicU64::new(now)))
+        Self(Arc::new(AtomicU64::new(now * 1000)))
     }
 
     pub fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_secs(), Ordering::SeqCst);
+        self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
-    fn now(&self) -> UnixSeconds {
+    fn now_millis(&self) -> u64 {
         self.0.load(Ordering::SeqCst)
     }
 }

@@ -22,6 +22,9 @@ pub struct Config {
     /// The sandbox's own URL as browsers reach it, for links it hands out
     /// (`SANDBOX_PUBLIC_URL`; default `http://` + the listening address).
     pub public_url: Option<String>,
+    /// Requests per second per key (`SANDBOX_RATE_LIMIT_PER_SEC`; 0 is off).
+    pub rate_limit_per_sec: u32,
+    pub faults: crate::faults::Faults,
     /// Browser origins allowed to call the checkout API (`SANDBOX_ALLOWED_ORIGINS`,
     /// comma-separated): the merchant pages that host the SDK.
     pub allowed_origins: Vec<String>,
@@ -40,6 +43,9 @@ impl Default for Config {
             // sandbox, rarely enough that verifiers' JWKS caches stay warm.
             key_rotation: Duration::from_secs(86_400),
             database_url: "sqlite://data/sandbox.db".to_owned(),
+            // The real API's documented limit.
+            rate_limit_per_sec: 5,
+            faults: crate::faults::Faults::default(),
             seed_file: None,
             public_url: None,
             allowed_origins: vec![
@@ -63,6 +69,14 @@ impl Config {
         Self {
             database_url: "sqlite::memory:".to_owned(),
             ..Self::default()
+        }
+    }
+
+    /// In memory, and without a rate limit: for tests that send bursts.
+    pub fn unlimited_in_memory() -> Self {
+        Self {
+            rate_limit_per_sec: 0,
+            ..Self::in_memory()
         }
     }
 
@@ -97,6 +111,18 @@ impl Config {
         }
         config.seed_file = get("SANDBOX_SEED_FILE").map(Into::into);
         config.public_url = get("SANDBOX_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(rate) = get("SANDBOX_RATE_LIMIT_PER_SEC") {
+            config.rate_limit_per_sec = parse("SANDBOX_RATE_LIMIT_PER_SEC", &rate)?;
+        }
+        if let Some(ms) = get("SANDBOX_FAULT_LATENCY_MS") {
+            config.faults.latency = Duration::from_millis(parse("SANDBOX_FAULT_LATENCY_MS", &ms)?);
+        }
+        if let Some(rate) = get("SANDBOX_FAULT_ERROR_RATE") {
+            config.faults.error_rate = share("SANDBOX_FAULT_ERROR_RATE", &rate)?;
+        }
+        if let Some(rate) = get("SANDBOX_FAULT_OAUTH_REVOKE_RATE") {
+            config.faults.oauth_revoke_rate = share("SANDBOX_FAULT_OAUTH_REVOKE_RATE", &rate)?;
+        }
         if let Some(origins) = get("SANDBOX_ALLOWED_ORIGINS") {
             config.allowed_origins = origins
                 .split(',')
@@ -117,6 +143,19 @@ where
         name,
         problem: format!("cannot parse {value:?}: {e}"),
     })
+}
+
+/// A share between 0 and 1.
+fn share(name: &'static str, value: &str) -> Result<f64, ConfigError> {
+    let rate: f64 = parse(name, value)?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(ConfigError {
+            name,
+            problem: format!("{rate} is not between 0 and 1"),
+        })
+    }
 }
 
 fn ttl(name: &'static str, value: &str) -> Result<Duration, ConfigError> {
@@ -148,6 +187,16 @@ mod tests {
             Config::from_lookup(|n| (n == "SANDBOX_OAUTH_TOKEN_TTL_SECS").then(|| "0".into()))
                 .unwrap_err();
         assert_eq!(err.name, "SANDBOX_OAUTH_TOKEN_TTL_SECS");
+    }
+
+    #[test]
+    fn a_fault_share_outside_0_to_1_is_refused() {
+        let err = Config::from_lookup(|n| (n == "SANDBOX_FAULT_ERROR_RATE").then(|| "1.5".into()))
+            .unwrap_err();
+        assert_eq!(err.name, "SANDBOX_FAULT_ERROR_RATE");
+        let ok = Config::from_lookup(|n| (n == "SANDBOX_FAULT_ERROR_RATE").then(|| "0.25".into()))
+            .unwrap();
+        assert_eq!(ok.faults.error_rate, 0.25);
     }
 
     #[test]

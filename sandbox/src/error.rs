@@ -2,6 +2,7 @@
 //! bodies on the OAuth endpoint, and `{code, message}` bodies (with RFC 6750
 //! `WWW-Authenticate` on 401) everywhere else.
 
+use axum::extract::rejection::JsonRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,6 +16,10 @@ pub enum OAuthError {
     UnsupportedGrantType,
     /// RFC 6749 §4.1.2.1's `server_error`, the sandbox's own failure.
     ServerError,
+    /// Over the per-client rate limit: `temporarily_unavailable` with 429.
+    RateLimited {
+        retry_after_secs: u64,
+    },
 }
 
 #[derive(Serialize)]
@@ -42,6 +47,11 @@ impl IntoResponse for OAuthError {
                 "server_error",
                 "the sandbox failed; see its log",
             ),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                "too many token requests; retry after the time in Retry-After",
+            ),
         };
         let mut response = (
             status,
@@ -53,6 +63,9 @@ impl IntoResponse for OAuthError {
             .into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Self::RateLimited { retry_after_secs } = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6749 §5.2: a 401 names the authentication scheme the client should use.
             headers.insert(
@@ -79,8 +92,27 @@ pub enum ApiError {
     Conflict(&'static str),
     /// Well-formed, but cannot be done as asked (e.g. a wrong amount).
     Unprocessable(&'static str, &'static str),
+    /// A body over `limits::MAX_BODY_BYTES`.
+    PayloadTooLarge,
+    /// Over the per-key rate limit.
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    /// An injected fault (see `faults`): the vendor pretending to be down.
+    Unavailable,
     /// The sandbox failed; details go to its log, not to the caller.
     Internal,
+}
+
+/// The JSON body, or the error that says what was wrong with it.
+pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    match body {
+        Ok(Json(body)) => Ok(body),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::PayloadTooLarge)
+        }
+        Err(_) => Err(ApiError::InvalidRequest("the body must be a JSON object")),
+    }
 }
 
 impl From<crate::store::StoreError> for ApiError {
@@ -118,6 +150,21 @@ impl IntoResponse for ApiError {
             Self::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what),
             Self::Conflict(why) => (StatusCode::CONFLICT, "conflict", why),
             Self::Unprocessable(code, why) => (StatusCode::UNPROCESSABLE_ENTITY, code, why),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            ),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests for this key; retry after the time in Retry-After",
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service is temporarily unavailable",
+            ),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -137,6 +184,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             );
+        }
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         if self == Self::InsufficientScope {
             response.headers_mut().insert(

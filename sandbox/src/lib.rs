@@ -11,7 +11,9 @@ mod checkout_auth;
 pub mod clock;
 mod config;
 mod error;
+mod faults;
 mod keys;
+mod limits;
 mod oauth;
 mod payments;
 mod pdf;
@@ -22,8 +24,9 @@ pub mod token;
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -47,6 +50,7 @@ pub struct Sandbox {
     clock: Arc<dyn Clock>,
     stats: Arc<stats::Stats>,
     links: Arc<pdf::LinkSigner>,
+    limiter: Arc<limits::RateLimiter>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,7 @@ impl Sandbox {
             tracing::info!(database = %config.database_url, "seeding an empty sandbox database");
             store.reset(&sandbox_seed).await?;
         }
+        config.faults.announce();
         let now = clock.now();
         let stored = store.signing_keys().await?;
         let signing = match stored.iter().rev().find(|k| k.retired_at.is_none()) {
@@ -84,12 +89,13 @@ impl Sandbox {
             config.checkout_token_ttl.as_secs() + token::LEEWAY_SECS,
         );
         Ok(Self {
-            config: Arc::new(config),
             store: Arc::new(store),
             tokens: Arc::new(token::CheckoutTokens::new(ring)),
             clock: Arc::new(clock),
             stats: Arc::default(),
             links: Arc::new(pdf::LinkSigner::random()),
+            limiter: Arc::new(limits::RateLimiter::new(config.rate_limit_per_sec)),
+            config: Arc::new(config),
         })
     }
 
@@ -124,9 +130,14 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Takes one request from `key`'s rate-limit bucket.
+    fn rate_limit(&self, key: &str) -> Result<(), ApiError> {
+        self.limiter.check(key, self.clock.now_millis())
+    }
+
     /// The vendor API, as routes.
     pub fn router(&self) -> Router {
-        let api = Router::new()
+        let vendor_api = Router::new()
             .route("/oauth/token", post(oauth::issue_token))
             .route("/v1/checkout-auth/init", post(checkout_auth::init))
             // Some environments of the real API serve the path without the version.
@@ -140,9 +151,18 @@ impl Sandbox {
             .route("/checkout/v1/payments", post(payments::pay))
             .route("/files/invoices/{invoice_id}", get(pdf::invoice_pdf))
             .route("/.well-known/jwks.json", get(jwks))
+            .route_layer(middleware::from_fn_with_state(self.clone(), faults::inject));
+        // Sandbox controls: never faulty, never rate-limited.
+        let controls = Router::new()
             .route("/sandbox/stats", get(stats::stats))
             .route("/sandbox/rotate-keys", post(rotate_keys));
-        api.layer(self.cors()).with_state(self.clone())
+        vendor_api
+            .merge(controls)
+            // Size caps come first, so an oversized request costs no parsing or crypto.
+            .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+            .layer(middleware::from_fn(limits::cap_headers))
+            .layer(self.cors())
+            .with_state(self.clone())
     }
 
     /// The browser SDK calls the checkout API from the merchant's page, so

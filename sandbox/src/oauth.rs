@@ -69,6 +69,15 @@ pub async fn issue_token(
         })?
         .ok_or(OAuthError::InvalidClient)?;
 
+    sandbox
+        .rate_limit(&format!("client:{}", client.client_id))
+        .map_err(|e| match e {
+            crate::error::ApiError::RateLimited { retry_after_secs } => {
+                OAuthError::RateLimited { retry_after_secs }
+            }
+            _ => OAuthError::ServerError,
+        })?;
+
     match param("grant_type")? {
         Some("client_credentials") => {}
         Some(_) => return Err(OAuthError::UnsupportedGrantType),

@@ -16,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::checkout_api::{checkout_claims, scoped_invoice};
-use crate::error::ApiError;
+use crate::error::{json_body, ApiError};
 use crate::store::{sha256, IdempotencyRecord, NewPayment};
 use crate::token::random_id;
 use crate::Sandbox;
@@ -50,8 +50,7 @@ pub async fn pay(
 ) -> Result<Response, ApiError> {
     let claims = checkout_claims(&sandbox, &headers)?;
     let key = idempotency_key(&headers)?;
-    let Json(body) =
-        body.map_err(|_| ApiError::InvalidRequest("the body must be a JSON object"))?;
+    let body = json_body(body)?;
     let method_id = body
         .payment_method_id
         .filter(|id| !id.is_empty() && id.len() <= 64)
