@@ -13,7 +13,7 @@ use crate::token::{CheckoutClaims, TokenError};
 use crate::Sandbox;
 
 /// `GET /checkout/v1/invoice`'s body (fields as in the vendor's OpenAPI).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InvoiceView {
     id: String,
     customer_id: String,
@@ -42,6 +42,17 @@ impl From<Invoice> for InvoiceView {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkout/v1/invoice",
+    tag = "checkout",
+    responses(
+        (status = 200, description = "The invoice the token is scoped to", body = InvoiceView),
+        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
+    ),
+    security(("checkout_bearer" = [])),
+)]
 pub async fn invoice(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
@@ -51,6 +62,16 @@ pub async fn invoice(
 }
 
 /// `GET /checkout/v1/payment-methods`: the token's customer's saved methods.
+#[utoipa::path(
+    get,
+    path = "/checkout/v1/payment-methods",
+    tag = "checkout",
+    responses(
+        (status = 200, body = Vec<PaymentMethod>),
+        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+    ),
+    security(("checkout_bearer" = [])),
+)]
 pub async fn payment_methods(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,

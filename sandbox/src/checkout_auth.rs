@@ -15,19 +15,36 @@ use crate::store::OAuthGrant;
 use crate::token::{random_id, CheckoutClaims, AUDIENCE, ISSUER};
 use crate::Sandbox;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct InitRequest {
     customer_id: Option<String>,
     invoice_id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InitResponse {
     token: String,
     /// RFC 3339, UTC.
     expires_at: String,
 }
 
+/// A checkout token (EdDSA JWT, `typ: checkout+jwt`) scoped to one customer
+/// and one invoice of the calling client's partner.
+#[utoipa::path(
+    post,
+    path = "/v1/checkout-auth/init",
+    tag = "checkout-auth",
+    request_body = InitRequest,
+    responses(
+        (status = 200, body = InitResponse),
+        (status = 400, description = "invalid customer id / invalid invoice id", body = crate::error::ApiErrorBody),
+        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 404, description = "unknown, or another partner's", body = crate::error::ApiErrorBody),
+        (status = 409, description = "the invoice is already paid", body = crate::error::ApiErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
+    ),
+    security(("oauth_bearer" = [])),
+)]
 pub async fn init(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,

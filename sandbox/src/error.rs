@@ -22,8 +22,9 @@ pub enum OAuthError {
     },
 }
 
-#[derive(Serialize)]
-struct OAuthErrorBody {
+/// RFC 6749 §5.2 error body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OAuthErrorBody {
     error: &'static str,
     error_description: &'static str,
 }
@@ -122,8 +123,9 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ApiErrorBody {
+/// Every non-OAuth error: a stable `code` and a sentence.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApiErrorBody {
     code: &'static str,
     message: &'static str,
 }

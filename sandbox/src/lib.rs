@@ -15,6 +15,7 @@ mod faults;
 mod keys;
 mod limits;
 mod oauth;
+mod openapi;
 mod payments;
 mod pdf;
 mod seed;
@@ -149,11 +150,12 @@ impl Sandbox {
                 get(checkout_api::payment_methods),
             )
             .route("/checkout/v1/payments", post(payments::pay))
-            .route("/files/invoices/{invoice_id}", get(pdf::invoice_pdf))
+            .route("/files/invoices/{file}", get(pdf::invoice_pdf))
             .route("/.well-known/jwks.json", get(jwks))
             .route_layer(middleware::from_fn_with_state(self.clone(), faults::inject));
-        // Sandbox controls: never faulty, never rate-limited.
+        // Sandbox controls and documents: never faulty, never rate-limited.
         let controls = Router::new()
+            .route("/openapi.json", get(openapi::openapi_json))
             .route("/sandbox/stats", get(stats::stats))
             .route("/sandbox/rotate-keys", post(rotate_keys));
         vendor_api
@@ -212,6 +214,12 @@ fn load_seed(config: &Config) -> Result<Seed, OpenError> {
 
 /// `GET /.well-known/jwks.json`: the keys that verify checkout tokens now.
 /// Cacheable for minutes: a verifier that meets an unknown `kid` fetches again.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "keys",
+    responses((status = 200, description = "A JWK Set (RFC 7517) of Ed25519 (OKP) keys, each with `kid`", body = Object)),
+)]
 async fn jwks(State(sandbox): State<Sandbox>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
@@ -220,6 +228,7 @@ async fn jwks(State(sandbox): State<Sandbox>) -> impl IntoResponse {
 }
 
 /// `POST /sandbox/rotate-keys`: a sandbox-only switch to exercise rotation.
+#[utoipa::path(post, path = "/sandbox/rotate-keys", tag = "sandbox", responses((status = 204, description = "A new key signs from now on")))]
 async fn rotate_keys(State(sandbox): State<Sandbox>) -> Result<StatusCode, ApiError> {
     sandbox
         .rotate_keys_if_due(sandbox.clock.now(), true)

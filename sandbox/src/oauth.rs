@@ -13,8 +13,19 @@ use crate::store::OAuthGrant;
 use crate::token::random_id;
 use crate::Sandbox;
 
-#[derive(Serialize)]
-struct TokenResponse {
+/// The client credentials grant's form body (RFC 6749 §4.4.2). Client
+/// credentials go in the Basic header, or as `client_id`/`client_secret` here.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the form; the handler reads the raw pairs
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    grant_type: String,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
     access_token: String,
     token_type: &'static str,
     expires_in: u64,
@@ -24,6 +35,19 @@ struct TokenResponse {
 /// log or a page (secret scanners key on such prefixes).
 pub const ACCESS_TOKEN_PREFIX: &str = "sbx_oat_";
 
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "An access token; `Cache-Control: no-store`", body = TokenResponse),
+        (status = 400, description = "invalid_request, unsupported_grant_type", body = crate::error::OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = crate::error::OAuthErrorBody),
+        (status = 429, description = "temporarily_unavailable, with Retry-After", body = crate::error::OAuthErrorBody),
+    ),
+    security((), ("client_basic" = [])),
+)]
 pub async fn issue_token(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,

@@ -26,13 +26,13 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Long enough for a UUID or any client's own scheme, short enough to index.
 const MAX_KEY_LEN: usize = 255;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PayRequest {
     payment_method_id: Option<String>,
     amount: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PaymentView {
     id: String,
     invoice_id: String,
@@ -43,6 +43,22 @@ pub struct PaymentView {
     created_at: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/checkout/v1/payments",
+    tag = "checkout",
+    params(("Idempotency-Key" = String, Header, description = "1-255 visible ASCII characters; repeats get the first answer")),
+    request_body = PayRequest,
+    responses(
+        (status = 201, description = "Paid (`Idempotent-Replayed: true` on a repeat)", body = PaymentView),
+        (status = 400, description = "missing key, method or amount", body = crate::error::ApiErrorBody),
+        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 403, description = "insufficient_scope: not this customer's payment method", body = crate::error::ApiErrorBody),
+        (status = 409, description = "the invoice is already paid", body = crate::error::ApiErrorBody),
+        (status = 422, description = "amount_mismatch, idempotency_key_reused", body = crate::error::ApiErrorBody),
+    ),
+    security(("checkout_bearer" = [])),
+)]
 pub async fn pay(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,

@@ -57,11 +57,21 @@ impl LinkSigner {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PdfLink {
     url: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkout/v1/invoice/pdf-link",
+    tag = "checkout",
+    responses(
+        (status = 200, description = "A signed link to the invoice PDF, valid 5 minutes", body = PdfLink),
+        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+    ),
+    security(("checkout_bearer" = [])),
+)]
 pub async fn pdf_link(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
@@ -94,6 +104,20 @@ pub struct LinkQuery {
     signature: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/files/invoices/{file}",
+    tag = "checkout",
+    params(
+        ("file" = String, Path, description = "`<invoice id>.pdf`"),
+        ("expires" = u64, Query),
+        ("signature" = String, Query),
+    ),
+    responses(
+        (status = 200, description = "The invoice as a PDF", content_type = "application/pdf"),
+        (status = 404, description = "unknown, forged or expired link", body = crate::error::ApiErrorBody),
+    ),
+)]
 pub async fn invoice_pdf(
     State(sandbox): State<Sandbox>,
     Path(file): Path<String>,

@@ -18,7 +18,7 @@ pub struct Stats {
     access_token_expired: AtomicU64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Snapshot {
     pub oauth_tokens_issued: u64,
     pub checkout_tokens_issued: u64,
@@ -29,7 +29,7 @@ pub struct Snapshot {
     pub unauthorized: Unauthorized,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Unauthorized {
     pub invalid_token: u64,
     pub access_token_expired: u64,
@@ -64,6 +64,7 @@ impl Stats {
     }
 }
 
+#[utoipa::path(get, path = "/sandbox/stats", tag = "sandbox", responses((status = 200, body = Snapshot)))]
 pub async fn stats(State(sandbox): State<Sandbox>) -> Json<Snapshot> {
     Json(sandbox.stats.snapshot())
 }

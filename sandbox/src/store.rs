@@ -44,11 +44,13 @@ pub struct Customer {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct PaymentMethod {
     pub id: String,
     #[serde(skip)]
+    #[schema(ignore)]
     pub customer_id: String,
+    /// `card` or `bank_account`.
     #[serde(rename = "type")]
     pub kind: String,
     pub brand: String,

@@ -1,0 +1,73 @@
+//! `GET /openapi.json`: an OpenAPI 3.1 description of the sandbox, generated
+//! from the handlers' own annotations so it cannot drift from the code.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Alternative Payments API — local sandbox",
+        description = "The endpoints a merchant backend and the checkout SDK use: the OAuth \
+            client credentials grant, checkout-token minting, and the checkout API scoped \
+            by a checkout token. Plus sandbox-only controls under /sandbox/.",
+        version = "1.1.0-sandbox",
+    ),
+    paths(
+        crate::oauth::issue_token,
+        crate::checkout_auth::init,
+        crate::checkout_api::invoice,
+        crate::checkout_api::payment_methods,
+        crate::pdf::pdf_link,
+        crate::pdf::invoice_pdf,
+        crate::payments::pay,
+        crate::jwks,
+        crate::stats::stats,
+        crate::rotate_keys,
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "oauth", description = "RFC 6749 §4.4 client credentials"),
+        (name = "checkout-auth", description = "Server-side: mint checkout tokens"),
+        (name = "checkout", description = "Browser-side: calls scoped by a checkout token"),
+        (name = "keys", description = "Public keys that verify checkout tokens"),
+        (name = "sandbox", description = "Sandbox-only controls"),
+    ),
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        components.add_security_scheme(
+            "oauth_bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An OAuth access token from /oauth/token"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "checkout_bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A checkout token from /v1/checkout-auth/init"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
