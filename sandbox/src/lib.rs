@@ -12,6 +12,9 @@ pub mod clock;
 mod config;
 mod error;
 mod faults;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod keys;
 mod limits;
 mod oauth;
