@@ -172,7 +172,7 @@ async fn client_credentials_in_the_form_body_are_accepted() {
 }
 
 #[tokio::test]
-async fn wrong_secret_and_unknown_client_get_the_same_invalid_client_answer() {
+async fn t10_wrong_secret_unknown_client_and_missing_basic_get_one_invalid_client_answer() {
     let h = harness().await;
     let wrong_secret = h
         .token_request(
@@ -197,7 +197,7 @@ async fn wrong_secret_and_unknown_client_get_the_same_invalid_client_answer() {
 }
 
 #[tokio::test]
-async fn a_grant_other_than_client_credentials_is_unsupported() {
+async fn t10_a_grant_other_than_client_credentials_is_unsupported() {
     let h = harness().await;
     let auth = basic("demo_client_id", "demo_client_secret");
     let reply = h.token_request(Some(&auth), "grant_type=password").await;
@@ -275,7 +275,7 @@ async fn init_refuses_a_missing_invoice_id_a_foreign_invoice_and_no_token() {
 }
 
 #[tokio::test]
-async fn an_expired_checkout_token_gets_access_token_expired_after_the_leeway() {
+async fn t1_an_expired_checkout_token_gets_access_token_expired_after_the_leeway() {
     let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     h.clock
@@ -304,7 +304,7 @@ async fn an_expired_oauth_token_cannot_mint() {
 }
 
 #[tokio::test]
-async fn oauth_and_checkout_tokens_cannot_stand_in_for_each_other() {
+async fn t8_oauth_and_checkout_tokens_cannot_stand_in_for_each_other() {
     let h = harness().await;
     let oauth = h.oauth_token().await;
     let checkout = h.checkout_token("cus_acme", "inv_1001").await;
@@ -319,7 +319,7 @@ async fn oauth_and_checkout_tokens_cannot_stand_in_for_each_other() {
 }
 
 #[tokio::test]
-async fn a_token_in_the_query_string_is_ignored() {
+async fn a_token_in_the_query_string_is_ignored_rfc6750_2_3() {
     let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     let reply = h
