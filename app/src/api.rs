@@ -38,6 +38,8 @@ pub enum CheckoutError {
     NotPayable,
     #[error("The payment provider is not responding. Please try again in a moment.")]
     VendorUnavailable,
+    #[error("We are busy right now. Please try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: u64 },
     #[error("Something went wrong on our side. Please try again later.")]
     Internal,
     /// The server could not read the request's arguments.
@@ -54,6 +56,7 @@ impl CheckoutError {
             Self::InvoiceNotFound => "invoice_not_found",
             Self::NotPayable => "not_payable",
             Self::VendorUnavailable => "vendor_unavailable",
+            Self::Busy { .. } => "busy",
             Self::Internal => "internal",
             Self::BadRequest(_) => "bad_request",
             Self::Transport(_) => "transport",
@@ -114,6 +117,9 @@ mod ssr {
                 MintError::UnknownInvoice => CheckoutError::InvoiceNotFound,
                 MintError::Refused(_) => CheckoutError::NotPayable,
                 MintError::Vendor(_) => CheckoutError::VendorUnavailable,
+                MintError::Busy(after) => CheckoutError::Busy {
+                    retry_after_secs: after.as_secs().max(1),
+                },
             };
             tracing::warn!(%invoice_id, %error, "could not mint a checkout token");
             answer
@@ -132,6 +138,9 @@ mod ssr {
     fn set_status(error: &CheckoutError) {
         if let Some(response) = use_context::<ResponseOptions>() {
             response.set_status(status(error));
+            if let CheckoutError::Busy { retry_after_secs } = error {
+                response.insert_header(http::header::RETRY_AFTER, (*retry_after_secs).into());
+            }
         }
     }
 
@@ -142,6 +151,7 @@ mod ssr {
             CheckoutError::InvoiceNotFound => StatusCode::NOT_FOUND,
             CheckoutError::NotPayable => StatusCode::CONFLICT,
             CheckoutError::VendorUnavailable => StatusCode::BAD_GATEWAY,
+            CheckoutError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             CheckoutError::Internal | CheckoutError::Transport(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -159,6 +169,9 @@ mod tests {
             CheckoutError::InvoiceNotFound,
             CheckoutError::NotPayable,
             CheckoutError::VendorUnavailable,
+            CheckoutError::Busy {
+                retry_after_secs: 2,
+            },
             CheckoutError::Internal,
             CheckoutError::BadRequest("missing field".into()),
             CheckoutError::Transport("offline".into()),

@@ -1,11 +1,20 @@
 //! Minting a checkout token for one of the merchant's invoices.
+//!
+//! Concurrent mints for the same customer and invoice share one vendor call,
+//! and a token that still has most of its life is handed out again instead
+//! of minting another: a page reload, a second tab or a double click costs
+//! the vendor quota nothing.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::error::MintError;
 use crate::records::Records;
 use crate::secret::CheckoutToken;
-use crate::vendor::VendorClient;
+use crate::vendor::{IssuedCheckoutToken, VendorClient};
 
 /// What the page receives: a token for the vendor API at `api_url`.
 #[derive(Debug)]
@@ -17,14 +26,49 @@ pub struct MintedToken {
     pub api_url: String,
 }
 
+type Key = (String, String);
+
+/// The last token minted for one customer and invoice. Its mutex is held
+/// while minting, which is what makes concurrent mints share one call.
+#[derive(Default)]
+struct Slot {
+    current: tokio::sync::Mutex<Option<Recent>>,
+}
+
+struct Recent {
+    issued: IssuedCheckoutToken,
+    minted_at: Instant,
+}
+
+impl Recent {
+    fn remaining(&self) -> Duration {
+        self.issued
+            .expires_in
+            .saturating_sub(self.minted_at.elapsed())
+    }
+
+    /// "Most of its life": more than half of what it had when minted.
+    fn reusable(&self) -> bool {
+        self.remaining() > self.issued.expires_in / 2
+    }
+}
+
 pub struct CheckoutService {
     vendor: VendorClient,
     records: Records,
+    slots: Mutex<HashMap<Key, Arc<Slot>>>,
 }
+
+/// Past this many slots, the ones nobody is using are forgotten.
+const MAX_SLOTS: usize = 10_000;
 
 impl CheckoutService {
     pub fn new(vendor: VendorClient, records: Records) -> Self {
-        Self { vendor, records }
+        Self {
+            vendor,
+            records,
+            slots: Mutex::default(),
+        }
     }
 
     /// A checkout token for `invoice_id`, scoped to the customer the
@@ -34,14 +78,44 @@ impl CheckoutService {
             .records
             .invoice(invoice_id)
             .ok_or(MintError::UnknownInvoice)?;
-        let issued = self
-            .vendor
-            .checkout_token(&record.customer_id, &record.invoice_id)
-            .await?;
-        Ok(MintedToken {
-            token: issued.token,
-            expires_in: issued.expires_in,
+        let slot = self.slot((record.customer_id.clone(), record.invoice_id.clone()));
+        let mut current = slot.current.lock().await;
+        let recent = match current.take().filter(Recent::reusable) {
+            Some(recent) => recent,
+            None => Recent {
+                issued: self
+                    .vendor
+                    .checkout_token(&record.customer_id, &record.invoice_id)
+                    .await?,
+                minted_at: Instant::now(),
+            },
+        };
+        let minted = MintedToken {
+            token: recent.issued.token.clone(),
+            expires_in: recent.remaining(),
             api_url: self.vendor.api_url().to_owned(),
-        })
+        };
+        *current = Some(recent);
+        Ok(minted)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn vendor(&self) -> &VendorClient {
+        &self.vendor
+    }
+
+    /// Forgets every minted token, so the next mints go to the vendor.
+    #[cfg(test)]
+    pub(crate) fn forget_minted(&self) {
+        self.slots.lock().unwrap().clear();
+    }
+
+    fn slot(&self, key: Key) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.len() >= MAX_SLOTS {
+            // Only this map holds an idle slot; its token is lost, not leaked.
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1);
+        }
+        slots.entry(key).or_default().clone()
     }
 }

@@ -3,17 +3,33 @@
 
 /// What went wrong talking to the vendor. The three cases call for different
 /// reactions: fix the request, try again later, or alert someone.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum VendorError {
     /// The vendor understood and said no (4xx).
     #[error("the vendor refused the request: HTTP {status} {code}")]
     Rejected { status: u16, code: String },
-    /// No usable answer: connection refused, timed out, or a 5xx.
-    #[error("the vendor is unavailable: {0}")]
-    Unavailable(String),
-    /// An answer that does not follow the vendor's contract.
+    /// No usable answer: connection refused, timed out, a 5xx or a 429.
+    #[error("the vendor is unavailable: {reason}")]
+    Unavailable {
+        reason: String,
+        /// The vendor's `Retry-After`, if it sent one.
+        retry_after: Option<std::time::Duration>,
+    },
+    /// An answer that does not follow the vendor's contract, or a token
+    /// that is not what was asked for.
     #[error("the vendor answered nonsense: {0}")]
     Malformed(&'static str),
+    /// Over the vendor's quota, with more calls queued than are worth waiting for.
+    #[error("busy: retry in {} s", retry_after.as_secs().max(1))]
+    Busy { retry_after: std::time::Duration },
+}
+
+impl From<crate::quota::Busy> for VendorError {
+    fn from(busy: crate::quota::Busy) -> Self {
+        Self::Busy {
+            retry_after: busy.retry_after,
+        }
+    }
 }
 
 impl VendorError {
@@ -27,7 +43,22 @@ impl VendorError {
         } else {
             "request failed"
         };
-        Self::Unavailable(kind.to_owned())
+        Self::Unavailable {
+            reason: kind.to_owned(),
+            retry_after: None,
+        }
+    }
+
+    /// Whether trying again soon may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 }
 
@@ -40,6 +71,9 @@ pub enum MintError {
     /// The vendor would not mint one (e.g. the invoice is already paid).
     #[error("the vendor refused: {0}")]
     Refused(VendorError),
+    /// Too many mints right now; the page may retry after this long.
+    #[error("busy: retry in {} s", .0.as_secs().max(1))]
+    Busy(std::time::Duration),
     #[error(transparent)]
     Vendor(VendorError),
 }
@@ -48,6 +82,7 @@ impl From<VendorError> for MintError {
     fn from(error: VendorError) -> Self {
         match error {
             VendorError::Rejected { .. } => Self::Refused(error),
+            VendorError::Busy { retry_after } => Self::Busy(retry_after),
             other => Self::Vendor(other),
         }
     }

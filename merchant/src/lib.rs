@@ -8,7 +8,10 @@
 
 mod checkout;
 mod error;
+mod jwks;
+pub mod quota;
 mod records;
+pub mod retry;
 mod secret;
 pub mod token_cache;
 mod vendor;

@@ -70,6 +70,19 @@ impl TokenCache {
         }
     }
 
+    /// Makes the cached token due now.
+    #[cfg(test)]
+    pub(crate) fn expire(&self) {
+        if let Some(cached) = self
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            cached.refresh_at = Instant::now();
+        }
+    }
+
     fn fresh(&self) -> Option<OAuthAccessToken> {
         let current = self.current.read().unwrap_or_else(|e| e.into_inner());
         current
@@ -162,7 +175,12 @@ mod tests {
     async fn a_failed_fetch_is_not_cached() {
         let cache = TokenCache::default();
         let failed = cache
-            .get(|| async { Err(VendorError::Unavailable("down".into())) })
+            .get(|| async {
+                Err(VendorError::Unavailable {
+                    reason: "down".into(),
+                    retry_after: None,
+                })
+            })
             .await;
         assert!(failed.is_err());
         let calls = AtomicUsize::new(0);

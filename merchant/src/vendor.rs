@@ -1,5 +1,6 @@
 //! The merchant's HTTP client for the vendor API: the OAuth client
-//! credentials grant and `POST /v1/checkout-auth/init`.
+//! credentials grant and `POST /v1/checkout-auth/init`, within the vendor's
+//! quota, retried on passing failures, and every token verified.
 
 use std::time::{Duration, SystemTime};
 
@@ -9,31 +10,69 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::VendorError;
+use crate::jwks::TokenVerifier;
+use crate::quota::Quota;
+use crate::retry::retrying;
 use crate::secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
 use crate::token_cache::TokenCache;
 
-/// Where the vendor is and who the merchant is to it.
+/// Where the vendor is, who the merchant is to it, and the details in which
+/// environments of the real API are reported to differ.
 #[derive(Debug, Clone)]
 pub struct VendorConfig {
     /// Base URL without a trailing slash, e.g. `https://public-api.alternativepayments.io`.
     pub api_url: String,
     pub client_id: String,
     pub client_secret: ClientSecret,
+    /// `/v1/checkout-auth/init`; some environments serve `/checkout-auth/init`.
+    pub init_path: String,
+    /// The init answer's token field: `token`, or `access_token` as some
+    /// clients of the real API see it. The other name is accepted too.
+    pub token_field: String,
+    /// The JWKS that verifies checkout tokens; `None` relays them unverified
+    /// (for a vendor that publishes no keys — announced at start).
+    pub jwks_url: Option<String>,
+    /// Calls per second the vendor allows this API key (5 on the real API).
+    pub requests_per_second: u32,
+    pub connect_timeout: Duration,
+    pub total_timeout: Duration,
+}
+
+impl VendorConfig {
+    /// The defaults for a vendor at `api_url`.
+    pub fn new(api_url: &str, client_id: &str, client_secret: ClientSecret) -> Self {
+        let api_url = api_url.trim_end_matches('/').to_owned();
+        Self {
+            jwks_url: Some(format!("{api_url}/.well-known/jwks.json")),
+            api_url,
+            client_id: client_id.to_owned(),
+            client_secret,
+            init_path: "/v1/checkout-auth/init".to_owned(),
+            token_field: "token".to_owned(),
+            requests_per_second: 5,
+            connect_timeout: CONNECT_TIMEOUT,
+            total_timeout: TOTAL_TIMEOUT,
+        }
+    }
 }
 
 /// A checkout token and how long it has left, as the vendor reported it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct IssuedCheckoutToken {
     pub token: CheckoutToken,
     /// `expires_at` minus this server's clock at arrival: what the browser
     /// schedules its refresh from, since its own clock may be off.
     pub expires_in: Duration,
+    /// The token's id, the one part of it that may be logged.
+    pub jti: Option<String>,
 }
 
 pub struct VendorClient {
     http: reqwest::Client,
     config: VendorConfig,
     oauth: TokenCache,
+    quota: Quota,
+    verifier: Option<TokenVerifier>,
 }
 
 /// Timeouts for every vendor call. Connect: a healthy host on the internet
@@ -41,20 +80,15 @@ pub struct VendorClient {
 /// unavailable" in 5 s rather than spin.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a call over the quota may wait for its turn before the page is
+/// told "busy": about one second's worth of calls queued behind it.
+const MAX_QUOTA_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: Option<String>,
     token_type: Option<String>,
     expires_in: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct InitResponse {
-    /// Some clients of the real API see `access_token` instead of `token`.
-    #[serde(alias = "access_token")]
-    token: Option<String>,
-    expires_at: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -67,19 +101,32 @@ struct ErrorBody {
 impl VendorClient {
     pub fn new(config: VendorConfig) -> Result<Self, VendorError> {
         let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.total_timeout)
             // A redirect could carry the Authorization header to another host.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|_| VendorError::Unavailable("cannot build an HTTP client".into()))?;
+            .map_err(|_| VendorError::Malformed("cannot build an HTTP client"))?;
+        let verifier = config
+            .jwks_url
+            .clone()
+            .map(|url| TokenVerifier::new(http.clone(), url));
+        if verifier.is_none() {
+            tracing::warn!("no vendor JWKS configured: checkout tokens are relayed unverified");
+        }
         Ok(Self {
             http,
+            quota: Quota::new(
+                config.requests_per_second,
+                config.requests_per_second,
+                MAX_QUOTA_WAIT,
+            ),
             config: VendorConfig {
                 api_url: config.api_url.trim_end_matches('/').to_owned(),
                 ..config
             },
             oauth: TokenCache::default(),
+            verifier,
         })
     }
 
@@ -87,22 +134,48 @@ impl VendorClient {
         &self.config.api_url
     }
 
-    /// Asks the vendor for a checkout token scoped to `customer_id` and `invoice_id`.
+    /// Makes the cached OAuth token due, as if its lifetime had run out.
+    #[cfg(test)]
+    pub(crate) fn expire_oauth_token(&self) {
+        self.oauth.expire();
+    }
+
+    /// Asks the vendor for a checkout token scoped to `customer_id` and
+    /// `invoice_id`, and checks it is exactly that before returning it.
     pub async fn checkout_token(
         &self,
         customer_id: &str,
         invoice_id: &str,
     ) -> Result<IssuedCheckoutToken, VendorError> {
-        let oauth = self.oauth.get(|| self.fetch_oauth_token()).await?;
-        match self.init(&oauth, customer_id, invoice_id).await {
+        let oauth = self.oauth_token().await?;
+        let mut issued = match retrying(|| self.init(&oauth, customer_id, invoice_id)).await {
             // The cached token was revoked or expired early: drop it, retry once.
             Err(VendorError::Rejected { status: 401, .. }) => {
                 self.oauth.invalidate(&oauth);
-                let oauth = self.oauth.get(|| self.fetch_oauth_token()).await?;
-                self.init(&oauth, customer_id, invoice_id).await
+                let oauth = self.oauth_token().await?;
+                retrying(|| self.init(&oauth, customer_id, invoice_id)).await?
             }
-            other => other,
+            other => other?,
+        };
+        if let Some(verifier) = &self.verifier {
+            let claims = verifier
+                .verify(
+                    issued.token.expose(),
+                    &self.config.client_id,
+                    customer_id,
+                    invoice_id,
+                )
+                .await?;
+            issued.jti = claims.jti;
         }
+        tracing::info!(jti = ?issued.jti, %invoice_id, "minted a checkout token");
+        Ok(issued)
+    }
+
+    async fn oauth_token(&self) -> Result<OAuthAccessToken, VendorError> {
+        self.oauth
+            .get(|| retrying(|| self.fetch_oauth_token()))
+            .await
     }
 
     async fn init(
@@ -111,22 +184,28 @@ impl VendorClient {
         customer_id: &str,
         invoice_id: &str,
     ) -> Result<IssuedCheckoutToken, VendorError> {
+        self.quota.acquire().await?;
         let response = self
             .http
-            .post(format!("{}/v1/checkout-auth/init", self.config.api_url))
+            .post(format!("{}{}", self.config.api_url, self.config.init_path))
             .bearer_auth(oauth.expose())
             .json(&serde_json::json!({ "customer_id": customer_id, "invoice_id": invoice_id }))
             .send()
             .await
             .map_err(VendorError::from_transport)?;
-        let body: InitResponse = success_json(response).await?;
-        let token = body
-            .token
+        let body: serde_json::Value = success_json(response).await?;
+        let other = if self.config.token_field == "token" {
+            "access_token"
+        } else {
+            "token"
+        };
+        let token = [self.config.token_field.as_str(), other]
+            .into_iter()
+            .find_map(|field| body.get(field)?.as_str())
             .filter(|t| !t.is_empty())
             .ok_or(VendorError::Malformed("no token in the init response"))?;
         let expires_at =
-            body.expires_at
-                .as_ref()
+            body.get("expires_at")
                 .and_then(parse_instant)
                 .ok_or(VendorError::Malformed(
                     "no usable expires_at in the init response",
@@ -137,10 +216,12 @@ impl VendorClient {
         Ok(IssuedCheckoutToken {
             token: CheckoutToken::new(token),
             expires_in,
+            jti: None,
         })
     }
 
     async fn fetch_oauth_token(&self) -> Result<(OAuthAccessToken, Duration), VendorError> {
+        self.quota.acquire().await?;
         let response = self
             .http
             .post(format!("{}/oauth/token", self.config.api_url))
@@ -148,7 +229,8 @@ impl VendorClient {
                 form_encode(&self.config.client_id),
                 Some(form_encode(self.config.client_secret.expose())),
             )
-            .form(&[("grant_type", "client_credentials")])
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
             .send()
             .await
             .map_err(VendorError::from_transport)?;
@@ -179,10 +261,16 @@ async fn success_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, VendorError> {
     let status = response.status();
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(VendorError::Unavailable(format!(
-            "HTTP {}",
-            status.as_u16()
-        )));
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        return Err(VendorError::Unavailable {
+            reason: format!("HTTP {}", status.as_u16()),
+            retry_after,
+        });
     }
     if status.is_redirection() {
         return Err(VendorError::Malformed(
@@ -226,8 +314,8 @@ fn parse_instant(value: &serde_json::Value) -> Option<SystemTime> {
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
-/// RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
-/// Unreserved characters stay, a space is `+`, every other byte is `%XX`.
+/// RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic
+/// encoding. Unreserved characters stay, a space is `+`, every other byte is `%XX`.
 fn form_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {

@@ -1,13 +1,19 @@
-//! The merchant server's configuration, read once from the environment.
+//! The merchant server's configuration, read once at start from the
+//! environment (and a `.env` file, if present, for what the environment
+//! does not set). A missing or malformed variable is named in the error.
 //!
-//! With no `ALTERNATIVE_API_URL`, the server runs the vendor sandbox itself
-//! and uses its demo client; with one, it needs the real credentials too.
+//! With no `ALTERNATIVE_API_URL` in the sandbox environment, the server runs
+//! the vendor sandbox itself and uses its demo client.
 
-use merchant::ClientSecret;
+use merchant::{ClientSecret, VendorConfig};
 
 /// The sandbox's documented demo client.
 const DEMO_CLIENT_ID: &str = "demo_client_id";
 const DEMO_CLIENT_SECRET: &str = "demo_client_secret";
+
+/// The vendor's public environments. Tokens of one do not work in another.
+const DEMO_URL: &str = "https://public-api.demo.alternativepayments.io";
+const PRODUCTION_URL: &str = "https://public-api.alternativepayments.io";
 
 #[derive(Debug)]
 pub enum Vendor {
@@ -20,13 +26,20 @@ pub enum Vendor {
 #[derive(Debug)]
 pub struct Config {
     pub vendor: Vendor,
-    pub client_id: String,
-    pub client_secret: ClientSecret,
+    client_id: String,
+    client_secret: ClientSecret,
+    init_path: Option<String>,
+    token_field: Option<String>,
+    /// `None`: the vendor's default JWKS URL; `Some(None)`: verification off.
+    jwks_url: Option<Option<String>>,
+    requests_per_second: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0} must be set when ALTERNATIVE_API_URL is set")]
+    #[error(
+        "{0} must be set for the demo and production environments, and with ALTERNATIVE_API_URL"
+    )]
     Missing(&'static str),
     #[error("{name} is malformed: {problem}")]
     Malformed { name: &'static str, problem: String },
@@ -35,19 +48,41 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The environment, over a `.env` file in the working directory if there is one.
     pub fn from_env() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(path) => tracing::info!(path = %path.display(), "read settings from .env"),
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError::Malformed {
+                    name: ".env",
+                    problem: e.to_string(),
+                })
+            }
+        }
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        match get("ALTERNATIVE_API_URL") {
-            None => Ok(Self {
-                vendor: Vendor::EmbeddedSandbox(sandbox::Config::from_lookup(&get)?),
-                client_id: get("ALTERNATIVE_CLIENT_ID").unwrap_or_else(|| DEMO_CLIENT_ID.into()),
-                client_secret: ClientSecret::new(
-                    get("ALTERNATIVE_CLIENT_SECRET").unwrap_or_else(|| DEMO_CLIENT_SECRET.into()),
-                ),
-            }),
+        let environment = get("ALTERNATIVE_ENVIRONMENT").unwrap_or_else(|| "sandbox".into());
+        let default_url = match environment.as_str() {
+            "sandbox" => None,
+            "demo" => Some(DEMO_URL),
+            "production" => Some(PRODUCTION_URL),
+            other => {
+                return Err(ConfigError::Malformed {
+                    name: "ALTERNATIVE_ENVIRONMENT",
+                    problem: format!("{other:?} is not sandbox, demo or production"),
+                })
+            }
+        };
+        let api_url = get("ALTERNATIVE_API_URL").or(default_url.map(str::to_owned));
+        let (vendor, client_id, client_secret) = match api_url {
+            None => (
+                Vendor::EmbeddedSandbox(sandbox::Config::from_lookup(&get)?),
+                get("ALTERNATIVE_CLIENT_ID").unwrap_or_else(|| DEMO_CLIENT_ID.into()),
+                get("ALTERNATIVE_CLIENT_SECRET").unwrap_or_else(|| DEMO_CLIENT_SECRET.into()),
+            ),
             Some(api_url) => {
                 if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
                     return Err(ConfigError::Malformed {
@@ -55,17 +90,67 @@ impl Config {
                         problem: "must start with https:// (or http:// for a local sandbox)".into(),
                     });
                 }
-                Ok(Self {
-                    vendor: Vendor::Remote { api_url },
-                    client_id: get("ALTERNATIVE_CLIENT_ID")
+                (
+                    Vendor::Remote { api_url },
+                    get("ALTERNATIVE_CLIENT_ID")
                         .ok_or(ConfigError::Missing("ALTERNATIVE_CLIENT_ID"))?,
-                    client_secret: ClientSecret::new(
-                        get("ALTERNATIVE_CLIENT_SECRET")
-                            .ok_or(ConfigError::Missing("ALTERNATIVE_CLIENT_SECRET"))?,
-                    ),
-                })
+                    get("ALTERNATIVE_CLIENT_SECRET")
+                        .ok_or(ConfigError::Missing("ALTERNATIVE_CLIENT_SECRET"))?,
+                )
             }
+        };
+        let token_field = get("ALTERNATIVE_TOKEN_FIELD");
+        if let Some(field) = token_field
+            .as_deref()
+            .filter(|f| !matches!(*f, "token" | "access_token"))
+        {
+            return Err(ConfigError::Malformed {
+                name: "ALTERNATIVE_TOKEN_FIELD",
+                problem: format!("{field:?} is not token or access_token"),
+            });
         }
+        let init_path = get("ALTERNATIVE_INIT_PATH");
+        if let Some(path) = init_path.as_deref().filter(|p| !p.starts_with('/')) {
+            return Err(ConfigError::Malformed {
+                name: "ALTERNATIVE_INIT_PATH",
+                problem: format!("{path:?} does not start with /"),
+            });
+        }
+        let requests_per_second = get("ALTERNATIVE_RATE_LIMIT_PER_SEC")
+            .map(|v| {
+                v.parse().map_err(|_| ConfigError::Malformed {
+                    name: "ALTERNATIVE_RATE_LIMIT_PER_SEC",
+                    problem: format!("{v:?} is not a whole number"),
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            vendor,
+            client_id,
+            client_secret: ClientSecret::new(client_secret),
+            init_path,
+            token_field,
+            jwks_url: get("ALTERNATIVE_JWKS_URL").map(|url| (url != "off").then_some(url)),
+            requests_per_second,
+        })
+    }
+
+    /// The vendor client's settings, once the vendor's URL is known.
+    pub fn vendor_config(self, api_url: &str) -> VendorConfig {
+        let mut config = VendorConfig::new(api_url, &self.client_id, self.client_secret);
+        if let Some(path) = self.init_path {
+            config.init_path = path;
+        }
+        if let Some(field) = self.token_field {
+            config.token_field = field;
+        }
+        if let Some(jwks_url) = self.jwks_url {
+            config.jwks_url = jwks_url;
+        }
+        if let Some(rate) = self.requests_per_second {
+            config.requests_per_second = rate;
+        }
+        config
     }
 }
 
@@ -86,35 +171,68 @@ mod tests {
     fn nothing_set_means_the_embedded_sandbox_and_its_demo_client() {
         let config = from(&[]).unwrap();
         assert!(matches!(config.vendor, Vendor::EmbeddedSandbox(_)));
-        assert_eq!(config.client_id, "demo_client_id");
-        assert_eq!(config.client_secret.expose(), "demo_client_secret");
+        let vendor = config.vendor_config("http://127.0.0.1:3030");
+        assert_eq!(vendor.client_id, "demo_client_id");
+        assert_eq!(vendor.client_secret.expose(), "demo_client_secret");
+        assert_eq!(vendor.init_path, "/v1/checkout-auth/init");
+        assert_eq!(
+            vendor.jwks_url.as_deref(),
+            Some("http://127.0.0.1:3030/.well-known/jwks.json")
+        );
     }
 
     #[test]
-    fn a_vendor_url_requires_real_credentials() {
-        let err = from(&[(
-            "ALTERNATIVE_API_URL",
-            "https://public-api.demo.alternativepayments.io",
-        )])
-        .unwrap_err();
+    fn a_public_environment_needs_real_credentials_and_never_prints_them() {
+        let err = from(&[("ALTERNATIVE_ENVIRONMENT", "demo")]).unwrap_err();
         assert!(matches!(err, ConfigError::Missing("ALTERNATIVE_CLIENT_ID")));
+        let config = from(&[
+            ("ALTERNATIVE_ENVIRONMENT", "production"),
+            ("ALTERNATIVE_CLIENT_ID", "id"),
+            ("ALTERNATIVE_CLIENT_SECRET", "s3cret"),
+        ])
+        .unwrap();
+        assert!(matches!(&config.vendor, Vendor::Remote { api_url } if api_url == PRODUCTION_URL));
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn the_reported_variations_of_the_real_api_are_settings() {
         let config = from(&[
             (
                 "ALTERNATIVE_API_URL",
                 "https://public-api.demo.alternativepayments.io",
             ),
             ("ALTERNATIVE_CLIENT_ID", "id"),
-            ("ALTERNATIVE_CLIENT_SECRET", "s3cret"),
+            ("ALTERNATIVE_CLIENT_SECRET", "s"),
+            ("ALTERNATIVE_INIT_PATH", "/checkout-auth/init"),
+            ("ALTERNATIVE_TOKEN_FIELD", "access_token"),
+            ("ALTERNATIVE_JWKS_URL", "off"),
+            ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "10"),
         ])
         .unwrap();
-        assert!(matches!(config.vendor, Vendor::Remote { .. }));
-        assert!(!format!("{config:?}").contains("s3cret"));
+        let vendor = config.vendor_config("https://public-api.demo.alternativepayments.io");
+        assert_eq!(vendor.init_path, "/checkout-auth/init");
+        assert_eq!(vendor.token_field, "access_token");
+        assert_eq!(vendor.jwks_url, None);
+        assert_eq!(vendor.requests_per_second, 10);
     }
 
     #[test]
-    fn a_url_without_a_scheme_is_named() {
-        let err =
-            from(&[("ALTERNATIVE_API_URL", "public-api.alternativepayments.io")]).unwrap_err();
-        assert!(err.to_string().contains("ALTERNATIVE_API_URL"));
+    fn malformed_values_are_named() {
+        for (name, value) in [
+            ("ALTERNATIVE_API_URL", "public-api.alternativepayments.io"),
+            ("ALTERNATIVE_ENVIRONMENT", "staging"),
+            ("ALTERNATIVE_TOKEN_FIELD", "jwt"),
+            ("ALTERNATIVE_INIT_PATH", "v1/init"),
+            ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "fast"),
+        ] {
+            let err = from(&[
+                (name, value),
+                ("ALTERNATIVE_CLIENT_ID", "id"),
+                ("ALTERNATIVE_CLIENT_SECRET", "s"),
+            ])
+            .unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 }

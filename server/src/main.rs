@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use merchant::{CheckoutService, Records, VendorClient, VendorConfig};
+use merchant::{CheckoutService, Records, VendorClient};
 use sandbox::{Sandbox, SystemClock};
 use tokio::net::TcpListener;
 
@@ -26,11 +26,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let leptos_options = get_configuration(None)?.leptos_options;
     let site_addr = leptos_options.site_addr;
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
 
-    let api_url = match config.vendor {
-        Vendor::Remote { api_url } => api_url,
-        Vendor::EmbeddedSandbox(mut sandbox_config) => {
+    let api_url = match &mut config.vendor {
+        Vendor::Remote { api_url } => api_url.clone(),
+        Vendor::EmbeddedSandbox(sandbox_config) => {
             // The page calls the sandbox from the browser: let this site's origin in.
             let origin = format!("http://{site_addr}");
             if !sandbox_config.allowed_origins.contains(&origin) {
@@ -39,16 +39,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let listener = TcpListener::bind(sandbox_config.addr).await?;
             let url = format!("http://{}", listener.local_addr()?);
             tracing::info!(%url, "no ALTERNATIVE_API_URL: running the vendor sandbox in-process");
-            let sandbox = Sandbox::open(sandbox_config, SystemClock).await?;
+            let sandbox = Sandbox::open(sandbox_config.clone(), SystemClock).await?;
             tokio::spawn(sandbox.serve(listener, shutdown()));
             url
         }
     };
-    let vendor = VendorClient::new(VendorConfig {
-        api_url,
-        client_id: config.client_id,
-        client_secret: config.client_secret,
-    })?;
+    let vendor = VendorClient::new(config.vendor_config(&api_url))?;
     let checkout = Arc::new(CheckoutService::new(vendor, Records::demo()));
 
     let routes = generate_route_list(App);

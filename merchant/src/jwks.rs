@@ -1,0 +1,141 @@
+//! Checking each checkout token before it is handed to a browser: signed by
+//! the vendor (a key from its JWKS), and for exactly the customer, invoice and
+//! API client that were asked for. A token that fails is never relayed.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use crate::error::VendorError;
+
+/// The vendor signs checkout tokens with Ed25519; nothing else is accepted.
+const ALGORITHM: Algorithm = Algorithm::EdDSA;
+/// An unknown `kid` makes us fetch the JWKS again, but not more often than
+/// this: a stream of bad tokens must not become a stream of JWKS requests.
+const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The claims the merchant relies on.
+#[derive(Debug, Deserialize)]
+pub struct CheckoutClaims {
+    pub client_id: String,
+    pub customer_id: String,
+    pub invoice_id: String,
+    pub exp: u64,
+    pub jti: Option<String>,
+}
+
+pub struct TokenVerifier {
+    http: reqwest::Client,
+    url: String,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    /// Held while fetching; remembers when the last fetch started.
+    fetching: tokio::sync::Mutex<Option<Instant>>,
+    validation: Validation,
+}
+
+impl TokenVerifier {
+    pub fn new(http: reqwest::Client, jwks_url: String) -> Self {
+        let mut validation = Validation::new(ALGORITHM);
+        validation.validate_exp = false; // checked below against the same clock as expires_in
+        validation.validate_aud = false; // the real vendor's audience is not public
+        validation.set_required_spec_claims(&["exp"]);
+        Self {
+            http,
+            url: jwks_url,
+            keys: RwLock::default(),
+            fetching: tokio::sync::Mutex::new(None),
+            validation,
+        }
+    }
+
+    /// The token's claims if the vendor signed it for exactly this request.
+    pub async fn verify(
+        &self,
+        token: &str,
+        client_id: &str,
+        customer_id: &str,
+        invoice_id: &str,
+    ) -> Result<CheckoutClaims, VendorError> {
+        let kid = decode_header(token)
+            .ok()
+            .filter(|h| h.alg == ALGORITHM)
+            .and_then(|h| h.kid)
+            .ok_or(VendorError::Malformed(
+                "the checkout token has no EdDSA kid",
+            ))?;
+        let key = match self.key(&kid) {
+            Some(key) => key,
+            None => {
+                self.refetch().await?;
+                self.key(&kid).ok_or(VendorError::Malformed(
+                    "the checkout token's key is not in the JWKS",
+                ))?
+            }
+        };
+        let claims = decode::<CheckoutClaims>(token, &key, &self.validation)
+            .map_err(|_| VendorError::Malformed("the checkout token's signature does not verify"))?
+            .claims;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if claims.client_id != client_id
+            || claims.customer_id != customer_id
+            || claims.invoice_id != invoice_id
+        {
+            return Err(VendorError::Malformed(
+                "the checkout token is not scoped to what was asked",
+            ));
+        }
+        if claims.exp <= now {
+            return Err(VendorError::Malformed(
+                "the checkout token is already expired",
+            ));
+        }
+        Ok(claims)
+    }
+
+    fn key(&self, kid: &str) -> Option<DecodingKey> {
+        self.keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(kid)
+            .cloned()
+    }
+
+    async fn refetch(&self) -> Result<(), VendorError> {
+        let mut last = self.fetching.lock().await;
+        if last.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
+            return Ok(());
+        }
+        *last = Some(Instant::now());
+        let response = self
+            .http
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(VendorError::from_transport)?;
+        if !response.status().is_success() {
+            return Err(VendorError::Unavailable {
+                reason: format!("JWKS: HTTP {}", response.status().as_u16()),
+                retry_after: None,
+            });
+        }
+        let set: JwkSet = response
+            .json()
+            .await
+            .map_err(|_| VendorError::Malformed("the JWKS is not a JWK Set"))?;
+        let keys: HashMap<String, DecodingKey> = set
+            .keys
+            .iter()
+            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
+            .collect();
+        tracing::info!(keys = keys.len(), "fetched the vendor's JWKS");
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        Ok(())
+    }
+}
