@@ -12,8 +12,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::MintError;
-use crate::records::Records;
+use crate::records::{InvoiceRecord, Records};
 use crate::secret::CheckoutToken;
+use crate::users::User;
 use crate::vendor::{IssuedCheckoutToken, VendorClient};
 
 /// What the page receives: a token for the vendor API at `api_url`.
@@ -71,12 +72,15 @@ impl CheckoutService {
         }
     }
 
-    /// A checkout token for `invoice_id`, scoped to the customer the
-    /// merchant's records say owes it.
-    pub async fn mint(&self, invoice_id: &str) -> Result<MintedToken, MintError> {
+    /// A checkout token for `user` to pay `invoice_id` — if the merchant's
+    /// records say it is theirs. Unknown and not-theirs get one answer.
+    pub async fn mint(&self, user: &User, invoice_id: &str) -> Result<MintedToken, MintError> {
         let record = self
             .records
             .invoice(invoice_id)
+            .await
+            .map_err(MintError::storage)?
+            .filter(|r| r.customer_id == user.customer_id)
             .ok_or(MintError::UnknownInvoice)?;
         let slot = self.slot((record.customer_id.clone(), record.invoice_id.clone()));
         let mut current = slot.current.lock().await;
@@ -97,6 +101,14 @@ impl CheckoutService {
         };
         *current = Some(recent);
         Ok(minted)
+    }
+
+    /// The user's invoices, from the merchant's records.
+    pub async fn invoices_of(&self, user: &User) -> Result<Vec<InvoiceRecord>, MintError> {
+        self.records
+            .invoices_of(&user.customer_id)
+            .await
+            .map_err(MintError::storage)
     }
 
     #[cfg(test)]

@@ -65,9 +65,12 @@ impl VendorError {
 /// Why a checkout token could not be minted for the page.
 #[derive(Debug, thiserror::Error)]
 pub enum MintError {
-    /// Not one of the merchant's invoices (or, later, not the user's).
+    /// Not one of the merchant's invoices, or not the user's.
     #[error("no such invoice")]
     UnknownInvoice,
+    /// The merchant's own database failed.
+    #[error("the merchant database failed")]
+    Storage,
     /// The vendor would not mint one (e.g. the invoice is already paid).
     #[error("the vendor refused: {0}")]
     Refused(VendorError),
@@ -76,6 +79,13 @@ pub enum MintError {
     Busy(std::time::Duration),
     #[error(transparent)]
     Vendor(VendorError),
+}
+
+impl MintError {
+    pub(crate) fn storage(error: sqlx::Error) -> Self {
+        tracing::error!(%error, "merchant database error");
+        Self::Storage
+    }
 }
 
 impl From<VendorError> for MintError {

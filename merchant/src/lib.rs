@@ -7,19 +7,23 @@
 //! reach a browser.
 
 mod checkout;
+pub mod db;
 mod error;
 mod jwks;
+pub mod limiter;
 pub mod quota;
 mod records;
 pub mod retry;
 mod secret;
 pub mod token_cache;
+mod users;
 mod vendor;
 
 pub use checkout::{CheckoutService, MintedToken};
 pub use error::{MintError, VendorError};
 pub use records::{InvoiceRecord, Records};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
+pub use users::{hash_password, User, Users};
 pub use vendor::{IssuedCheckoutToken, VendorClient, VendorConfig};
 
 #[cfg(test)]

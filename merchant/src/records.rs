@@ -1,44 +1,44 @@
 //! The merchant's own records of its invoices and which vendor customer each
-//! belongs to. The vendor is asked for a token only for an invoice found here:
-//! the browser names an invoice, never a customer.
+//! belongs to. The vendor is asked for a token only for an invoice found here
+//! and owned by the logged-in user: the browser names an invoice, never a
+//! customer.
 
-use std::collections::HashMap;
+use serde::Serialize;
+use sqlx::SqlitePool;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use crate::db::DbError;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct InvoiceRecord {
+    #[sqlx(rename = "id")]
     pub invoice_id: String,
     /// The vendor's id of the customer who owes this invoice.
     pub customer_id: String,
+    pub invoice_number: String,
+    pub currency: String,
+    pub total: String,
 }
 
-#[derive(Debug, Default)]
 pub struct Records {
-    invoices: HashMap<String, InvoiceRecord>,
+    pool: SqlitePool,
 }
 
 impl Records {
-    /// The demo merchant's invoices, matching the sandbox's seed data.
-    pub fn demo() -> Self {
-        let invoices = [
-            ("inv_1001", "cus_acme"),
-            ("inv_1002", "cus_acme"),
-            ("inv_2001", "cus_globex"),
-        ]
-        .into_iter()
-        .map(|(invoice, customer)| {
-            (
-                invoice.to_owned(),
-                InvoiceRecord {
-                    invoice_id: invoice.to_owned(),
-                    customer_id: customer.to_owned(),
-                },
-            )
-        })
-        .collect();
-        Self { invoices }
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
     }
 
-    pub fn invoice(&self, invoice_id: &str) -> Option<&InvoiceRecord> {
-        self.invoices.get(invoice_id)
+    pub async fn invoice(&self, invoice_id: &str) -> Result<Option<InvoiceRecord>, DbError> {
+        sqlx::query_as("SELECT * FROM invoices WHERE id = ?")
+            .bind(invoice_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn invoices_of(&self, customer_id: &str) -> Result<Vec<InvoiceRecord>, DbError> {
+        sqlx::query_as("SELECT * FROM invoices WHERE customer_id = ? ORDER BY id")
+            .bind(customer_id)
+            .fetch_all(&self.pool)
+            .await
     }
 }

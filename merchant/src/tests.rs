@@ -4,7 +4,29 @@ use std::time::Duration;
 
 use sandbox::{Config, Sandbox, SystemClock};
 
-use crate::{CheckoutService, ClientSecret, MintError, Records, VendorClient, VendorConfig};
+use crate::{CheckoutService, ClientSecret, MintError, Records, User, VendorClient, VendorConfig};
+
+fn user(customer_id: &str) -> User {
+    User {
+        id: 1,
+        email: "someone@example.com".into(),
+        name: "Someone".into(),
+        customer_id: customer_id.into(),
+    }
+}
+
+/// Mints as the owner the demo records give each invoice.
+async fn mint(
+    service: &CheckoutService,
+    invoice_id: &str,
+) -> Result<crate::MintedToken, MintError> {
+    let customer = if invoice_id.starts_with("inv_2") {
+        "cus_globex"
+    } else {
+        "cus_acme"
+    };
+    service.mint(&user(customer), invoice_id).await
+}
 
 struct Running {
     sandbox: Sandbox,
@@ -27,24 +49,26 @@ async fn start_sandbox(config: Config) -> Running {
     }
 }
 
-fn service(url: &str, secret: &str) -> CheckoutService {
+async fn service(url: &str, secret: &str) -> CheckoutService {
     service_with(VendorConfig::new(
         url,
         "demo_client_id",
         ClientSecret::new(secret),
     ))
+    .await
 }
 
-fn service_with(config: VendorConfig) -> CheckoutService {
-    CheckoutService::new(VendorClient::new(config).unwrap(), Records::demo())
+async fn service_with(config: VendorConfig) -> CheckoutService {
+    let records = Records::new(crate::db::open("sqlite::memory:").await.unwrap());
+    CheckoutService::new(VendorClient::new(config).unwrap(), records)
 }
 
 #[tokio::test]
 async fn mints_a_token_for_a_known_invoice_with_one_oauth_call() {
     let running = start_sandbox(Config::in_memory()).await;
-    let service = service(&running.url, "demo_client_secret");
-    let first = service.mint("inv_1001").await.unwrap();
-    let second = service.mint("inv_2001").await.unwrap();
+    let service = service(&running.url, "demo_client_secret").await;
+    let first = mint(&service, "inv_1001").await.unwrap();
+    let second = mint(&service, "inv_2001").await.unwrap();
     assert_ne!(first.token, second.token);
     assert_eq!(first.api_url, running.url);
     // The sandbox's lifetime is 900 s; a moment has passed since.
@@ -58,9 +82,9 @@ async fn mints_a_token_for_a_known_invoice_with_one_oauth_call() {
 #[tokio::test]
 async fn an_unknown_invoice_is_refused_before_the_vendor_is_asked() {
     let running = start_sandbox(Config::in_memory()).await;
-    let service = service(&running.url, "demo_client_secret");
+    let service = service(&running.url, "demo_client_secret").await;
     assert!(matches!(
-        service.mint("inv_9999").await,
+        mint(&service, "inv_9999").await,
         Err(MintError::UnknownInvoice)
     ));
     assert_eq!(running.sandbox.stats().oauth_tokens_issued, 0);
@@ -69,8 +93,8 @@ async fn an_unknown_invoice_is_refused_before_the_vendor_is_asked() {
 #[tokio::test]
 async fn wrong_credentials_are_a_refusal_not_an_outage() {
     let running = start_sandbox(Config::in_memory()).await;
-    let service = service(&running.url, "not-the-secret");
-    let err = service.mint("inv_1001").await.unwrap_err();
+    let service = service(&running.url, "not-the-secret").await;
+    let err = mint(&service, "inv_1001").await.unwrap_err();
     assert!(matches!(err, MintError::Refused(_)), "{err:?}");
     // The error names no credential.
     assert!(!format!("{err:?} {err}").contains("not-the-secret"));
@@ -84,8 +108,8 @@ async fn a_vendor_that_is_down_is_unavailable() {
         .local_addr()
         .unwrap()
         .port();
-    let service = service(&format!("http://127.0.0.1:{port}"), "demo_client_secret");
-    let err = service.mint("inv_1001").await.unwrap_err();
+    let service = service(&format!("http://127.0.0.1:{port}"), "demo_client_secret").await;
+    let err = mint(&service, "inv_1001").await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -103,8 +127,7 @@ async fn a_redirect_is_not_followed() {
     let app =
         axum::Router::new().fallback(|| async { Redirect::temporary("http://example.invalid/") });
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let err = service(&url, "demo_client_secret")
-        .mint("inv_1001")
+    let err = mint(&service(&url, "demo_client_secret").await, "inv_1001")
         .await
         .unwrap_err();
     assert!(
@@ -148,7 +171,9 @@ async fn s1_a_vendor_that_hangs_is_unavailable_within_the_timeout() {
     });
     let mut config = VendorConfig::new(&url, "demo_client_id", ClientSecret::new("s"));
     config.total_timeout = Duration::from_millis(100);
-    let err = service_with(config).mint("inv_1001").await.unwrap_err();
+    let err = mint(&service_with(config).await, "inv_1001")
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, MintError::Vendor(crate::VendorError::Unavailable { ref reason, .. }) if reason == "timed out"),
         "{err:?}"
@@ -160,7 +185,9 @@ async fn s2_a_5xx_is_retried_twice_then_reported_unavailable() {
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
     let (url, counter) = fake_vendor(|| StatusCode::SERVICE_UNAVAILABLE.into_response()).await;
-    let err = service(&url, "s").mint("inv_1001").await.unwrap_err();
+    let err = mint(&service(&url, "s").await, "inv_1001")
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -173,7 +200,9 @@ async fn s2_a_5xx_is_retried_twice_then_reported_unavailable() {
     let (url, counter) =
         fake_vendor(|| (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response())
             .await;
-    let err = service(&url, "s").mint("inv_1001").await.unwrap_err();
+    let err = mint(&service(&url, "s").await, "inv_1001")
+        .await
+        .unwrap_err();
     assert!(matches!(err, MintError::Vendor(_)), "{err:?}");
     assert_eq!(calls(&counter), 3);
 }
@@ -183,10 +212,12 @@ async fn s3_a_revoked_oauth_token_is_dropped_refetched_and_retried_once() {
     let mut config = Config::in_memory();
     config.faults.oauth_revoke_rate = 1.0;
     let running = start_sandbox(config).await;
-    let err = service(&running.url, "demo_client_secret")
-        .mint("inv_1001")
-        .await
-        .unwrap_err();
+    let err = mint(
+        &service(&running.url, "demo_client_secret").await,
+        "inv_1001",
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -220,7 +251,9 @@ async fn s4_nonsense_from_the_vendor_is_a_parse_error() {
     for (content_type, body) in bodies {
         let (url, _) =
             fake_vendor(move || ([("content-type", content_type)], body).into_response()).await;
-        let err = service(&url, "s").mint("inv_1001").await.unwrap_err();
+        let err = mint(&service(&url, "s").await, "inv_1001")
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, MintError::Vendor(crate::VendorError::Malformed(_))),
             "{body}: {err:?}"
@@ -231,14 +264,14 @@ async fn s4_nonsense_from_the_vendor_is_a_parse_error() {
 #[tokio::test]
 async fn s6_a_thousand_concurrent_mints_make_one_oauth_request_cold_and_at_expiry() {
     let running = start_sandbox(Config::unlimited_in_memory()).await;
-    let service = std::sync::Arc::new(service(&running.url, "demo_client_secret"));
+    let service = std::sync::Arc::new(service(&running.url, "demo_client_secret").await);
     let invoices = ["inv_1001", "inv_1002", "inv_2001"];
     let burst = || {
         let service = service.clone();
         async move {
             let mints = (0..1000).map(|i| {
                 let service = service.clone();
-                tokio::spawn(async move { service.mint(invoices[i % 3]).await })
+                tokio::spawn(async move { mint(&service, invoices[i % 3]).await })
             });
             for mint in futures::future::join_all(mints).await {
                 mint.unwrap().unwrap();
@@ -263,9 +296,9 @@ async fn s6_a_thousand_concurrent_mints_make_one_oauth_request_cold_and_at_expir
 #[tokio::test]
 async fn a_token_with_most_of_its_life_left_is_reused_with_its_remaining_lifetime() {
     let running = start_sandbox(Config::in_memory()).await;
-    let service = service(&running.url, "demo_client_secret");
-    let first = service.mint("inv_1001").await.unwrap();
-    let again = service.mint("inv_1001").await.unwrap();
+    let service = service(&running.url, "demo_client_secret").await;
+    let first = mint(&service, "inv_1001").await.unwrap();
+    let again = mint(&service, "inv_1001").await.unwrap();
     assert_eq!(first.token, again.token);
     assert!(again.expires_in <= first.expires_in);
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
@@ -302,9 +335,27 @@ async fn a_relayed_token_is_verified_against_the_vendor_jwks() {
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let err = service(&url, "s").mint("inv_1001").await.unwrap_err();
+    let err = mint(&service(&url, "s").await, "inv_1001")
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, MintError::Vendor(crate::VendorError::Malformed(_))),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn s7_another_users_invoice_is_refused_before_the_vendor_is_asked() {
+    let running = start_sandbox(Config::in_memory()).await;
+    let service = service(&running.url, "demo_client_secret").await;
+    let bob = user("cus_globex");
+    assert!(matches!(
+        service.mint(&bob, "inv_1001").await,
+        Err(MintError::UnknownInvoice)
+    ));
+    assert_eq!(running.sandbox.stats().oauth_tokens_issued, 0);
+    assert_eq!(running.sandbox.stats().checkout_tokens_issued, 0);
+    let invoices = service.invoices_of(&bob).await.unwrap();
+    assert_eq!(invoices.len(), 1);
+    assert_eq!(invoices[0].invoice_number, "INV-2001");
 }

@@ -1,0 +1,61 @@
+//! Per-key rate limits for the merchant's own endpoints (per session, per
+//! client address, per login email): a GCRA per key, refusing at once with
+//! the time after which the next request would be allowed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub struct KeyedLimiter {
+    interval: Duration,
+    tolerance: Duration,
+    next: Mutex<HashMap<String, Instant>>,
+}
+
+impl KeyedLimiter {
+    /// `per_minute` requests a minute, in bursts of up to `burst`.
+    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
+        let interval = Duration::from_secs(60) / per_minute.max(1);
+        Self {
+            interval,
+            tolerance: interval * burst.saturating_sub(1),
+            next: Mutex::default(),
+        }
+    }
+
+    /// Counts one request for `key`; `Err(wait)` if it is over the limit.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        if next.len() > 100_000 {
+            // Keys whose allowance is full again carry no information.
+            next.retain(|_, at| *at > now);
+        }
+        let at = next.get(key).map_or(now, |at| (*at).max(now));
+        let wait = at.duration_since(now).saturating_sub(self.tolerance);
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        next.insert(key.to_owned(), at + self.interval);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_then_the_steady_rate_per_key() {
+        let limiter = KeyedLimiter::per_minute(60, 3);
+        for _ in 0..3 {
+            limiter.check("a").unwrap();
+        }
+        assert_eq!(limiter.check("a"), Err(Duration::from_secs(1)));
+        limiter.check("b").unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        limiter.check("a").unwrap();
+    }
+}
