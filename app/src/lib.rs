@@ -1,8 +1,8 @@
-//! The merchant's Leptos app: the HTML shell, the routes, the checkout page
-//! and the server functions it calls.
+//! The merchant's Leptos app: the HTML shell, the routes, the pages and the
+//! server functions they call.
 
 pub mod api;
-mod checkout;
+mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -35,25 +35,14 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/checkout.css"/>
         <Title text="Checkout"/>
         <Router>
+            <pages::Header/>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=Home/>
-                    <Route path=path!("/checkout/:invoice_id") view=checkout::CheckoutPage/>
+                    <Route path=StaticSegment("") view=pages::Home/>
+                    <Route path=StaticSegment("login") view=pages::LoginPage/>
+                    <Route path=path!("/checkout/:invoice_id") view=pages::CheckoutPage/>
                 </Routes>
             </main>
         </Router>
-    }
-}
-
-/// The demo invoices, until the invoice list of the logged-in user exists.
-#[component]
-fn Home() -> impl IntoView {
-    view! {
-        <h1>"Demo invoices"</h1>
-        <ul class="invoice-links">
-            <li><a href="/checkout/inv_1001">"INV-1001 — USD 1250.00"</a></li>
-            <li><a href="/checkout/inv_1002">"INV-1002 — USD 310.40"</a></li>
-            <li><a href="/checkout/inv_2001">"INV-2001 — EUR 89.99"</a></li>
-        </ul>
     }
 }

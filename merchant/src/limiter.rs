@@ -43,6 +43,30 @@ impl KeyedLimiter {
     }
 }
 
+/// The merchant's own limits, one limiter per purpose.
+pub struct Limits {
+    pub mint_per_session: KeyedLimiter,
+    pub mint_per_address: KeyedLimiter,
+    pub login_per_address: KeyedLimiter,
+    pub login_per_email: KeyedLimiter,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            // A page mints once, then about every 14 minutes; reloads and a
+            // few tabs fit easily in 10 at once and 30 a minute.
+            mint_per_session: KeyedLimiter::per_minute(30, 10),
+            // Many users may share an address (an office, a NAT).
+            mint_per_address: KeyedLimiter::per_minute(300, 60),
+            // Guessing passwords: 10 tries at once from one address, then one
+            // every 3 s; 5 at once for one email, then one every 12 s.
+            login_per_address: KeyedLimiter::per_minute(20, 10),
+            login_per_email: KeyedLimiter::per_minute(5, 5),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

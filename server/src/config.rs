@@ -26,6 +26,14 @@ pub enum Vendor {
 #[derive(Debug)]
 pub struct Config {
     pub vendor: Vendor,
+    /// The merchant's SQLite database: users, invoices, sessions (`MERCHANT_DATABASE_URL`).
+    pub merchant_database_url: String,
+    /// Session cookies only over HTTPS (`MERCHANT_SECURE_COOKIES`; default on
+    /// except in the sandbox environment, which runs on plain http://127.0.0.1).
+    pub secure_cookies: bool,
+    /// Origins the site is served from besides its listening address, e.g.
+    /// `https://shop.example` behind a proxy (`MERCHANT_PUBLIC_ORIGINS`, comma-separated).
+    pub public_origins: Vec<String>,
     client_id: String,
     client_secret: ClientSecret,
     init_path: Option<String>,
@@ -124,8 +132,30 @@ impl Config {
                 })
             })
             .transpose()?;
+        let secure_cookies = match get("MERCHANT_SECURE_COOKIES").as_deref() {
+            None => environment != "sandbox",
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(ConfigError::Malformed {
+                    name: "MERCHANT_SECURE_COOKIES",
+                    problem: format!("{other:?} is not true or false"),
+                })
+            }
+        };
         Ok(Self {
             vendor,
+            merchant_database_url: get("MERCHANT_DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://data/merchant.db".into()),
+            secure_cookies,
+            public_origins: get("MERCHANT_PUBLIC_ORIGINS")
+                .map(|list| {
+                    list.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             client_id,
             client_secret: ClientSecret::new(client_secret),
             init_path,
@@ -192,6 +222,7 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(&config.vendor, Vendor::Remote { api_url } if api_url == PRODUCTION_URL));
+        assert!(config.secure_cookies, "production cookies are HTTPS-only");
         assert!(!format!("{config:?}").contains("s3cret"));
     }
 

@@ -2,7 +2,9 @@
 //! and, unless a vendor URL is configured, runs the vendor sandbox beside it.
 
 mod config;
+mod origin;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::{shell, App};
@@ -10,9 +12,13 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use merchant::{CheckoutService, Records, VendorClient};
+use merchant::limiter::Limits;
+use merchant::{CheckoutService, Records, Users, VendorClient};
 use sandbox::{Sandbox, SystemClock};
 use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::{Config, Vendor};
 
@@ -38,14 +44,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let listener = TcpListener::bind(sandbox_config.addr).await?;
             let url = format!("http://{}", listener.local_addr()?);
-            tracing::info!(%url, "no ALTERNATIVE_API_URL: running the vendor sandbox in-process");
+            tracing::info!(%url, "no vendor URL: running the vendor sandbox in-process");
             let sandbox = Sandbox::open(sandbox_config.clone(), SystemClock).await?;
             tokio::spawn(sandbox.serve(listener, shutdown()));
             url
         }
     };
+
+    let db = merchant::db::open(&config.merchant_database_url).await?;
+    let sessions = SqliteStore::new(db.clone());
+    sessions.migrate().await?;
+    // Expired sessions are deleted hourly; until then they are refused anyway.
+    tokio::spawn(
+        sessions
+            .clone()
+            .continuously_delete_expired(std::time::Duration::from_secs(3600)),
+    );
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("merchant_session")
+        .with_http_only(true)
+        // Lax: sent on top-level navigation to the site, never on another
+        // site's POST — the CSRF baseline, with the Origin check below.
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+
+    let allowed_origins = Arc::new(origin::AllowedOrigins::for_site(
+        site_addr,
+        &config.public_origins,
+    ));
     let vendor = VendorClient::new(config.vendor_config(&api_url))?;
-    let checkout = Arc::new(CheckoutService::new(vendor, Records::demo()));
+    let checkout = Arc::new(CheckoutService::new(vendor, Records::new(db.clone())));
+    let users = Arc::new(Users::new(db));
+    let limits = Arc::new(Limits::default());
 
     let routes = generate_route_list(App);
     let app = Router::new()
@@ -53,13 +84,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(checkout.clone()),
+            move || {
+                provide_context(checkout.clone());
+                provide_context(users.clone());
+                provide_context(limits.clone());
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            allowed_origins,
+            origin::refuse_cross_site_posts,
+        ))
+        .layer(session_layer)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(leptos_options);
 
@@ -68,9 +108,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "merchant app listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        // The client's address feeds the per-address rate limits.
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     Ok(())
 }
 

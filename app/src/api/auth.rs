@@ -1,0 +1,98 @@
+//! Logging in and out, and what the logged-in user may see.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::AppError;
+
+/// The logged-in user, as pages show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub name: String,
+    pub email: String,
+}
+
+/// One of the user's invoices, as the merchant's records have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceSummary {
+    pub id: String,
+    pub number: String,
+    pub currency: String,
+    pub total: String,
+}
+
+/// `POST /api/login` (form fields `email`, `password`): starts a session and
+/// redirects to `/`. One answer, after the same work, for a wrong password
+/// and an unknown email; limited per client address and per email.
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    use super::ssr;
+
+    let limits = ssr::limits()?;
+    ssr::limit(&limits.login_per_address, &ssr::client_address().await)?;
+    ssr::limit(&limits.login_per_email, &email.trim().to_lowercase())?;
+    let user = ssr::users()?
+        .authenticate(&email, &password)
+        .await
+        .map_err(|_| ssr::with_status(AppError::Internal))?
+        .ok_or_else(|| ssr::with_status(AppError::InvalidCredentials))?;
+    let session = ssr::session().await?;
+    // A new session id at log-in: an id planted before it is worth nothing after.
+    session
+        .cycle_id()
+        .await
+        .map_err(|_| ssr::with_status(AppError::Internal))?;
+    session
+        .insert(ssr::USER_ID, user.id)
+        .await
+        .map_err(|_| ssr::with_status(AppError::Internal))?;
+    tracing::info!(user = user.id, "logged in");
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// `POST /api/logout`: ends the session and redirects to `/login`.
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use super::ssr;
+
+    ssr::session()
+        .await?
+        .flush()
+        .await
+        .map_err(|_| ssr::with_status(AppError::Internal))?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The logged-in user, or `None`.
+#[server(prefix = "/api", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<UserView>, AppError> {
+    use super::ssr;
+
+    Ok(ssr::optional_user().await?.map(|user| UserView {
+        name: user.name,
+        email: user.email,
+    }))
+}
+
+/// The logged-in user's invoices.
+#[server(prefix = "/api", endpoint = "invoices")]
+pub async fn my_invoices() -> Result<Vec<InvoiceSummary>, AppError> {
+    use super::ssr;
+
+    let user = ssr::current_user().await?;
+    let invoices = ssr::checkout()?
+        .invoices_of(&user)
+        .await
+        .map_err(|_| ssr::with_status(AppError::Internal))?;
+    Ok(invoices
+        .into_iter()
+        .map(|i| InvoiceSummary {
+            id: i.invoice_id,
+            number: i.invoice_number,
+            currency: i.currency,
+            total: i.total,
+        })
+        .collect())
+}

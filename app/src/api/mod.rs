@@ -1,0 +1,114 @@
+//! Server functions, the page's only way into the merchant backend. Each is
+//! a public HTTP endpoint: it trusts nothing the request says beyond its
+//! arguments (the user comes from the session cookie, never from a field),
+//! and answers with [`AppError`], never an upstream error.
+
+mod auth;
+mod checkout;
+#[cfg(feature = "ssr")]
+mod ssr;
+
+pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, UserView};
+pub use checkout::{mint_checkout_token, CheckoutSession};
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// What the page can be told: each variant has a stable code and a sentence
+/// for a person; nothing from upstream is carried across.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", content = "detail", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("Please log in to continue.")]
+    NotLoggedIn,
+    #[error("That email and password do not match an account.")]
+    InvalidCredentials,
+    #[error("We could not find this invoice.")]
+    InvoiceNotFound,
+    #[error("This invoice cannot be paid online right now.")]
+    NotPayable,
+    #[error("The payment provider is not responding. Please try again in a moment.")]
+    VendorUnavailable,
+    #[error("We are busy right now. Please try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: u64 },
+    #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("Something went wrong on our side. Please try again later.")]
+    Internal,
+    /// The server could not read the request's arguments.
+    #[error("The request was malformed: {0}")]
+    BadRequest(String),
+    /// The browser got no usable answer from the server.
+    #[error("Could not reach the shop: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotLoggedIn => "not_logged_in",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvoiceNotFound => "invoice_not_found",
+            Self::NotPayable => "not_payable",
+            Self::VendorUnavailable => "vendor_unavailable",
+            Self::Busy { .. } => "busy",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Internal => "internal",
+            Self::BadRequest(_) => "bad_request",
+            Self::Transport(_) => "transport",
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    /// Errors Leptos raises itself, before or after our code runs. On the
+    /// server they are about the request; in the browser, about the network.
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        return ssr::framework_error(value);
+        #[cfg(not(feature = "ssr"))]
+        Self::Transport(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_code_is_the_documented_code() {
+        for error in [
+            AppError::NotLoggedIn,
+            AppError::InvalidCredentials,
+            AppError::InvoiceNotFound,
+            AppError::NotPayable,
+            AppError::VendorUnavailable,
+            AppError::Busy {
+                retry_after_secs: 2,
+            },
+            AppError::TooManyRequests {
+                retry_after_secs: 3,
+            },
+            AppError::Internal,
+            AppError::BadRequest("missing field".into()),
+            AppError::Transport("offline".into()),
+        ] {
+            let wire = serde_json::to_value(&error).unwrap();
+            assert_eq!(wire["code"], error.code());
+            assert_eq!(serde_json::from_value::<AppError>(wire).unwrap(), error);
+        }
+    }
+
+    #[test]
+    fn a_session_never_prints_its_token() {
+        let session = CheckoutSession {
+            token: "eyJhbGciOi.secret.sig".into(),
+            expires_in: 900,
+            api_url: "http://127.0.0.1:3030".into(),
+        };
+        assert!(!format!("{session:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,127 @@
+//! Server-side helpers for the server functions: the session's user, the
+//! merchant services from context, rate limits, and HTTP statuses.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
+use http::{header, StatusCode};
+use leptos::prelude::*;
+use leptos::server_fn::error::ServerFnErrorErr;
+use leptos_axum::ResponseOptions;
+use merchant::limiter::{KeyedLimiter, Limits};
+use merchant::{CheckoutService, User, Users};
+use tower_sessions::Session;
+
+use super::AppError;
+
+/// The session key holding the logged-in user's id.
+pub const USER_ID: &str = "user_id";
+
+fn from_context<T: Send + Sync + 'static>() -> Result<Arc<T>, AppError> {
+    use_context::<Arc<T>>().ok_or_else(|| {
+        tracing::error!(
+            missing = std::any::type_name::<T>(),
+            "server function context"
+        );
+        with_status(AppError::Internal)
+    })
+}
+
+pub fn checkout() -> Result<Arc<CheckoutService>, AppError> {
+    from_context()
+}
+
+pub fn users() -> Result<Arc<Users>, AppError> {
+    from_context()
+}
+
+pub fn limits() -> Result<Arc<Limits>, AppError> {
+    from_context()
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| with_status(AppError::Internal))
+}
+
+/// The logged-in user, if any.
+pub async fn optional_user() -> Result<Option<User>, AppError> {
+    let session = session().await?;
+    let Some(id) = session
+        .get::<i64>(USER_ID)
+        .await
+        .map_err(|_| with_status(AppError::Internal))?
+    else {
+        return Ok(None);
+    };
+    users()?
+        .by_id(id)
+        .await
+        .map_err(|_| with_status(AppError::Internal))
+}
+
+/// The logged-in user, or 401.
+pub async fn current_user() -> Result<User, AppError> {
+    optional_user()
+        .await?
+        .ok_or_else(|| with_status(AppError::NotLoggedIn))
+}
+
+/// The peer's address. Behind a reverse proxy this is the proxy: put the
+/// real client's address in place (e.g. from `X-Forwarded-For`) there.
+pub async fn client_address() -> String {
+    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
+        Ok(ConnectInfo(addr)) => format!("addr:{}", addr.ip()),
+        Err(_) => "addr:unknown".to_owned(),
+    }
+}
+
+pub fn limit(limiter: &KeyedLimiter, key: &str) -> Result<(), AppError> {
+    limiter.check(key).map_err(|wait| {
+        with_status(AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        })
+    })
+}
+
+/// Leptos's own errors, on the server: about the request.
+pub fn framework_error(error: ServerFnErrorErr) -> AppError {
+    let answer = match error {
+        ServerFnErrorErr::Args(why)
+        | ServerFnErrorErr::MissingArg(why)
+        | ServerFnErrorErr::Deserialization(why) => AppError::BadRequest(why),
+        other => {
+            tracing::error!(error = %other, "server function failed");
+            AppError::Internal
+        }
+    };
+    with_status(answer)
+}
+
+/// Sets the response's status (and `Retry-After`) for `error`, and returns it.
+pub fn with_status(error: AppError) -> AppError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(status(&error));
+        if let AppError::Busy { retry_after_secs }
+        | AppError::TooManyRequests { retry_after_secs } = error
+        {
+            response.insert_header(header::RETRY_AFTER, retry_after_secs.into());
+        }
+    }
+    error
+}
+
+fn status(error: &AppError) -> StatusCode {
+    match error {
+        AppError::NotLoggedIn | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        AppError::InvoiceNotFound => StatusCode::NOT_FOUND,
+        AppError::NotPayable => StatusCode::CONFLICT,
+        AppError::VendorUnavailable => StatusCode::BAD_GATEWAY,
+        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}

@@ -1,0 +1,34 @@
+//! `/`: the logged-in user's invoices, each a link to its checkout.
+
+use leptos::prelude::*;
+
+use crate::api::{my_invoices, AppError};
+
+#[component]
+pub fn Home() -> impl IntoView {
+    let invoices = Resource::new(|| (), |_| my_invoices());
+    view! {
+        <h1>"Your invoices"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match invoices.await {
+                    Ok(list) if list.is_empty() => view! { <p>"No invoices."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="invoice-list" data-testid="invoice-list">
+                            {list.into_iter().map(|i| view! {
+                                <li>
+                                    <a href=format!("/checkout/{}", i.id)>{i.number}</a>
+                                    <span class="amount">{format!("{} {}", i.currency, i.total)}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(AppError::NotLoggedIn) => view! {
+                        <p><a href="/login">"Log in"</a>" to see and pay your invoices."</p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
