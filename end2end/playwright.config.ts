@@ -51,6 +51,7 @@ export default defineConfig({
       SANDBOX_ADDR: SANDBOX,
       // Every run starts from the seed data and leaves nothing behind.
       SANDBOX_DATABASE_URL: "sqlite::memory:",
+      MERCHANT_DATABASE_URL: "sqlite::memory:",
       RUST_LOG: "info",
     },
   },

@@ -7,7 +7,7 @@ mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, StaticSegment};
+use leptos_router::{path, SsrMode, StaticSegment};
 
 /// The whole document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,9 +38,16 @@ pub fn App() -> impl IntoView {
             <pages::Header/>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=pages::Home/>
-                    <Route path=StaticSegment("login") view=pages::LoginPage/>
-                    <Route path=path!("/checkout/:invoice_id") view=pages::CheckoutPage/>
+                    // Async: the server waits for the pages' data and sends
+                    // whole HTML, readable without JavaScript (streamed
+                    // Suspense needs a script to show what it resolved).
+                    <Route path=StaticSegment("") view=pages::Home ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=pages::LoginPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/checkout/:invoice_id")
+                        view=pages::CheckoutPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -1,9 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { isInvoiceCall, isMint, openCheckout } from "./helpers";
+import { isInvoiceCall, isMint, logIn, openCheckout } from "./helpers";
 
 test("the hydrated page shows the invoice, fetched from the vendor with a fresh token", async ({
   page,
 }) => {
+  await logIn(page, "alice");
   const minted = page.waitForResponse(isMint);
   const fetched = page.waitForResponse(isInvoiceCall);
   await openCheckout(page, "inv_1001");
@@ -25,22 +26,31 @@ test("the hydrated page shows the invoice, fetched from the vendor with a fresh 
 });
 
 test("each invoice gets a token for itself", async ({ page }) => {
+  await logIn(page, "bob");
   await openCheckout(page, "inv_2001");
   await expect(page.getByTestId("invoice-number")).toHaveText("INV-2001");
   await expect(page.getByTestId("invoice-total")).toHaveText("EUR 89.99");
 });
 
-test("an invoice the merchant does not know gets a plain error, and no vendor call", async ({
+test("an invoice that is not the user's gets a plain error, and no vendor call", async ({
   page,
 }) => {
+  await logIn(page, "bob");
   let vendorCalls = 0;
   page.on("request", (r) => {
     if (new URL(r.url()).pathname.startsWith("/checkout/v1/")) vendorCalls++;
   });
   const minted = page.waitForResponse(isMint);
-  await openCheckout(page, "inv_9999");
+  await openCheckout(page, "inv_1001"); // alice's
   expect((await minted).status()).toBe(404);
   await expect(page.getByTestId("checkout-error")).toHaveText("We could not find this invoice.");
   await expect(page.getByTestId("invoice-number")).toBeEmpty();
   expect(vendorCalls).toBe(0);
+});
+
+test("without a session the checkout page asks to log in", async ({ page }) => {
+  const minted = page.waitForResponse(isMint);
+  await openCheckout(page, "inv_1001");
+  expect((await minted).status()).toBe(401);
+  await expect(page.getByTestId("checkout-error")).toHaveText("Please log in to continue.");
 });

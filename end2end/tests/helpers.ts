@@ -1,13 +1,37 @@
-import { expect, type Page, type Response } from "@playwright/test";
+import { expect, type APIRequestContext, type Page, type Response } from "@playwright/test";
 
 /** The server function that mints checkout tokens. */
 export const MINT_PATH = "/api/checkout/token";
+
+/** The documented demo users. */
+export const USERS = {
+  alice: { email: "alice@example.com", password: "alice-demo-password", name: "Alice (Acme Corp)" },
+  bob: { email: "bob@example.com", password: "bob-demo-password", name: "Bob (Globex Corporation)" },
+} as const;
 
 export const isMint = (r: Response) =>
   r.url().endsWith(MINT_PATH) && r.request().method() === "POST";
 
 export const isInvoiceCall = (r: Response) =>
   new URL(r.url()).pathname === "/checkout/v1/invoice" && r.request().method() === "GET";
+
+/** Logs in through the form, as a person would, and waits for the home page. */
+export async function logIn(page: Page, who: keyof typeof USERS) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(USERS[who].email);
+  await page.getByLabel("Password").fill(USERS[who].password);
+  await Promise.all([page.waitForURL("/"), page.getByTestId("login-submit").click()]);
+  await expect(page.getByTestId("user-name")).toHaveText(USERS[who].name);
+}
+
+/** Logs an API request context in, as a script with curl would. */
+export async function logInApi(request: APIRequestContext, who: keyof typeof USERS) {
+  const response = await request.post("/api/login", {
+    form: { email: USERS[who].email, password: USERS[who].password },
+    maxRedirects: 0,
+  });
+  expect([200, 302, 303]).toContain(response.status());
+}
 
 /** Opens a checkout page and waits until the component has hydrated. */
 export async function openCheckout(page: Page, invoiceId: string) {

@@ -1,8 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { isInvoiceCall, isMint, openCheckout } from "./helpers";
+import { isInvoiceCall, isMint, logIn, openCheckout } from "./helpers";
 
 test("the token is refreshed by its timer before it expires", async ({ page }) => {
   // A fake clock drives the SDK's gloo-timers; the merchant and vendor keep real time.
+  await logIn(page, "alice");
   await page.clock.install();
   const firstMint = page.waitForResponse(isMint);
   await openCheckout(page, "inv_1001");
@@ -25,6 +26,7 @@ test("a call refused with access_token_expired gets a new token from the handler
 }) => {
   // The vendor says the first token expired; the SDK must call its
   // on_access_token_expired handler (a new mint) and retry once.
+  await logIn(page, "alice");
   let refusals = 0;
   await page.route("**/checkout/v1/invoice", async (route) => {
     if (refusals === 0) {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { isMint, openCheckout } from "./helpers";
+import { isMint, logIn, openCheckout } from "./helpers";
 
 // The sandbox's demo client secret, and the prefix of every OAuth access token it issues.
 const CLIENT_SECRET = "demo_client_secret";
@@ -14,6 +14,7 @@ test("no served page or asset contains the client secret, an OAuth token or the 
       served.push({ url: r.url(), body: await r.body() });
     }
   });
+  await logIn(page, "alice");
   const minted = page.waitForResponse(isMint);
   await openCheckout(page, "inv_1001");
   const mintBody = await (await minted).text();

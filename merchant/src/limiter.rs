@@ -41,6 +41,15 @@ impl KeyedLimiter {
         next.insert(key.to_owned(), at + self.interval);
         Ok(())
     }
+
+    /// Gives back the request `check` counted: for limits on failures only
+    /// (a successful log-in is not a guess).
+    pub fn refund(&self, key: &str) {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = next.get_mut(key) {
+            *at = at.checked_sub(self.interval).unwrap_or(*at);
+        }
+    }
 }
 
 /// The merchant's own limits, one limiter per purpose.
@@ -59,8 +68,9 @@ impl Default for Limits {
             mint_per_session: KeyedLimiter::per_minute(30, 10),
             // Many users may share an address (an office, a NAT).
             mint_per_address: KeyedLimiter::per_minute(300, 60),
-            // Guessing passwords: 10 tries at once from one address, then one
-            // every 3 s; 5 at once for one email, then one every 12 s.
+            // Failed log-ins only (a success is refunded): 10 at once from
+            // one address, then one every 3 s; 5 at once for one email, then
+            // one every 12 s — slow enough to make guessing hopeless.
             login_per_address: KeyedLimiter::per_minute(20, 10),
             login_per_email: KeyedLimiter::per_minute(5, 5),
         }
@@ -81,5 +91,17 @@ mod tests {
         limiter.check("b").unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;
         limiter.check("a").unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refunded_requests_do_not_count() {
+        let limiter = KeyedLimiter::per_minute(60, 2);
+        for _ in 0..10 {
+            limiter.check("a").unwrap();
+            limiter.refund("a");
+        }
+        limiter.check("a").unwrap();
+        limiter.check("a").unwrap();
+        assert!(limiter.check("a").is_err());
     }
 }

@@ -29,13 +29,18 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use super::ssr;
 
     let limits = ssr::limits()?;
-    ssr::limit(&limits.login_per_address, &ssr::client_address().await)?;
-    ssr::limit(&limits.login_per_email, &email.trim().to_lowercase())?;
+    let address = ssr::client_address().await;
+    let account = format!("email:{}", email.trim().to_lowercase());
+    ssr::limit(&limits.login_per_address, &address)?;
+    ssr::limit(&limits.login_per_email, &account)?;
     let user = ssr::users()?
         .authenticate(&email, &password)
         .await
         .map_err(|_| ssr::with_status(AppError::Internal))?
         .ok_or_else(|| ssr::with_status(AppError::InvalidCredentials))?;
+    // Only failed attempts count against the limits.
+    limits.login_per_address.refund(&address);
+    limits.login_per_email.refund(&account);
     let session = ssr::session().await?;
     // A new session id at log-in: an id planted before it is worth nothing after.
     session

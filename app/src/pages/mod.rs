@@ -16,7 +16,9 @@ use crate::api::{whoami, Logout};
 /// logging out works without JavaScript too.
 #[component]
 pub fn Header() -> impl IntoView {
-    let user = Resource::new(|| (), |_| whoami());
+    // Asked again on every navigation: logging in or out navigates.
+    let location = leptos_router::hooks::use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| whoami());
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="site-header">
