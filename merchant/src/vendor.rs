@@ -168,7 +168,11 @@ impl VendorClient {
                 .await?;
             issued.jti = claims.jti;
         }
-        tracing::info!(jti = ?issued.jti, %invoice_id, "minted a checkout token");
+        tracing::info!(
+            jti = issued.jti.as_deref().unwrap_or("-"),
+            %invoice_id,
+            "minted a checkout token"
+        );
         Ok(issued)
     }
 
