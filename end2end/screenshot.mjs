@@ -10,7 +10,12 @@ const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 });
-const page = await browser.newPage({ viewport: { width: 720, height: 300 } });
+const page = await browser.newPage({ viewport: { width: 720, height: 360 } });
+const site = new URL(url).origin;
+await page.goto(`${site}/login`);
+await page.getByLabel("Email").fill("alice@example.com");
+await page.getByLabel("Password").fill("alice-demo-password");
+await Promise.all([page.waitForURL(`${site}/`), page.getByRole("button", { name: "Log in" }).click()]);
 await page.goto(url);
 await page.locator('[data-testid="checkout-root"][data-hydrated="true"]').waitFor();
 await page.locator('[data-testid="invoice-number"]:not(:empty)').waitFor();
