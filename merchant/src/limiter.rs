@@ -68,10 +68,11 @@ impl Default for Limits {
             mint_per_session: KeyedLimiter::per_minute(30, 10),
             // Many users may share an address (an office, a NAT).
             mint_per_address: KeyedLimiter::per_minute(300, 60),
-            // Failed log-ins only (a success is refunded): 10 at once from
-            // one address, then one every 3 s; 5 at once for one email, then
-            // one every 12 s — slow enough to make guessing hopeless.
-            login_per_address: KeyedLimiter::per_minute(20, 10),
+            // Failed log-ins only (a success is refunded). Per email: 5 at
+            // once, then one every 12 s — guessing one account's password is
+            // hopeless. Per address: looser (one per second after 30), since
+            // an office shares one, yet a sweep across accounts stays slow.
+            login_per_address: KeyedLimiter::per_minute(60, 30),
             login_per_email: KeyedLimiter::per_minute(5, 5),
         }
     }

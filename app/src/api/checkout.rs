@@ -36,7 +36,11 @@ pub async fn mint_checkout_token(invoice_id: String) -> Result<CheckoutSession, 
 
     let user = ssr::current_user().await?;
     let limits = ssr::limits()?;
-    ssr::limit(&limits.mint_per_session, &format!("user:{}", user.id))?;
+    let session = ssr::session()
+        .await?
+        .id()
+        .map_or_else(|| format!("user:{}", user.id), |id| format!("session:{id}"));
+    ssr::limit(&limits.mint_per_session, &session)?;
     ssr::limit(&limits.mint_per_address, &ssr::client_address().await)?;
     let minted = ssr::checkout()?
         .mint(&user, &invoice_id)

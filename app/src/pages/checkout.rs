@@ -29,13 +29,15 @@ fn Checkout(invoice_id: String) -> impl IntoView {
     let invoice = RwSignal::new(None::<Invoice>);
     let error = RwSignal::new(None::<String>);
     let refresh_count = RwSignal::new(0u32);
-    // Owned by this component: disposed with it, which drops the client and
-    // with it the refresh timer.
-    let client = StoredValue::new_local(None::<CheckoutClient>);
 
     // Effects run only in the browser, once hydrated.
     Effect::new(move |_| {
         hydrated.set(true);
+        // Owned by this effect, so by this component: disposed with it, which
+        // drops the client and with it the refresh timer. Made here, in the
+        // browser, because the client is not `Send`: the server, which may
+        // move a page between threads while rendering it, never holds one.
+        let client = StoredValue::new_local(None::<CheckoutClient>);
         let invoice_id = invoice_id.clone();
         spawn_local(async move {
             match open_checkout(invoice_id, refresh_count, error).await {
