@@ -160,7 +160,8 @@ impl Sandbox {
         let controls = Router::new()
             .route("/openapi.json", get(openapi::openapi_json))
             .route("/sandbox/stats", get(stats::stats))
-            .route("/sandbox/rotate-keys", post(rotate_keys));
+            .route("/sandbox/rotate-keys", post(rotate_keys))
+            .route("/sandbox/reset", post(reset));
         vendor_api
             .merge(controls)
             // Size caps come first, so an oversized request costs no parsing or crypto.
@@ -236,6 +237,17 @@ async fn rotate_keys(State(sandbox): State<Sandbox>) -> Result<StatusCode, ApiEr
     sandbox
         .rotate_keys_if_due(sandbox.clock.now(), true)
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /sandbox/reset`: the seed data again (as `--reset`), for tests
+/// that pay invoices.
+#[utoipa::path(post, path = "/sandbox/reset", tag = "sandbox", responses((status = 204, description = "Every record is the seed's again")))]
+async fn reset(State(sandbox): State<Sandbox>) -> Result<StatusCode, ApiError> {
+    sandbox.reset().await.map_err(|error| {
+        tracing::error!(%error, "reset failed");
+        ApiError::Internal
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 

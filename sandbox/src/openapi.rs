@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         crate::jwks,
         crate::stats::stats,
         crate::rotate_keys,
+        crate::reset,
     ),
     modifiers(&SecuritySchemes),
     tags(

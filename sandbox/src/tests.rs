@@ -702,7 +702,10 @@ async fn reset_restores_the_seed() {
     let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     h.pay(&token, Some("k"), pay_1001()).await;
-    h.sandbox.reset().await.unwrap();
+    let reset = h
+        .send(Request::post("/sandbox/reset").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(reset.status, StatusCode::NO_CONTENT);
     assert_eq!(h.get_invoice(&token).await.body["status"], "open");
     assert_eq!(h.sandbox.store.payment_count().await.unwrap(), 0);
 }
@@ -809,6 +812,7 @@ async fn the_openapi_document_describes_every_route() {
         "/.well-known/jwks.json",
         "/sandbox/stats",
         "/sandbox/rotate-keys",
+        "/sandbox/reset",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }

@@ -1,43 +1,18 @@
-//! [`CheckoutClient`]: the token holder and the vendor API caller.
+//! [`CheckoutClient`]: the vendor's checkout API, called with the token the
+//! [`Keeper`] holds, in the browser.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
-use gloo_timers::callback::Timeout;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::browser::{TabChannel, Wakeups};
 use crate::error::SdkError;
-use crate::schedule::{refresh_delay, DEFAULT_REFRESH_MARGIN};
-use crate::types::{AccessToken, Invoice};
-
-/// Asks the merchant's server for a new checkout token. An error is a
-/// sentence for the person at the page.
-pub type ExpiryHandler = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<AccessToken, String>>>;
-
-/// Why a token was refreshed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshReason {
-    /// The timer fired a margin before expiry.
-    Timer,
-    /// The vendor answered `access_token_expired`.
-    Expired,
-}
-
-/// What happened to the token, for a page that shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenEvent {
-    Refreshed {
-        reason: RefreshReason,
-        expires_in: Duration,
-    },
-    RefreshFailed {
-        reason: RefreshReason,
-        error: SdkError,
-    },
-}
+use crate::keeper::{ExpiryHandler, Keeper, RefreshReason, TokenState};
+use crate::platform::Browser;
+use crate::schedule::DEFAULT_REFRESH_MARGIN;
+use crate::types::{AccessToken, Invoice, Payment, PaymentMethod, PaymentRequest, PdfLink};
 
 pub struct Options {
     /// The vendor API base URL the token is valid for.
@@ -45,8 +20,11 @@ pub struct Options {
     /// Called for a new token when the current one is due or has expired.
     pub on_access_token_expired: Option<ExpiryHandler>,
     pub refresh_margin: Duration,
-    /// Told of every refresh and failed refresh.
-    pub on_token_event: Option<Rc<dyn Fn(TokenEvent)>>,
+    /// Told whenever the token's state changes (never the token itself).
+    pub on_token_state: Option<Rc<dyn Fn(&TokenState)>>,
+    /// Tabs that open the same checkout (e.g. the invoice id) share a
+    /// refreshed token under this name instead of each asking the server.
+    pub share_between_tabs: Option<String>,
 }
 
 impl Options {
@@ -55,29 +33,19 @@ impl Options {
             api_url: api_url.into().trim_end_matches('/').to_owned(),
             on_access_token_expired: None,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
-            on_token_event: None,
+            on_token_state: None,
+            share_between_tabs: None,
         }
     }
 }
 
-type Flight = Shared<LocalBoxFuture<'static, Result<(), SdkError>>>;
-
 /// Holds the checkout token and calls the vendor's checkout API with it.
-///
-/// Clones share one token. When the last clone is dropped, its refresh timer
-/// is cancelled with it.
-#[derive(Clone)]
+/// Dropping it cancels its timer and removes its event listeners.
 pub struct CheckoutClient {
-    inner: Rc<Inner>,
-}
-
-struct Inner {
-    options: Options,
-    token: RefCell<String>,
-    /// Dropping a `Timeout` cancels it: replacing this field reschedules.
-    timer: RefCell<Option<Timeout>>,
-    /// The refresh in progress, shared by every caller that needs it.
-    refreshing: RefCell<Option<Flight>>,
+    api_url: String,
+    keeper: Rc<Keeper<Browser>>,
+    _wakeups: Option<Wakeups>,
+    tabs: Option<Rc<TabChannel>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -88,67 +56,162 @@ struct ErrorBody {
     message: String,
 }
 
-/// `setTimeout` treats delays above 2^31-1 ms as 0 and fires at once.
-const MAX_TIMEOUT_MS: u128 = i32::MAX as u128;
-
 impl CheckoutClient {
     pub fn new(token: AccessToken, options: Options) -> Self {
-        let client = Self {
-            inner: Rc::new(Inner {
-                token: RefCell::new(token.token),
-                options,
-                timer: RefCell::new(None),
-                refreshing: RefCell::new(None),
-            }),
-        };
-        schedule(&client.inner, token.expires_in);
-        client
+        let tabs = options
+            .share_between_tabs
+            .as_deref()
+            .and_then(TabChannel::open)
+            .map(Rc::new);
+        // A refresh this tab makes is offered to the others.
+        let handler = options
+            .on_access_token_expired
+            .map(|handler| -> ExpiryHandler {
+                let tabs = tabs.clone();
+                Rc::new(move || {
+                    let (handler, tabs) = (handler.clone(), tabs.clone());
+                    Box::pin(async move {
+                        let token = handler().await?;
+                        if let Some(tabs) = &tabs {
+                            tabs.share(&token);
+                        }
+                        Ok(token)
+                    })
+                })
+            });
+        let keeper = Keeper::new(
+            Browser,
+            token,
+            handler,
+            options.refresh_margin,
+            options.on_token_state,
+        );
+        let wakeups = keeper
+            .has_handler()
+            .then(|| Wakeups::listen(&keeper))
+            .flatten();
+        if let Some(tabs) = &tabs {
+            tabs.deliver_to(&keeper);
+        }
+        Self {
+            api_url: options.api_url,
+            keeper,
+            _wakeups: wakeups,
+            tabs,
+        }
+    }
+
+    pub fn token_state(&self) -> TokenState {
+        self.keeper.snapshot()
+    }
+
+    /// Refreshes now, or joins the refresh already under way (a "retry" button).
+    pub async fn refresh(&self, reason: RefreshReason) -> Result<(), SdkError> {
+        self.keeper.refresh(reason).await
     }
 
     /// `GET /checkout/v1/invoice`: the invoice the token is scoped to.
     pub async fn invoice(&self) -> Result<Invoice, SdkError> {
-        self.get("/checkout/v1/invoice").await
+        self.call(|token| self.send_get("/checkout/v1/invoice", token))
+            .await
     }
 
-    /// Refreshes now, or joins the refresh already under way.
-    pub async fn refresh(&self, reason: RefreshReason) -> Result<(), SdkError> {
-        refresh(&self.inner, reason).await
+    /// `GET /checkout/v1/payment-methods`: the customer's saved methods.
+    pub async fn payment_methods(&self) -> Result<Vec<PaymentMethod>, SdkError> {
+        self.call(|token| self.send_get("/checkout/v1/payment-methods", token))
+            .await
     }
 
-    /// A GET with the current token; after `access_token_expired`, one
-    /// refresh and one retry.
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, SdkError> {
-        let used = self.inner.token.borrow().clone();
-        match self.get_once(path, &used).await {
+    /// `GET /checkout/v1/invoice/pdf-link`: a short-lived link to the invoice PDF.
+    pub async fn pdf_link(&self) -> Result<PdfLink, SdkError> {
+        self.call(|token| self.send_get("/checkout/v1/invoice/pdf-link", token))
+            .await
+    }
+
+    /// `POST /checkout/v1/payments`, with the request's idempotency key: a
+    /// retry of the same `PaymentRequest` (after a refresh, or by the page
+    /// after a network failure) can never pay twice.
+    pub async fn pay(&self, request: &PaymentRequest) -> Result<Payment, SdkError> {
+        self.call(|token| self.send_payment(request, token)).await
+    }
+
+    /// One call with the current token; after `access_token_expired`, one
+    /// refresh (shared with any other call that needs it) and one retry.
+    async fn call<T, F, Fut>(&self, send: F) -> Result<T, SdkError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError>>,
+    {
+        let used = self.keeper.token();
+        match send(used.clone()).await {
             Err(SdkError::AccessTokenExpired) => {
                 // Another call may have refreshed while this one was in flight.
-                if *self.inner.token.borrow() == used {
-                    self.refresh(RefreshReason::Expired).await?;
+                if self.keeper.token() == used {
+                    self.keeper.refresh(RefreshReason::Expired).await?;
                 }
-                let current = self.inner.token.borrow().clone();
-                self.get_once(path, &current).await
+                send(self.keeper.token()).await
             }
             other => other,
         }
     }
 
-    async fn get_once<T: DeserializeOwned>(&self, path: &str, token: &str) -> Result<T, SdkError> {
-        let url = format!("{}{}", self.inner.options.api_url, path);
-        let response = gloo_net::http::Request::get(&url)
+    async fn send_get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: String,
+    ) -> Result<T, SdkError> {
+        let response = gloo_net::http::Request::get(&format!("{}{path}", self.api_url))
             .header("Authorization", &format!("Bearer {token}"))
             .send()
             .await
             .map_err(|e| SdkError::Unavailable(e.to_string()))?;
-        let status = response.status();
-        if (200..300).contains(&status) {
-            return response
-                .json::<T>()
-                .await
-                .map_err(|e| SdkError::Malformed(e.to_string()));
-        }
-        let body: ErrorBody = response.json().await.unwrap_or_default();
-        Err(classify(status, body))
+        read(response).await
     }
+
+    async fn send_payment(
+        &self,
+        request: &PaymentRequest,
+        token: String,
+    ) -> Result<Payment, SdkError> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            payment_method_id: &'a str,
+            amount: &'a str,
+        }
+        let response =
+            gloo_net::http::Request::post(&format!("{}/checkout/v1/payments", self.api_url))
+                .header("Authorization", &format!("Bearer {token}"))
+                .header("Idempotency-Key", request.idempotency_key())
+                .json(&Body {
+                    payment_method_id: &request.payment_method_id,
+                    amount: &request.amount,
+                })
+                .map_err(|e| SdkError::Malformed(e.to_string()))?
+                .send()
+                .await
+                .map_err(|e| SdkError::Unavailable(e.to_string()))?;
+        read(response).await
+    }
+}
+
+impl Drop for CheckoutClient {
+    fn drop(&mut self) {
+        if let Some(tabs) = &self.tabs {
+            tabs.close();
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> Result<T, SdkError> {
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|e| SdkError::Malformed(e.to_string()));
+    }
+    let body: ErrorBody = response.json().await.unwrap_or_default();
+    Err(classify(status, body))
 }
 
 fn classify(status: u16, body: ErrorBody) -> SdkError {
@@ -161,74 +224,6 @@ fn classify(status: u16, body: ErrorBody) -> SdkError {
             message: body.message,
         },
     }
-}
-
-fn refresh(
-    inner: &Rc<Inner>,
-    reason: RefreshReason,
-) -> LocalBoxFuture<'static, Result<(), SdkError>> {
-    let Some(handler) = inner.options.on_access_token_expired.clone() else {
-        return async { Err(SdkError::AccessTokenExpired) }.boxed_local();
-    };
-    let existing = inner.refreshing.borrow().clone();
-    let flight = existing.unwrap_or_else(|| {
-        let weak = Rc::downgrade(inner);
-        let flight = async move {
-            let result = handler().await;
-            // The client may have been dropped while the handler ran.
-            let Some(inner) = weak.upgrade() else {
-                return Ok(());
-            };
-            inner.refreshing.replace(None);
-            let outcome = match result {
-                Ok(token) => {
-                    let expires_in = token.expires_in;
-                    inner.token.replace(token.token);
-                    schedule(&inner, expires_in);
-                    Ok(TokenEvent::Refreshed { reason, expires_in })
-                }
-                Err(message) => Err(SdkError::RefreshFailed(message)),
-            };
-            notify(&inner, &outcome, reason);
-            outcome.map(|_| ())
-        }
-        .boxed_local()
-        .shared();
-        inner.refreshing.replace(Some(flight.clone()));
-        flight
-    });
-    flight.boxed_local()
-}
-
-fn notify(inner: &Inner, outcome: &Result<TokenEvent, SdkError>, reason: RefreshReason) {
-    if let Some(listener) = &inner.options.on_token_event {
-        listener(match outcome {
-            Ok(event) => event.clone(),
-            Err(error) => TokenEvent::RefreshFailed {
-                reason,
-                error: error.clone(),
-            },
-        });
-    }
-}
-
-/// Arms the refresh timer for a token with `expires_in` left. Without a
-/// handler there is nothing to refresh with, so no timer.
-fn schedule(inner: &Rc<Inner>, expires_in: Duration) {
-    if inner.options.on_access_token_expired.is_none() {
-        return;
-    }
-    let delay = refresh_delay(expires_in, inner.options.refresh_margin);
-    let weak: Weak<Inner> = Rc::downgrade(inner);
-    let timeout = Timeout::new(delay.as_millis().min(MAX_TIMEOUT_MS) as u32, move || {
-        if let Some(inner) = weak.upgrade() {
-            wasm_bindgen_futures::spawn_local(async move {
-                // A failure is reported through `on_token_event`.
-                let _ = refresh(&inner, RefreshReason::Timer).await;
-            });
-        }
-    });
-    inner.timer.replace(Some(timeout));
 }
 
 #[cfg(test)]

@@ -7,12 +7,17 @@
 //! for a new one and retries the call once. Without a handler, such a call
 //! fails with [`SdkError::AccessTokenExpired`].
 
+mod browser;
 mod client;
 mod error;
+mod keeper;
+mod platform;
 mod schedule;
 mod types;
 
-pub use client::{CheckoutClient, ExpiryHandler, Options, RefreshReason, TokenEvent};
+pub use client::{CheckoutClient, Options};
 pub use error::SdkError;
+pub use keeper::{ExpiryHandler, Keeper, RefreshReason, TokenState, TokenStatus};
+pub use platform::{Browser, Platform};
 pub use schedule::{refresh_delay, DEFAULT_REFRESH_MARGIN};
-pub use types::{AccessToken, Invoice};
+pub use types::{AccessToken, Invoice, Payment, PaymentMethod, PaymentRequest, PdfLink};

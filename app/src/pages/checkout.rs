@@ -1,17 +1,22 @@
 //! `/checkout/:invoice_id`: the hydrated checkout component.
 //!
-//! On the server it renders a frame; in the browser it asks the merchant's
-//! server for a checkout token, builds a [`CheckoutClient`] with an
-//! `on_access_token_expired` handler that asks again, and fetches the invoice
-//! from the vendor with it. The token lives in the client, never in the HTML.
+//! In the browser it asks the merchant's server for a checkout token, builds
+//! a [`CheckoutClient`] whose `on_access_token_expired` handler asks again,
+//! and talks to the vendor with it: invoice, PDF link, saved payment methods,
+//! payment. The token lives in the client, never in the HTML or in a signal.
+//! `?refresh=off` leaves the handler out, to show `AccessTokenExpiredError`.
 
 use std::rc::Rc;
 use std::time::Duration;
 
-use checkout_sdk::{AccessToken, CheckoutClient, Invoice, Options, TokenEvent};
+use checkout_sdk::{
+    AccessToken, CheckoutClient, Invoice, Options, Payment, PaymentMethod, PaymentRequest,
+    RefreshReason, TokenState, TokenStatus,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use send_wrapper::SendWrapper;
 
 use crate::api::{mint_checkout_token, CheckoutSession};
 
@@ -19,40 +24,141 @@ use crate::api::{mint_checkout_token, CheckoutSession};
 pub fn CheckoutPage() -> impl IntoView {
     let params = use_params_map();
     let invoice_id = Memo::new(move |_| params.read().get("invoice_id").unwrap_or_default());
+    let refresh_on =
+        Memo::new(move |_| use_query_map().read().get("refresh").as_deref() != Some("off"));
     // Another invoice is another checkout: a new component, token and timer.
-    move || view! { <Checkout invoice_id=invoice_id.get()/> }
+    move || view! { <Checkout invoice_id=invoice_id.get() refresh=refresh_on.get()/> }
+}
+
+/// What the page shows of the token: never the token itself.
+#[derive(Clone, Default, PartialEq)]
+struct TokenView {
+    expires_in: u64,
+    refresh_count: u32,
+    last_reason: &'static str,
+    expired: bool,
+}
+
+impl From<&TokenState> for TokenView {
+    fn from(state: &TokenState) -> Self {
+        Self {
+            expires_in: state.expires_in.as_secs(),
+            refresh_count: state.refresh_count,
+            last_reason: match state.last_reason {
+                None => "—",
+                Some(RefreshReason::Timer) => "timer",
+                Some(RefreshReason::Expired) => "401",
+                Some(RefreshReason::Tab) => "tab",
+                Some(RefreshReason::Visibility) => "visibility",
+                Some(RefreshReason::Manual) => "retry",
+            },
+            expired: matches!(state.status, TokenStatus::Expired { .. }),
+        }
+    }
 }
 
 #[component]
-fn Checkout(invoice_id: String) -> impl IntoView {
+fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     let invoice = RwSignal::new(None::<Invoice>);
+    let methods = RwSignal::new(Vec::<PaymentMethod>::new());
+    let selected = RwSignal::new(None::<String>);
+    let pdf_url = RwSignal::new(None::<String>);
+    let payment = RwSignal::new(None::<Payment>);
+    let paying = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let refresh_count = RwSignal::new(0u32);
+    let token = RwSignal::new(TokenView::default());
+    // Owned by this component: disposed with it, which drops the client —
+    // its timer and listeners too. Only the browser ever puts one here (the
+    // client is not `Send`; the wrapper is never moved between threads there).
+    let client = StoredValue::new(None::<SendWrapper<Rc<CheckoutClient>>>);
+    // The payment being attempted: a retry reuses it, and so its idempotency key.
+    let attempt = StoredValue::new(None::<PaymentRequest>);
 
-    // Effects run only in the browser, once hydrated.
     Effect::new(move |_| {
         hydrated.set(true);
-        // Owned by this effect, so by this component: disposed with it, which
-        // drops the client and with it the refresh timer. Made here, in the
-        // browser, because the client is not `Send`: the server, which may
-        // move a page between threads while rendering it, never holds one.
-        let client = StoredValue::new_local(None::<CheckoutClient>);
+        // The remaining lifetime ticks in the developer panel.
+        let interval = set_interval_with_handle(
+            move || {
+                if let Some(Some(opened)) = client.try_get_value() {
+                    token.set(TokenView::from(&opened.token_state()));
+                }
+            },
+            Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(interval) = interval {
+                interval.clear();
+            }
+        });
         let invoice_id = invoice_id.clone();
         spawn_local(async move {
-            match open_checkout(invoice_id, refresh_count, error).await {
-                Ok((started, fetched)) => {
-                    client.set_value(Some(started));
-                    invoice.set(Some(fetched));
-                }
-                Err(message) => error.set(Some(message)),
+            let opened = match open_client(invoice_id, refresh, token).await {
+                Ok(opened) => Rc::new(opened),
+                Err(message) => return error.set(Some(message)),
+            };
+            client.set_value(Some(SendWrapper::new(opened.clone())));
+            match opened.invoice().await {
+                Ok(fetched) => invoice.set(Some(fetched)),
+                Err(e) => return error.set(Some(e.to_string())),
+            }
+            if let Ok(list) = opened.payment_methods().await {
+                selected.set(list.first().map(|m| m.id.clone()));
+                methods.set(list);
+            }
+            if let Ok(link) = opened.pdf_link().await {
+                pdf_url.set(Some(link.url));
             }
         });
     });
 
+    let pay = move |_| {
+        let (Some(opened), Some(method), Some(total)) = (
+            client.get_value().map(SendWrapper::take),
+            selected.get_untracked(),
+            invoice.with_untracked(|i| i.as_ref().map(|i| i.total.clone())),
+        ) else {
+            return;
+        };
+        if paying.get_untracked() {
+            return;
+        }
+        paying.set(true);
+        error.set(None);
+        let request = attempt
+            .get_value()
+            .filter(|r| r.payment_method_id == method)
+            .unwrap_or_else(|| PaymentRequest::new(method, total));
+        attempt.set_value(Some(request.clone()));
+        spawn_local(async move {
+            match opened.pay(&request).await {
+                Ok(done) => {
+                    invoice.update(|i| {
+                        if let Some(i) = i {
+                            i.status = "paid".into();
+                        }
+                    });
+                    payment.set(Some(done));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            paying.set(false);
+        });
+    };
+    let retry_token = move |_| {
+        if let Some(opened) = client.get_value().map(SendWrapper::take) {
+            spawn_local(async move {
+                if let Err(e) = opened.refresh(RefreshReason::Manual).await {
+                    error.set(Some(e.to_string()));
+                }
+            });
+        }
+    };
+
     let field = move |read: fn(&Invoice) -> String| {
         move || invoice.with(|i| i.as_ref().map(read).unwrap_or_default())
     };
+    let is_paid = move || invoice.with(|i| i.as_ref().is_some_and(|i| i.status == "paid"));
     view! {
         <section
             class="checkout"
@@ -61,6 +167,8 @@ fn Checkout(invoice_id: String) -> impl IntoView {
         >
             <h1>"Pay invoice " <span data-testid="invoice-number">{field(|i| i.invoice_number.clone())}</span></h1>
             <dl class="summary" aria-busy=move || invoice.with(Option::is_none).to_string()>
+                <dt>"Subtotal"</dt>
+                <dd data-testid="invoice-subtotal">{field(|i| format!("{} {}", i.currency, i.sub_total))}</dd>
                 <dt>"Total"</dt>
                 <dd data-testid="invoice-total">{field(|i| format!("{} {}", i.currency, i.total))}</dd>
                 <dt>"Due"</dt>
@@ -68,46 +176,108 @@ fn Checkout(invoice_id: String) -> impl IntoView {
                 <dt>"Status"</dt>
                 <dd data-testid="invoice-status">{field(|i| i.status.clone())}</dd>
             </dl>
+            {move || pdf_url.get().map(|url| view! {
+                <p><a href=url target="_blank" rel="noopener" data-testid="invoice-pdf">"Download the invoice (PDF)"</a></p>
+            })}
+            <Show when=move || !is_paid() && !methods.with(Vec::is_empty)>
+                <fieldset class="methods">
+                    <legend>"Pay with"</legend>
+                    <For each=move || methods.get() key=|m| m.id.clone() let:method>
+                        <label>
+                            <input
+                                type="radio"
+                                name="payment-method"
+                                value=method.id.clone()
+                                prop:checked={
+                                    let id = method.id.clone();
+                                    move || selected.get().as_deref() == Some(id.as_str())
+                                }
+                                on:change={
+                                    let id = method.id.clone();
+                                    move |_| selected.set(Some(id.clone()))
+                                }
+                            />
+                            {describe(&method)}
+                        </label>
+                    </For>
+                </fieldset>
+                <button
+                    type="button"
+                    data-testid="pay-button"
+                    on:click=pay
+                    disabled=move || paying.get() || selected.with(Option::is_none)
+                >
+                    {move || if paying.get() { "Paying…".to_owned() } else { format!("Pay {}", field(|i| format!("{} {}", i.currency, i.total))()) }}
+                </button>
+            </Show>
+            <p class="paid" role="status" data-testid="payment-status">
+                {move || payment.get().map(|p| format!("Paid {} {} — thank you. Reference {}.", p.currency, p.amount, p.id))}
+            </p>
             <p class="error" role="alert" data-testid="checkout-error">
                 {move || error.get().unwrap_or_default()}
             </p>
-            <p class="token-info">
-                "Token refreshes: " <span data-testid="token-refresh-count">{refresh_count}</span>
-            </p>
+            <Show when=move || token.with(|t| t.expired)>
+                <p class="error" role="alert">
+                    "Your checkout session expired. "
+                    <button type="button" on:click=retry_token>"Try again"</button>
+                </p>
+            </Show>
+            <details class="developer" data-testid="developer-panel">
+                <summary>"Developer"</summary>
+                <dl>
+                    <dt>"Token expires in"</dt>
+                    <dd><span data-testid="token-expires-in">{move || token.with(|t| t.expires_in)}</span>" s"</dd>
+                    <dt>"Refreshes"</dt>
+                    <dd data-testid="token-refresh-count">{move || token.with(|t| t.refresh_count)}</dd>
+                    <dt>"Last refresh"</dt>
+                    <dd data-testid="token-last-reason">{move || token.with(|t| t.last_reason)}</dd>
+                </dl>
+            </details>
         </section>
     }
 }
 
-/// Mints the first token, starts the SDK with a handler that mints the next
-/// ones, and fetches the invoice.
-async fn open_checkout(
+fn describe(method: &PaymentMethod) -> String {
+    match (method.kind.as_str(), method.exp_month, method.exp_year) {
+        ("card", Some(month), Some(year)) => {
+            format!(
+                "{} •••• {} (expires {month:02}/{year})",
+                method.brand, method.last4
+            )
+        }
+        ("bank_account", ..) => format!("{} account •••• {}", method.brand, method.last4),
+        _ => format!("{} •••• {}", method.brand, method.last4),
+    }
+}
+
+/// Mints the first token and starts the SDK — with a handler that mints the
+/// next ones unless `refresh` is off.
+async fn open_client(
     invoice_id: String,
-    refresh_count: RwSignal<u32>,
-    error: RwSignal<Option<String>>,
-) -> Result<(CheckoutClient, Invoice), String> {
+    refresh: bool,
+    token: RwSignal<TokenView>,
+) -> Result<CheckoutClient, String> {
     let first = mint_checkout_token(invoice_id.clone())
         .await
         .map_err(|e| e.to_string())?;
     let mut options = Options::new(first.api_url.clone());
-    options.on_access_token_expired = Some(Rc::new(move || {
-        let invoice_id = invoice_id.clone();
-        Box::pin(async move {
-            mint_checkout_token(invoice_id)
-                .await
-                .map(access_token)
-                .map_err(|e| e.to_string())
-        })
-    }));
-    options.on_token_event = Some(Rc::new(move |event| match event {
-        TokenEvent::Refreshed { .. } => {
-            refresh_count.update(|n| *n += 1);
-            error.set(None);
-        }
-        TokenEvent::RefreshFailed { error: e, .. } => error.set(Some(e.to_string())),
-    }));
+    if refresh {
+        let invoice_id_for_handler = invoice_id.clone();
+        options.on_access_token_expired = Some(Rc::new(move || {
+            let invoice_id = invoice_id_for_handler.clone();
+            Box::pin(async move {
+                mint_checkout_token(invoice_id)
+                    .await
+                    .map(access_token)
+                    .map_err(|e| e.to_string())
+            })
+        }));
+    }
+    options.on_token_state = Some(Rc::new(move |state| token.set(TokenView::from(state))));
+    options.share_between_tabs = Some(invoice_id);
     let client = CheckoutClient::new(access_token(first), options);
-    let fetched = client.invoice().await.map_err(|e| e.to_string())?;
-    Ok((client, fetched))
+    token.set(TokenView::from(&client.token_state()));
+    Ok(client)
 }
 
 fn access_token(session: CheckoutSession) -> AccessToken {

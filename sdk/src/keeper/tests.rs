@@ -1,0 +1,332 @@
+//! The keeper under simulated time: a fake platform whose clock moves only
+//! when the test says, whose timers fire in order as it does, and whose
+//! tasks run on a local executor.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use futures::executor::LocalPool;
+use futures::task::LocalSpawnExt;
+
+use super::*;
+
+type Callback = Box<dyn FnOnce()>;
+
+#[derive(Clone)]
+struct FakePlatform(Rc<Inner>);
+
+struct Inner {
+    now: Cell<Duration>,
+    next_id: Cell<u64>,
+    /// Due time and id → callback; the id keeps equal times in order.
+    timers: RefCell<BTreeMap<(Duration, u64), Callback>>,
+    pool: RefCell<LocalPool>,
+}
+
+struct FakeTimer {
+    key: (Duration, u64),
+    platform: FakePlatform,
+}
+
+impl Drop for FakeTimer {
+    fn drop(&mut self) {
+        self.platform.0.timers.borrow_mut().remove(&self.key);
+    }
+}
+
+impl Platform for FakePlatform {
+    type Timer = FakeTimer;
+
+    fn now(&self) -> Duration {
+        self.0.now.get()
+    }
+
+    fn timer(&self, after: Duration, f: Box<dyn FnOnce()>) -> FakeTimer {
+        let id = self.0.next_id.get();
+        self.0.next_id.set(id + 1);
+        let key = (self.now() + after, id);
+        self.0.timers.borrow_mut().insert(key, f);
+        FakeTimer {
+            key,
+            platform: self.clone(),
+        }
+    }
+
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        self.0.pool.borrow().spawner().spawn_local(task).unwrap();
+    }
+}
+
+impl FakePlatform {
+    fn new() -> Self {
+        Self(Rc::new(Inner {
+            now: Cell::new(Duration::ZERO),
+            next_id: Cell::new(0),
+            timers: RefCell::default(),
+            pool: RefCell::new(LocalPool::new()),
+        }))
+    }
+
+    fn run_tasks(&self) {
+        self.0.pool.borrow_mut().run_until_stalled();
+    }
+
+    /// Moves time forward, firing due timers in order and running what they start.
+    fn advance(&self, by: Duration) {
+        let until = self.now() + by;
+        loop {
+            self.run_tasks();
+            let due = {
+                let mut timers = self.0.timers.borrow_mut();
+                let first = timers.keys().next().copied().filter(|(at, _)| *at <= until);
+                first.and_then(|key| timers.remove(&key).map(|f| (key.0, f)))
+            };
+            let Some((at, fire)) = due else { break };
+            self.0.now.set(at);
+            fire();
+        }
+        self.0.now.set(until);
+        self.run_tasks();
+    }
+
+    fn pending_timers(&self) -> usize {
+        self.0.timers.borrow().len()
+    }
+}
+
+const fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn token(name: &str, expires_in: Duration) -> AccessToken {
+    AccessToken {
+        token: name.to_owned(),
+        expires_in,
+    }
+}
+
+/// A handler whose answers the test gives, one per call, and which counts calls.
+struct Server {
+    calls: Cell<u32>,
+    replies: RefCell<Vec<oneshot::Sender<Result<AccessToken, String>>>>,
+}
+
+impl Server {
+    fn handler(self: &Rc<Self>) -> ExpiryHandler {
+        let server = self.clone();
+        Rc::new(move || {
+            server.calls.set(server.calls.get() + 1);
+            let (reply, answer) = oneshot::channel();
+            server.replies.borrow_mut().push(reply);
+            async move { answer.await.unwrap_or_else(|_| Err("server gone".into())) }.boxed_local()
+        })
+    }
+
+    fn answer(&self, result: Result<AccessToken, String>) {
+        let reply = self.replies.borrow_mut().remove(0);
+        let _ = reply.send(result);
+    }
+}
+
+fn keeper(platform: &FakePlatform, server: &Rc<Server>) -> Rc<Keeper<FakePlatform>> {
+    Keeper::new(
+        platform.clone(),
+        token("t1", secs(900)),
+        Some(server.handler()),
+        secs(60),
+        None,
+    )
+}
+
+fn server() -> Rc<Server> {
+    Rc::new(Server {
+        calls: Cell::new(0),
+        replies: RefCell::default(),
+    })
+}
+
+#[test]
+fn the_timer_refreshes_a_margin_before_expiry_from_the_reported_lifetime() {
+    let platform = FakePlatform::new();
+    let server = server();
+    let keeper = keeper(&platform, &server);
+    platform.advance(secs(839));
+    assert_eq!(server.calls.get(), 0);
+    platform.advance(secs(1));
+    assert_eq!(server.calls.get(), 1);
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    assert_eq!(keeper.token(), "t2");
+    let state = keeper.snapshot();
+    assert_eq!(state.refresh_count, 1);
+    assert_eq!(state.last_reason, Some(RefreshReason::Timer));
+    assert_eq!(state.status, TokenStatus::Valid);
+    // The next refresh counts from the new token's arrival.
+    platform.advance(secs(839));
+    assert_eq!(server.calls.get(), 1);
+    platform.advance(secs(1));
+    assert_eq!(server.calls.get(), 2);
+}
+
+#[test]
+fn c3_concurrent_expiries_make_one_handler_call_and_all_get_its_outcome() {
+    let platform = FakePlatform::new();
+    let server = server();
+    let keeper = keeper(&platform, &server);
+    let outcomes = Rc::new(RefCell::new(Vec::new()));
+    for _ in 0..10 {
+        let flight = keeper.refresh(RefreshReason::Expired);
+        let outcomes = outcomes.clone();
+        platform.spawn(
+            async move {
+                let outcome = flight.await;
+                outcomes.borrow_mut().push(outcome);
+            }
+            .boxed_local(),
+        );
+    }
+    platform.run_tasks();
+    assert_eq!(server.calls.get(), 1);
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    assert_eq!(*outcomes.borrow(), vec![Ok(()); 10]);
+    assert_eq!(keeper.token(), "t2");
+}
+
+#[test]
+fn c4_a_failed_refresh_backs_off_shows_expired_and_never_loops() {
+    let platform = FakePlatform::new();
+    let server = server();
+    let keeper = keeper(&platform, &server);
+    platform.advance(secs(840));
+    server.answer(Err("merchant server down".into()));
+    platform.run_tasks();
+    assert!(matches!(
+        keeper.snapshot().status,
+        TokenStatus::Expired { retry_in: Some(d), .. } if d == secs(1)
+    ));
+    // Retries at 1, 2, 4, 8, 16 s after each failure, then stops.
+    for wait in [1, 2, 4, 8, 16] {
+        platform.advance(secs(wait) - Duration::from_millis(1));
+        let calls = server.calls.get();
+        platform.advance(Duration::from_millis(1));
+        assert_eq!(server.calls.get(), calls + 1, "retry after {wait} s");
+        server.answer(Err("still down".into()));
+        platform.run_tasks();
+    }
+    let calls = server.calls.get();
+    platform.advance(secs(3600));
+    assert_eq!(server.calls.get(), calls, "no more automatic retries");
+    assert_eq!(platform.pending_timers(), 0);
+    assert!(matches!(
+        keeper.snapshot().status,
+        TokenStatus::Expired { retry_in: None, .. }
+    ));
+    // A person (or the tab coming back) may still ask, and it recovers.
+    let retry = keeper.refresh(RefreshReason::Manual);
+    platform.spawn(retry.map(|_| ()).boxed_local());
+    platform.run_tasks();
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    assert_eq!(keeper.snapshot().status, TokenStatus::Valid);
+}
+
+#[test]
+fn c1_a_tab_woken_past_the_refresh_point_refreshes_once_at_once() {
+    let platform = FakePlatform::new();
+    let server = server();
+    let keeper = keeper(&platform, &server);
+    // A throttled tab: time passes, the timer has not run.
+    platform.0.now.set(secs(2000));
+    for _ in 0..5 {
+        keeper.check(RefreshReason::Visibility);
+    }
+    platform.run_tasks();
+    assert_eq!(server.calls.get(), 1, "one refresh, not a storm");
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    assert_eq!(
+        keeper.snapshot().last_reason,
+        Some(RefreshReason::Visibility)
+    );
+    // Not due any more: checking again does nothing.
+    keeper.check(RefreshReason::Visibility);
+    platform.run_tasks();
+    assert_eq!(server.calls.get(), 1);
+}
+
+#[test]
+fn c2_only_the_reported_lifetime_counts_not_any_wall_clock() {
+    // A token reused by the server has less left than a new one: 300 s.
+    let platform = FakePlatform::new();
+    platform.0.now.set(secs(1_000_000)); // whatever the tab's clock says
+    let server = server();
+    let _keeper = Keeper::new(
+        platform.clone(),
+        token("t1", secs(300)),
+        Some(server.handler()),
+        secs(60),
+        None,
+    );
+    platform.advance(secs(239));
+    assert_eq!(server.calls.get(), 0);
+    platform.advance(secs(1));
+    assert_eq!(server.calls.get(), 1);
+}
+
+#[test]
+fn a_token_shared_by_another_tab_is_adopted_if_it_lives_longer() {
+    let platform = FakePlatform::new();
+    let server = server();
+    let keeper = keeper(&platform, &server);
+    platform.advance(secs(800));
+    keeper.adopt(token("from-tab", secs(900)));
+    assert_eq!(keeper.token(), "from-tab");
+    assert_eq!(keeper.snapshot().last_reason, Some(RefreshReason::Tab));
+    // Its own timer moved: no refresh at the old point.
+    platform.advance(secs(100));
+    assert_eq!(server.calls.get(), 0);
+    // An older token is ignored.
+    keeper.adopt(token("stale", secs(10)));
+    assert_eq!(keeper.token(), "from-tab");
+}
+
+#[test]
+fn c5_without_a_handler_refresh_is_access_token_expired_and_no_timer_runs() {
+    let platform = FakePlatform::new();
+    let keeper = Keeper::new(
+        platform.clone(),
+        token("t1", secs(900)),
+        None,
+        secs(60),
+        None,
+    );
+    assert_eq!(platform.pending_timers(), 0);
+    let outcome = Rc::new(RefCell::new(None));
+    let sink = outcome.clone();
+    let flight = keeper.refresh(RefreshReason::Expired);
+    platform.spawn(
+        async move {
+            let result = flight.await;
+            *sink.borrow_mut() = Some(result);
+        }
+        .boxed_local(),
+    );
+    platform.run_tasks();
+    assert_eq!(*outcome.borrow(), Some(Err(SdkError::AccessTokenExpired)));
+}
+
+#[test]
+fn dropping_the_keeper_cancels_its_timer() {
+    let platform = FakePlatform::new();
+    let server = server();
+    let keeper = keeper(&platform, &server);
+    assert_eq!(platform.pending_timers(), 1);
+    drop(keeper);
+    assert_eq!(platform.pending_timers(), 0);
+    platform.advance(secs(3600));
+    assert_eq!(server.calls.get(), 0);
+}
