@@ -32,4 +32,19 @@ test.describe("without JavaScript", () => {
     await Promise.all([page.waitForURL("/"), page.getByTestId("login-submit").click()]);
     await expect(page.getByTestId("invoice-list").getByRole("link")).toHaveText(["INV-2001"]);
   });
+
+  test("the invoice summary is rendered on the server and readable", async ({ page }) => {
+    await page.goto("/login");
+    await page.getByLabel("Email").fill(USERS.alice.email);
+    await page.getByLabel("Password").fill(USERS.alice.password);
+    await Promise.all([page.waitForURL("/"), page.getByTestId("login-submit").click()]);
+    await page.goto("/checkout/inv_1001");
+    await expect(page.getByTestId("invoice-number")).toHaveText("INV-1001");
+    await expect(page.getByTestId("invoice-subtotal")).toHaveText("USD 1250.00");
+    await expect(page.getByTestId("invoice-total")).toHaveText("USD 1250.00");
+    await expect(page.getByTestId("invoice-due")).toHaveText("2026-12-15");
+    await expect(page.getByTestId("invoice-status")).toHaveText("open");
+    // Not hydrated: paying needs JavaScript.
+    await expect(page.getByTestId("checkout-root")).toHaveAttribute("data-hydrated", "false");
+  });
 });

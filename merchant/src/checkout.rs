@@ -15,7 +15,7 @@ use crate::error::MintError;
 use crate::records::{InvoiceRecord, Records};
 use crate::secret::CheckoutToken;
 use crate::users::User;
-use crate::vendor::{IssuedCheckoutToken, VendorClient};
+use crate::vendor::{IssuedCheckoutToken, VendorClient, VendorInvoice};
 
 /// What the page receives: a token for the vendor API at `api_url`.
 #[derive(Debug)]
@@ -101,6 +101,13 @@ impl CheckoutService {
         };
         *current = Some(recent);
         Ok(minted)
+    }
+
+    /// The vendor's view of the user's invoice (status, amounts, due date),
+    /// read with the checkout token the page will get anyway.
+    pub async fn invoice(&self, user: &User, invoice_id: &str) -> Result<VendorInvoice, MintError> {
+        let minted = self.mint(user, invoice_id).await?;
+        Ok(self.vendor.invoice(&minted.token).await?)
     }
 
     /// The user's invoices, from the merchant's records.

@@ -24,7 +24,7 @@ pub use error::{MintError, VendorError};
 pub use records::{InvoiceRecord, Records};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
 pub use users::{hash_password, User, Users};
-pub use vendor::{IssuedCheckoutToken, VendorClient, VendorConfig};
+pub use vendor::{IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice};
 
 #[cfg(test)]
 mod tests;

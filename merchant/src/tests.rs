@@ -407,3 +407,19 @@ async fn s8_no_log_line_holds_the_secret_or_a_token() {
         assert!(!logs.contains(secret), "a log line holds {secret:.12}…");
     }
 }
+
+#[tokio::test]
+async fn the_server_reads_the_invoice_with_the_pages_token_and_no_extra_mint() {
+    let running = start_sandbox(Config::in_memory()).await;
+    let service = service(&running.url, "demo_client_secret").await;
+    let invoice = service
+        .invoice(&user("cus_acme"), "inv_1002")
+        .await
+        .unwrap();
+    assert_eq!(invoice.invoice_number, "INV-1002");
+    assert_eq!(invoice.total, "310.40");
+    assert_eq!(invoice.status, "open");
+    // The page's mint then reuses that token.
+    mint(&service, "inv_1002").await.unwrap();
+    assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
+}

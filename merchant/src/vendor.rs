@@ -84,6 +84,17 @@ const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
 /// told "busy": about one second's worth of calls queued behind it.
 const MAX_QUOTA_WAIT: Duration = Duration::from_secs(1);
 
+/// `GET /checkout/v1/invoice`, as the merchant reads it to render the page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct VendorInvoice {
+    pub invoice_number: String,
+    pub currency: String,
+    pub sub_total: String,
+    pub total: String,
+    pub status: String,
+    pub due_date: String,
+}
+
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: Option<String>,
@@ -174,6 +185,23 @@ impl VendorClient {
             "minted a checkout token"
         );
         Ok(issued)
+    }
+
+    /// The invoice a checkout token is scoped to, read with that token (as
+    /// the browser would), so the server can render the page's summary.
+    pub async fn invoice(&self, token: &CheckoutToken) -> Result<VendorInvoice, VendorError> {
+        retrying(|| async {
+            self.quota.acquire().await?;
+            let response = self
+                .http
+                .get(format!("{}/checkout/v1/invoice", self.config.api_url))
+                .bearer_auth(token.expose())
+                .send()
+                .await
+                .map_err(VendorError::from_transport)?;
+            success_json(response).await
+        })
+        .await
     }
 
     async fn oauth_token(&self) -> Result<OAuthAccessToken, VendorError> {

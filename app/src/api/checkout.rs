@@ -32,7 +32,6 @@ impl std::fmt::Debug for CheckoutSession {
 #[server(prefix = "/api", endpoint = "checkout/token")]
 pub async fn mint_checkout_token(invoice_id: String) -> Result<CheckoutSession, AppError> {
     use super::ssr;
-    use merchant::MintError;
 
     let user = ssr::current_user().await?;
     let limits = ssr::limits()?;
@@ -45,23 +44,43 @@ pub async fn mint_checkout_token(invoice_id: String) -> Result<CheckoutSession, 
     let minted = ssr::checkout()?
         .mint(&user, &invoice_id)
         .await
-        .map_err(|error| {
-            tracing::warn!(%invoice_id, user = user.id, %error, "could not mint a checkout token");
-            match error {
-                MintError::UnknownInvoice => AppError::InvoiceNotFound,
-                MintError::Refused(_) => AppError::NotPayable,
-                MintError::Vendor(_) => AppError::VendorUnavailable,
-                MintError::Busy(after) => AppError::Busy {
-                    retry_after_secs: after.as_secs().max(1),
-                },
-                MintError::Storage => AppError::Internal,
-            }
-        })
-        .map_err(ssr::with_status)?;
+        .map_err(|error| ssr::mint_error(error, &invoice_id))?;
     Ok(CheckoutSession {
         // The one place the token is read: to hand it to its customer's browser.
         token: minted.token.expose().to_owned(),
         expires_in: minted.expires_in.as_secs(),
         api_url: minted.api_url,
+    })
+}
+
+/// The invoice as the vendor has it, for the page's summary: rendered on the
+/// server, so it is readable before (and without) JavaScript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub invoice_number: String,
+    pub currency: String,
+    pub sub_total: String,
+    pub total: String,
+    pub status: String,
+    pub due_date: String,
+}
+
+/// The logged-in user's invoice, read from the vendor by the server.
+#[server(prefix = "/api", endpoint = "checkout/invoice")]
+pub async fn invoice_summary(invoice_id: String) -> Result<InvoiceView, AppError> {
+    use super::ssr;
+
+    let user = ssr::current_user().await?;
+    let invoice = ssr::checkout()?
+        .invoice(&user, &invoice_id)
+        .await
+        .map_err(|error| ssr::mint_error(error, &invoice_id))?;
+    Ok(InvoiceView {
+        invoice_number: invoice.invoice_number,
+        currency: invoice.currency,
+        sub_total: invoice.sub_total,
+        total: invoice.total,
+        status: invoice.status,
+        due_date: invoice.due_date,
     })
 }

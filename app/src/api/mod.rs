@@ -9,7 +9,7 @@ mod checkout;
 mod ssr;
 
 pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, UserView};
-pub use checkout::{mint_checkout_token, CheckoutSession};
+pub use checkout::{invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView};
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};

@@ -86,6 +86,21 @@ pub fn limit(limiter: &KeyedLimiter, key: &str) -> Result<(), AppError> {
     })
 }
 
+/// What the page is told when no token (or invoice) can be had.
+pub fn mint_error(error: merchant::MintError, invoice_id: &str) -> AppError {
+    use merchant::MintError;
+    tracing::warn!(%invoice_id, %error, "could not get a checkout token");
+    with_status(match error {
+        MintError::UnknownInvoice => AppError::InvoiceNotFound,
+        MintError::Refused(_) => AppError::NotPayable,
+        MintError::Vendor(_) => AppError::VendorUnavailable,
+        MintError::Busy(after) => AppError::Busy {
+            retry_after_secs: after.as_secs().max(1),
+        },
+        MintError::Storage => AppError::Internal,
+    })
+}
+
 /// Leptos's own errors, on the server: about the request.
 pub fn framework_error(error: ServerFnErrorErr) -> AppError {
     let answer = match error {

@@ -18,7 +18,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use send_wrapper::SendWrapper;
 
-use crate::api::{mint_checkout_token, CheckoutSession};
+use crate::api::{invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView};
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
@@ -57,9 +57,27 @@ impl From<&TokenState> for TokenView {
     }
 }
 
+impl From<&Invoice> for InvoiceView {
+    fn from(i: &Invoice) -> Self {
+        Self {
+            invoice_number: i.invoice_number.clone(),
+            currency: i.currency.clone(),
+            sub_total: i.sub_total.clone(),
+            total: i.total.clone(),
+            status: i.status.clone(),
+            due_date: i.due_date.clone(),
+        }
+    }
+}
+
 #[component]
 fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
     let hydrated = RwSignal::new(false);
+    // Rendered on the server; then the SDK's own reads take over.
+    let summary = Resource::new(|| (), {
+        let invoice_id = invoice_id.clone();
+        move |_| invoice_summary(invoice_id.clone())
+    });
     let invoice = RwSignal::new(None::<Invoice>);
     let methods = RwSignal::new(Vec::<PaymentMethod>::new());
     let selected = RwSignal::new(None::<String>);
@@ -155,18 +173,31 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
         }
     };
 
-    let field = move |read: fn(&Invoice) -> String| {
-        move || invoice.with(|i| i.as_ref().map(read).unwrap_or_default())
+    let shown = Memo::new(move |_| {
+        invoice
+            .with(|i| i.as_ref().map(InvoiceView::from))
+            .or_else(|| summary.get().and_then(Result::ok))
+    });
+    let field = move |read: fn(&InvoiceView) -> String| {
+        move || shown.with(|i| i.as_ref().map(read).unwrap_or_default())
     };
-    let is_paid = move || invoice.with(|i| i.as_ref().is_some_and(|i| i.status == "paid"));
+    let is_paid = move || shown.with(|i| i.as_ref().is_some_and(|i| i.status == "paid"));
+    // The SDK's error, or else the server's (e.g. "please log in" without JavaScript).
+    let error_text = move || {
+        error
+            .get()
+            .or_else(|| summary.get().and_then(Result::err).map(|e| e.to_string()))
+            .unwrap_or_default()
+    };
     view! {
+        <Suspense fallback=|| ()>
         <section
             class="checkout"
             data-testid="checkout-root"
             data-hydrated=move || hydrated.get().to_string()
         >
             <h1>"Pay invoice " <span data-testid="invoice-number">{field(|i| i.invoice_number.clone())}</span></h1>
-            <dl class="summary" aria-busy=move || invoice.with(Option::is_none).to_string()>
+            <dl class="summary" aria-busy=move || shown.with(Option::is_none).to_string()>
                 <dt>"Subtotal"</dt>
                 <dd data-testid="invoice-subtotal">{field(|i| format!("{} {}", i.currency, i.sub_total))}</dd>
                 <dt>"Total"</dt>
@@ -213,9 +244,7 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
             <p class="paid" role="status" data-testid="payment-status">
                 {move || payment.get().map(|p| format!("Paid {} {} — thank you. Reference {}.", p.currency, p.amount, p.id))}
             </p>
-            <p class="error" role="alert" data-testid="checkout-error">
-                {move || error.get().unwrap_or_default()}
-            </p>
+            <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>
             <Show when=move || token.with(|t| t.expired)>
                 <p class="error" role="alert">
                     "Your checkout session expired. "
@@ -234,6 +263,7 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
                 </dl>
             </details>
         </section>
+        </Suspense>
     }
 }
 
