@@ -10,7 +10,7 @@ const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 });
-const page = await browser.newPage({ viewport: { width: 720, height: 360 } });
+const page = await browser.newPage({ viewport: { width: 720, height: 640 } });
 const site = new URL(url).origin;
 await page.goto(`${site}/login`);
 await page.getByLabel("Email").fill("alice@example.com");
@@ -19,6 +19,8 @@ await Promise.all([page.waitForURL(`${site}/`), page.getByRole("button", { name:
 await page.goto(url);
 await page.locator('[data-testid="checkout-root"][data-hydrated="true"]').waitFor();
 await page.locator('[data-testid="invoice-number"]:not(:empty)').waitFor();
+await page.locator('[data-testid="pay-button"]').waitFor();
+await page.getByText("Developer").click();
 await page.screenshot({ path: output });
 await browser.close();
 console.log(`wrote ${output}`);
