@@ -80,7 +80,7 @@ impl CheckoutClient {
                 })
             });
         let keeper = Keeper::new(
-            Browser,
+            Browser::default(),
             token,
             handler,
             options.refresh_margin,

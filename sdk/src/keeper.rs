@@ -201,7 +201,9 @@ impl<P: Platform> Keeper<P> {
         let now = self.platform.now();
         {
             let mut state = self.state.borrow_mut();
-            if now + token.expires_in <= state.deadline || state.token == token.token {
+            // Only a longer-lived token is worth taking (it may be the same
+            // token: then only our estimate of its life grows).
+            if now + token.expires_in <= state.deadline {
                 return;
             }
             state.token = token.token;

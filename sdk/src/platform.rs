@@ -21,10 +21,33 @@ pub trait Platform: 'static {
     fn spawn(&self, task: LocalBoxFuture<'static, ()>);
 }
 
-/// The browser: `performance.now()`, `setTimeout` (gloo-timers) and
-/// `spawn_local`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Browser;
+/// The browser: `setTimeout` (gloo-timers), `spawn_local`, and a clock
+/// that is the later of two: `performance.now()` (monotonic, but on some
+/// systems it stops while the machine sleeps) and `Date.now()` (counts the
+/// sleep, but jumps when the clock is set). Taking the later one can only
+/// make a refresh earlier, never let a token lapse unnoticed after a sleep.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    started_perf_ms: f64,
+    started_wall_ms: f64,
+    latest: std::cell::Cell<Duration>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self {
+            started_perf_ms: perf_now_ms(),
+            started_wall_ms: js_sys::Date::now(),
+            latest: std::cell::Cell::new(Duration::ZERO),
+        }
+    }
+}
+
+fn perf_now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
 
 /// `setTimeout` treats delays above 2^31-1 ms as 0 and fires at once.
 const MAX_TIMEOUT_MS: u128 = i32::MAX as u128;
@@ -33,10 +56,13 @@ impl Platform for Browser {
     type Timer = gloo_timers::callback::Timeout;
 
     fn now(&self) -> Duration {
-        let millis = web_sys::window()
-            .and_then(|w| w.performance())
-            .map_or(0.0, |p| p.now());
-        Duration::from_secs_f64(millis.max(0.0) / 1000.0)
+        let perf = perf_now_ms() - self.started_perf_ms;
+        let wall = js_sys::Date::now() - self.started_wall_ms;
+        let elapsed = Duration::from_secs_f64(perf.max(wall).max(0.0) / 1000.0);
+        // Never backwards, whatever the wall clock does.
+        let now = elapsed.max(self.latest.get());
+        self.latest.set(now);
+        now
     }
 
     fn timer(&self, after: Duration, f: Box<dyn FnOnce()>) -> Self::Timer {
