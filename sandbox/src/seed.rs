@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::store::Invoice;
+
 /// The default seed, documented in the README.
 pub const DEMO_SEED: &str = include_str!("../seed.json");
 
@@ -12,7 +14,8 @@ pub struct Seed {
     pub partners: Vec<SeedPartner>,
     pub clients: Vec<SeedClient>,
     pub customers: Vec<SeedCustomer>,
-    pub invoices: Vec<SeedInvoice>,
+    /// Seeded as they are stored.
+    pub invoices: Vec<Invoice>,
     pub payment_methods: Vec<SeedPaymentMethod>,
 }
 
@@ -38,21 +41,6 @@ pub struct SeedCustomer {
     pub id: String,
     pub partner_id: String,
     pub name: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedInvoice {
-    pub id: String,
-    pub partner_id: String,
-    pub customer_id: String,
-    pub invoice_number: String,
-    pub currency: String,
-    pub sub_total: String,
-    pub total: String,
-    pub status: String,
-    pub created_at: String,
-    pub due_date: String,
 }
 
 #[derive(Debug, Deserialize)]

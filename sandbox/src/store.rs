@@ -24,7 +24,8 @@ pub struct ApiClient {
     pub partner_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Invoice {
     pub id: String,
     pub partner_id: String,
