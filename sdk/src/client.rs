@@ -7,11 +7,14 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::browser::{TabChannel, Wakeups};
+use crate::browser::{BrowserTabs, Wakeups};
 use crate::error::SdkError;
-use crate::keeper::{ExpiryHandler, Keeper, RefreshReason, TokenState};
+use crate::keeper::{
+    ExpiryHandler, Keeper, KeeperOptions, RefreshReason, StateListener, TokenState,
+};
 use crate::platform::Browser;
 use crate::schedule::DEFAULT_REFRESH_MARGIN;
+use crate::tabs::Tabs;
 use crate::types::{AccessToken, Invoice, Payment, PaymentMethod, PaymentRequest, PdfLink};
 
 pub struct Options {
@@ -21,9 +24,10 @@ pub struct Options {
     pub on_access_token_expired: Option<ExpiryHandler>,
     pub refresh_margin: Duration,
     /// Told whenever the token's state changes (never the token itself).
-    pub on_token_state: Option<Rc<dyn Fn(&TokenState)>>,
-    /// Tabs that open the same checkout (e.g. the invoice id) share a
-    /// refreshed token under this name instead of each asking the server.
+    pub on_token_state: Option<StateListener>,
+    /// Tabs that open the same checkout (e.g. the invoice id) take turns to
+    /// refresh under this name and share the token instead of each asking
+    /// the server.
     pub share_between_tabs: Option<String>,
 }
 
@@ -45,7 +49,7 @@ pub struct CheckoutClient {
     api_url: String,
     keeper: Rc<Keeper<Browser>>,
     _wakeups: Option<Wakeups>,
-    tabs: Option<Rc<TabChannel>>,
+    tabs: Option<Rc<BrowserTabs>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,30 +65,17 @@ impl CheckoutClient {
         let tabs = options
             .share_between_tabs
             .as_deref()
-            .and_then(TabChannel::open)
+            .and_then(BrowserTabs::open)
             .map(Rc::new);
-        // A refresh this tab makes is offered to the others.
-        let handler = options
-            .on_access_token_expired
-            .map(|handler| -> ExpiryHandler {
-                let tabs = tabs.clone();
-                Rc::new(move || {
-                    let (handler, tabs) = (handler.clone(), tabs.clone());
-                    Box::pin(async move {
-                        let token = handler().await?;
-                        if let Some(tabs) = &tabs {
-                            tabs.share(&token);
-                        }
-                        Ok(token)
-                    })
-                })
-            });
         let keeper = Keeper::new(
             Browser::default(),
             token,
-            handler,
-            options.refresh_margin,
-            options.on_token_state,
+            KeeperOptions {
+                handler: options.on_access_token_expired,
+                margin: options.refresh_margin,
+                listener: options.on_token_state,
+                tabs: tabs.clone().map(|tabs| -> Rc<dyn Tabs> { tabs }),
+            },
         );
         let wakeups = keeper
             .has_handler()

@@ -5,7 +5,8 @@
 //! - On demand: a call refused with `access_token_expired`, a tab becoming
 //!   visible or the machine waking (`check`), a person pressing "retry".
 //! - Single flight: however many ask at once, the handler is called once and
-//!   every caller gets its outcome.
+//!   every caller gets its outcome; with [`Tabs`], that holds across the tabs
+//!   of one checkout too.
 //! - A failed refresh backs off (1 s, 2 s, 4 s … 30 s) and the keeper reports
 //!   itself expired until one succeeds: no tight loop, ever.
 //!
@@ -16,16 +17,21 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use futures::channel::oneshot;
+use futures::future::{self, FutureExt, LocalBoxFuture, Shared};
 
 use crate::error::SdkError;
 use crate::platform::Platform;
 use crate::schedule::refresh_delay;
+use crate::tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
 use crate::types::AccessToken;
 
 /// Asks the merchant's server for a new checkout token. An error is a
 /// sentence for the person at the page.
 pub type ExpiryHandler = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<AccessToken, String>>>;
+
+/// Told whenever the token's state changes (never the token itself).
+pub type StateListener = Rc<dyn Fn(&TokenState)>;
 
 /// Why the token was (or was to be) refreshed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +81,8 @@ pub struct Keeper<P: Platform> {
     platform: P,
     handler: Option<ExpiryHandler>,
     margin: Duration,
-    listener: Option<Rc<dyn Fn(&TokenState)>>,
+    listener: Option<StateListener>,
+    tabs: Option<Rc<dyn Tabs>>,
     state: RefCell<State<P>>,
 }
 
@@ -92,16 +99,31 @@ struct State<P: Platform> {
     retry_at: Option<Duration>,
     timer: Option<P::Timer>,
     flight: Option<Flight>,
+    /// Counts token changes, so a flight can tell that another tab's token
+    /// arrived while it waited for its turn.
+    generation: u64,
+    /// Another tab's refresh failed while this tab's flight waited.
+    heard_failure: Option<String>,
+    /// Wakes a flight waiting for another tab's news.
+    news_waiter: Option<oneshot::Sender<()>>,
+}
+
+/// What a keeper is built with, besides its platform and first token.
+pub struct KeeperOptions {
+    pub handler: Option<ExpiryHandler>,
+    pub margin: Duration,
+    pub listener: Option<StateListener>,
+    pub tabs: Option<Rc<dyn Tabs>>,
 }
 
 impl<P: Platform> Keeper<P> {
-    pub fn new(
-        platform: P,
-        token: AccessToken,
-        handler: Option<ExpiryHandler>,
-        margin: Duration,
-        listener: Option<Rc<dyn Fn(&TokenState)>>,
-    ) -> Rc<Self> {
+    pub fn new(platform: P, token: AccessToken, options: KeeperOptions) -> Rc<Self> {
+        let KeeperOptions {
+            handler,
+            margin,
+            listener,
+            tabs,
+        } = options;
         let now = platform.now();
         let keeper = Rc::new(Self {
             state: RefCell::new(State {
@@ -115,11 +137,15 @@ impl<P: Platform> Keeper<P> {
                 retry_at: None,
                 timer: None,
                 flight: None,
+                generation: 0,
+                heard_failure: None,
+                news_waiter: None,
             }),
             platform,
             handler,
             margin,
             listener,
+            tabs,
         });
         keeper.arm();
         keeper
@@ -165,18 +191,21 @@ impl<P: Platform> Keeper<P> {
         if let Some(flight) = self.state.borrow().flight.clone() {
             return flight.boxed_local();
         }
-        let weak = Rc::downgrade(self);
-        let flight = async move {
-            let result = handler().await;
-            // The page may have gone away while the handler ran.
-            let Some(keeper) = weak.upgrade() else {
-                return Ok(());
-            };
-            keeper.finish(result, reason)
-        }
+        let generation = self.state.borrow().generation;
+        let flight = fly(
+            Rc::downgrade(self),
+            handler,
+            self.tabs.clone(),
+            generation,
+            reason,
+        )
         .boxed_local()
         .shared();
-        self.state.borrow_mut().flight = Some(flight.clone());
+        {
+            let mut state = self.state.borrow_mut();
+            state.flight = Some(flight.clone());
+            state.heard_failure = None;
+        }
         self.notify();
         flight.boxed_local()
     }
@@ -196,6 +225,30 @@ impl<P: Platform> Keeper<P> {
         }
     }
 
+    /// News from another tab of this checkout.
+    pub fn hear(self: &Rc<Self>, news: TabNews) {
+        match news {
+            TabNews::Refreshed {
+                token,
+                expires_in_ms,
+            } => self.adopt(AccessToken {
+                token,
+                expires_in: Duration::from_millis(expires_in_ms),
+            }),
+            TabNews::Failed { message } => {
+                let mut state = self.state.borrow_mut();
+                // Only a flight waiting its turn cares; an idle tab keeps
+                // its own (still valid) token and schedule.
+                if state.flight.is_some() {
+                    state.heard_failure = Some(message);
+                }
+            }
+        }
+        if let Some(waiter) = self.state.borrow_mut().news_waiter.take() {
+            let _ = waiter.send(());
+        }
+    }
+
     /// Takes a token another tab refreshed, if it outlives ours.
     pub fn adopt(self: &Rc<Self>, token: AccessToken) {
         let now = self.platform.now();
@@ -210,6 +263,7 @@ impl<P: Platform> Keeper<P> {
             state.deadline = now + token.expires_in;
             state.refresh_at = now + refresh_delay(token.expires_in, self.margin);
             state.refresh_count += 1;
+            state.generation += 1;
             state.last_reason = Some(RefreshReason::Tab);
             state.failures = 0;
             state.last_error = None;
@@ -234,6 +288,7 @@ impl<P: Platform> Keeper<P> {
                     state.deadline = now + token.expires_in;
                     state.refresh_at = now + refresh_delay(token.expires_in, self.margin);
                     state.refresh_count += 1;
+                    state.generation += 1;
                     state.last_reason = Some(reason);
                     state.failures = 0;
                     state.last_error = None;
@@ -253,6 +308,51 @@ impl<P: Platform> Keeper<P> {
         self.arm();
         self.notify();
         outcome
+    }
+
+    /// What another tab's refresh brought since this flight began, if anything.
+    /// `Ok`: its token, already adopted; `Err`: its failure.
+    fn news_since(&self, generation: u64) -> Option<Result<(), String>> {
+        let mut state = self.state.borrow_mut();
+        if state.generation != generation {
+            return Some(Ok(()));
+        }
+        state.heard_failure.take().map(Err)
+    }
+
+    /// Resolves at the next news from another tab, or after `grace`.
+    fn next_news(&self, grace: Duration) -> LocalBoxFuture<'static, ()> {
+        let (waiter, news) = oneshot::channel();
+        self.state.borrow_mut().news_waiter = Some(waiter);
+        let (wake, timeout) = oneshot::channel::<()>();
+        let timer = self.platform.timer(
+            grace,
+            Box::new(move || {
+                let _ = wake.send(());
+            }),
+        );
+        async move {
+            future::select(news, timeout).await;
+            drop(timer);
+        }
+        .boxed_local()
+    }
+
+    /// Ends a flight with another tab's outcome instead of a handler call.
+    fn land(
+        self: &Rc<Self>,
+        outcome: Result<(), String>,
+        reason: RefreshReason,
+    ) -> Result<(), SdkError> {
+        match outcome {
+            // The token is in place already (adopted); the flight is over.
+            Ok(()) => {
+                self.state.borrow_mut().flight = None;
+                self.notify();
+                Ok(())
+            }
+            Err(message) => self.finish(Err(message), reason),
+        }
     }
 
     /// Sets the one timer: at the refresh point, or at the next retry after
@@ -294,6 +394,56 @@ impl<P: Platform> Keeper<P> {
             listener(&self.snapshot());
         }
     }
+}
+
+/// One refresh: wait for this tab's turn, take another tab's outcome if one
+/// came meanwhile, else ask the handler and tell the other tabs. Holds the
+/// keeper weakly: the page may go away at any await.
+async fn fly<P: Platform>(
+    keeper: Weak<Keeper<P>>,
+    handler: ExpiryHandler,
+    tabs: Option<Rc<dyn Tabs>>,
+    generation: u64,
+    reason: RefreshReason,
+) -> Result<(), SdkError> {
+    let turn = match &tabs {
+        Some(tabs) => tabs.turn().await,
+        None => Turn::alone(),
+    };
+    let wait = {
+        let Some(keeper) = keeper.upgrade() else {
+            return Ok(());
+        };
+        if let Some(outcome) = keeper.news_since(generation) {
+            return keeper.land(outcome, reason);
+        }
+        // The tab before us has just finished; its news was posted before
+        // it let go of the turn, and is at most a message away.
+        turn.waited.then(|| keeper.next_news(NEWS_GRACE))
+    };
+    if let Some(wait) = wait {
+        wait.await;
+        let Some(keeper) = keeper.upgrade() else {
+            return Ok(());
+        };
+        if let Some(outcome) = keeper.news_since(generation) {
+            return keeper.land(outcome, reason);
+        }
+    }
+    let result = handler().await;
+    if let Some(tabs) = &tabs {
+        tabs.tell(&match &result {
+            Ok(token) => TabNews::refreshed(token),
+            Err(message) => TabNews::Failed {
+                message: message.clone(),
+            },
+        });
+    }
+    drop(turn);
+    let Some(keeper) = keeper.upgrade() else {
+        return Ok(());
+    };
+    keeper.finish(result, reason)
 }
 
 /// 1 s, 2 s, 4 s, … capped at 30 s.

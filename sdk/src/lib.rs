@@ -13,11 +13,15 @@ mod error;
 mod keeper;
 mod platform;
 mod schedule;
+mod tabs;
 mod types;
 
 pub use client::{CheckoutClient, Options};
 pub use error::SdkError;
-pub use keeper::{ExpiryHandler, Keeper, RefreshReason, TokenState, TokenStatus};
+pub use keeper::{
+    ExpiryHandler, Keeper, KeeperOptions, RefreshReason, StateListener, TokenState, TokenStatus,
+};
 pub use platform::{Browser, Platform};
 pub use schedule::{refresh_delay, DEFAULT_REFRESH_MARGIN};
+pub use tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
 pub use types::{AccessToken, Invoice, Payment, PaymentMethod, PaymentRequest, PdfLink};

@@ -1,152 +1,17 @@
-//! The keeper under simulated time: a fake platform whose clock moves only
-//! when the test says, whose timers fire in order as it does, and whose
-//! tasks run on a local executor.
+//! The keeper under simulated time, in one tab (here) and across tabs
+//! (`tabs`).
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+mod support;
+mod tabs;
+
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::channel::oneshot;
-use futures::executor::LocalPool;
-use futures::task::LocalSpawnExt;
+use futures::future::FutureExt;
 
 use super::*;
-
-type Callback = Box<dyn FnOnce()>;
-
-#[derive(Clone)]
-struct FakePlatform(Rc<Inner>);
-
-struct Inner {
-    now: Cell<Duration>,
-    next_id: Cell<u64>,
-    /// Due time and id → callback; the id keeps equal times in order.
-    timers: RefCell<BTreeMap<(Duration, u64), Callback>>,
-    pool: RefCell<LocalPool>,
-}
-
-struct FakeTimer {
-    key: (Duration, u64),
-    platform: FakePlatform,
-}
-
-impl Drop for FakeTimer {
-    fn drop(&mut self) {
-        self.platform.0.timers.borrow_mut().remove(&self.key);
-    }
-}
-
-impl Platform for FakePlatform {
-    type Timer = FakeTimer;
-
-    fn now(&self) -> Duration {
-        self.0.now.get()
-    }
-
-    fn timer(&self, after: Duration, f: Box<dyn FnOnce()>) -> FakeTimer {
-        let id = self.0.next_id.get();
-        self.0.next_id.set(id + 1);
-        let key = (self.now() + after, id);
-        self.0.timers.borrow_mut().insert(key, f);
-        FakeTimer {
-            key,
-            platform: self.clone(),
-        }
-    }
-
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        self.0.pool.borrow().spawner().spawn_local(task).unwrap();
-    }
-}
-
-impl FakePlatform {
-    fn new() -> Self {
-        Self(Rc::new(Inner {
-            now: Cell::new(Duration::ZERO),
-            next_id: Cell::new(0),
-            timers: RefCell::default(),
-            pool: RefCell::new(LocalPool::new()),
-        }))
-    }
-
-    fn run_tasks(&self) {
-        self.0.pool.borrow_mut().run_until_stalled();
-    }
-
-    /// Moves time forward, firing due timers in order and running what they start.
-    fn advance(&self, by: Duration) {
-        let until = self.now() + by;
-        loop {
-            self.run_tasks();
-            let due = {
-                let mut timers = self.0.timers.borrow_mut();
-                let first = timers.keys().next().copied().filter(|(at, _)| *at <= until);
-                first.and_then(|key| timers.remove(&key).map(|f| (key.0, f)))
-            };
-            let Some((at, fire)) = due else { break };
-            self.0.now.set(at);
-            fire();
-        }
-        self.0.now.set(until);
-        self.run_tasks();
-    }
-
-    fn pending_timers(&self) -> usize {
-        self.0.timers.borrow().len()
-    }
-}
-
-const fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
-
-fn token(name: &str, expires_in: Duration) -> AccessToken {
-    AccessToken {
-        token: name.to_owned(),
-        expires_in,
-    }
-}
-
-/// A handler whose answers the test gives, one per call, and which counts calls.
-struct Server {
-    calls: Cell<u32>,
-    replies: RefCell<Vec<oneshot::Sender<Result<AccessToken, String>>>>,
-}
-
-impl Server {
-    fn handler(self: &Rc<Self>) -> ExpiryHandler {
-        let server = self.clone();
-        Rc::new(move || {
-            server.calls.set(server.calls.get() + 1);
-            let (reply, answer) = oneshot::channel();
-            server.replies.borrow_mut().push(reply);
-            async move { answer.await.unwrap_or_else(|_| Err("server gone".into())) }.boxed_local()
-        })
-    }
-
-    fn answer(&self, result: Result<AccessToken, String>) {
-        let reply = self.replies.borrow_mut().remove(0);
-        let _ = reply.send(result);
-    }
-}
-
-fn keeper(platform: &FakePlatform, server: &Rc<Server>) -> Rc<Keeper<FakePlatform>> {
-    Keeper::new(
-        platform.clone(),
-        token("t1", secs(900)),
-        Some(server.handler()),
-        secs(60),
-        None,
-    )
-}
-
-fn server() -> Rc<Server> {
-    Rc::new(Server {
-        calls: Cell::new(0),
-        replies: RefCell::default(),
-    })
-}
+use support::*;
 
 #[test]
 fn the_timer_refreshes_a_margin_before_expiry_from_the_reported_lifetime() {
@@ -240,7 +105,7 @@ fn c1_a_tab_woken_past_the_refresh_point_refreshes_once_at_once() {
     let server = server();
     let keeper = keeper(&platform, &server);
     // A throttled tab: time passes, the timer has not run.
-    platform.0.now.set(secs(2000));
+    platform.skip_to(secs(2000));
     for _ in 0..5 {
         keeper.check(RefreshReason::Visibility);
     }
@@ -262,14 +127,12 @@ fn c1_a_tab_woken_past_the_refresh_point_refreshes_once_at_once() {
 fn c2_only_the_reported_lifetime_counts_not_any_wall_clock() {
     // A token reused by the server has less left than a new one: 300 s.
     let platform = FakePlatform::new();
-    platform.0.now.set(secs(1_000_000)); // whatever the tab's clock says
+    platform.skip_to(secs(1_000_000)); // whatever the tab's clock says
     let server = server();
     let _keeper = Keeper::new(
         platform.clone(),
         token("t1", secs(300)),
-        Some(server.handler()),
-        secs(60),
-        None,
+        options(Some(server.handler())),
     );
     platform.advance(secs(239));
     assert_eq!(server.calls.get(), 0);
@@ -297,13 +160,7 @@ fn a_token_shared_by_another_tab_is_adopted_if_it_lives_longer() {
 #[test]
 fn c5_without_a_handler_refresh_is_access_token_expired_and_no_timer_runs() {
     let platform = FakePlatform::new();
-    let keeper = Keeper::new(
-        platform.clone(),
-        token("t1", secs(900)),
-        None,
-        secs(60),
-        None,
-    );
+    let keeper = Keeper::new(platform.clone(), token("t1", secs(900)), options(None));
     assert_eq!(platform.pending_timers(), 0);
     let outcome = Rc::new(RefCell::new(None));
     let sink = outcome.clone();

@@ -1,0 +1,66 @@
+import { expect, test } from "@playwright/test";
+import { isMint, logIn, openCheckout } from "./helpers";
+
+test("two tabs of the same checkout due at the same moment make one refresh", async ({ page }) => {
+  // Both tabs live in one browser context, so one fake clock drives both
+  // tabs' timers: they come due within the same second.
+  const context = page.context();
+  await logIn(page, "alice");
+  await context.clock.install();
+  const firstMint = page.waitForResponse(isMint);
+  await openCheckout(page, "inv_1001");
+  const { expires_in } = await (await firstMint).json();
+  const other = await context.newPage();
+  await openCheckout(other, "inv_1001");
+  await expect(other.getByTestId("invoice-number")).toHaveText("INV-1001");
+
+  const mints: string[] = [];
+  context.on("request", (r) => {
+    if (r.url().endsWith("/api/checkout/token")) mints.push(r.url());
+  });
+  await context.clock.runFor((expires_in - 62) * 1000);
+  expect(mints).toHaveLength(0);
+  const refreshed = page.waitForResponse(isMint).catch(() => null);
+  const refreshedOther = other.waitForResponse(isMint).catch(() => null);
+  await context.clock.runFor(4_000); // past both tabs' refresh points
+  await Promise.race([refreshed, refreshedOther]);
+
+  // One tab refreshed by its timer, the other took the shared token.
+  for (const tab of [page, other]) {
+    await expect(tab.getByTestId("token-refresh-count")).toHaveText("1");
+  }
+  const reasons = await Promise.all(
+    [page, other].map((tab) => tab.getByTestId("token-last-reason").textContent()),
+  );
+  expect(reasons.sort()).toEqual(["tab", "timer"]);
+  expect(mints).toHaveLength(1);
+  await other.close();
+});
+
+for (const [label, offsetMinutes] of [
+  ["ten minutes behind", -10],
+  ["three hours ahead of", 180],
+] as const) {
+  test(`a page clock ${label} the server's still refreshes in time`, async ({ page }) => {
+    // Only the lifetime the server reported, counted on the page's own clock
+    // from the token's arrival, decides when to refresh: the wall-clock
+    // offset plays no part.
+    await logIn(page, "alice");
+    await page.clock.install({ time: Date.now() + offsetMinutes * 60_000 });
+    const firstMint = page.waitForResponse(isMint);
+    await openCheckout(page, "inv_1002");
+    const { expires_in } = await (await firstMint).json();
+    await expect(page.getByTestId("invoice-number")).toHaveText("INV-1002");
+
+    await page.clock.runFor((expires_in - 62) * 1000);
+    await expect(page.getByTestId("token-refresh-count")).toHaveText("0");
+    const refreshed = page.waitForResponse(isMint);
+    await page.clock.runFor(3_000);
+    expect((await refreshed).status()).toBe(200);
+    await expect(page.getByTestId("token-refresh-count")).toHaveText("1");
+    await expect(page.getByTestId("token-last-reason")).toHaveText("timer");
+    // Still well before expiry: the developer panel shows most of a lifetime left.
+    const left = Number(await page.getByTestId("token-expires-in").textContent());
+    expect(left).toBeGreaterThan(expires_in - 60);
+  });
+}

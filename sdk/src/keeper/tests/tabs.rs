@@ -1,0 +1,257 @@
+//! Several tabs of one checkout: a fake lock that grants turns in order, and
+//! a message bus whose deliveries the test makes by hand, so each race the
+//! browser allows (news before the turn, the turn before the news, no news
+//! at all) is played out on purpose.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use futures::channel::oneshot;
+use futures::future::{FutureExt, LocalBoxFuture};
+
+use super::support::*;
+use crate::keeper::{Keeper, RefreshReason, TokenStatus};
+use crate::tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
+use crate::SdkError;
+
+#[derive(Default)]
+struct Bus {
+    held: Cell<bool>,
+    /// While set, a released turn is not passed on until `resume`.
+    paused: Cell<bool>,
+    released_while_paused: Cell<bool>,
+    waiting: RefCell<VecDeque<oneshot::Sender<Turn>>>,
+    members: RefCell<Vec<Weak<Keeper<FakePlatform>>>>,
+    /// Posted, not yet delivered: (sender, news).
+    in_transit: RefCell<Vec<(usize, TabNews)>>,
+}
+
+impl Bus {
+    fn release(self: &Rc<Self>) {
+        if self.paused.get() {
+            self.released_while_paused.set(true);
+            return;
+        }
+        let next = self.waiting.borrow_mut().pop_front();
+        match next {
+            // A waiter that went away hands its turn back, and so on.
+            Some(waiter) => {
+                let _ = waiter.send(self.turn(true));
+            }
+            None => self.held.set(false),
+        }
+    }
+
+    fn turn(self: &Rc<Self>, waited: bool) -> Turn {
+        let bus = self.clone();
+        Turn::new(waited, move || bus.release())
+    }
+
+    /// Delivers every posted message to every other tab.
+    fn deliver(&self) {
+        let posted: Vec<_> = self.in_transit.borrow_mut().drain(..).collect();
+        for (from, news) in posted {
+            let members: Vec<_> = self.members.borrow().clone();
+            for (to, member) in members.iter().enumerate() {
+                if let (true, Some(keeper)) = (to != from, member.upgrade()) {
+                    keeper.hear(news.clone());
+                }
+            }
+        }
+    }
+
+    fn resume(self: &Rc<Self>) {
+        self.paused.set(false);
+        if self.released_while_paused.replace(false) {
+            self.release();
+        }
+    }
+
+    fn lose_mail(&self) {
+        self.in_transit.borrow_mut().clear();
+    }
+}
+
+struct FakeTabs {
+    bus: Rc<Bus>,
+    me: usize,
+}
+
+impl Tabs for FakeTabs {
+    fn turn(&self) -> LocalBoxFuture<'static, Turn> {
+        if !self.bus.held.replace(true) {
+            return std::future::ready(self.bus.turn(false)).boxed_local();
+        }
+        let (waiter, turn) = oneshot::channel();
+        self.bus.waiting.borrow_mut().push_back(waiter);
+        async move { turn.await.expect("the bus outlives the test") }.boxed_local()
+    }
+
+    fn tell(&self, news: &TabNews) {
+        self.bus
+            .in_transit
+            .borrow_mut()
+            .push((self.me, news.clone()));
+    }
+}
+
+struct Scene {
+    platform: FakePlatform,
+    server: Rc<Server>,
+    bus: Rc<Bus>,
+    keepers: Vec<Rc<Keeper<FakePlatform>>>,
+}
+
+/// `n` tabs of one checkout holding the same token, sharing one clock and
+/// one merchant server.
+fn tabs(n: usize) -> Scene {
+    let platform = FakePlatform::new();
+    let server = server();
+    let bus = Rc::new(Bus::default());
+    let keepers: Vec<_> = (0..n)
+        .map(|me| {
+            let tabs: Rc<dyn Tabs> = Rc::new(FakeTabs {
+                bus: bus.clone(),
+                me,
+            });
+            keeper_with_tabs(&platform, &server, Some(tabs))
+        })
+        .collect();
+    *bus.members.borrow_mut() = keepers.iter().map(Rc::downgrade).collect();
+    Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    }
+}
+
+#[test]
+fn tabs_due_at_once_make_one_call_even_when_the_turn_outruns_the_news() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    } = tabs(3);
+    platform.advance(secs(840)); // every tab's timer fires
+    assert_eq!(
+        server.calls.get(),
+        1,
+        "one tab asks; the others wait their turn"
+    );
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    // The first tab let go after posting; the next got the turn before the
+    // news arrived, and waits for it instead of asking the server.
+    assert_eq!(server.calls.get(), 1);
+    bus.deliver();
+    platform.run_tasks();
+    assert_eq!(server.calls.get(), 1);
+    for keeper in &keepers {
+        assert_eq!(keeper.token(), "t2");
+        assert_eq!(keeper.snapshot().status, TokenStatus::Valid);
+    }
+    assert_eq!(
+        keepers[0].snapshot().last_reason,
+        Some(RefreshReason::Timer)
+    );
+    assert_eq!(keepers[1].snapshot().last_reason, Some(RefreshReason::Tab));
+    // And the next round is one call again, 840 s on.
+    platform.advance(secs(840));
+    assert_eq!(server.calls.get(), 2);
+}
+
+#[test]
+fn news_that_arrives_before_the_turn_is_taken_without_waiting() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    } = tabs(2);
+    platform.advance(secs(840));
+    // The first tab lets go, but the turn reaches the next one only after
+    // the news does.
+    bus.paused.set(true);
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    bus.deliver();
+    bus.resume();
+    platform.run_tasks();
+    assert_eq!(server.calls.get(), 1);
+    assert_eq!(keepers[1].token(), "t2");
+    assert_eq!(
+        platform.pending_timers(),
+        2,
+        "each tab's next refresh, no grace timer"
+    );
+}
+
+#[test]
+fn a_tab_that_closed_mid_refresh_costs_the_next_one_only_the_grace() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    } = tabs(2);
+    platform.advance(secs(840));
+    // The first tab goes away while its handler runs: no news, ever.
+    let mut keepers = keepers;
+    drop(keepers.remove(0));
+    server.answer(Ok(token("lost", secs(900))));
+    platform.run_tasks();
+    bus.lose_mail();
+    platform.advance(NEWS_GRACE - std::time::Duration::from_millis(1));
+    assert_eq!(server.calls.get(), 1);
+    platform.advance(std::time::Duration::from_millis(1));
+    assert_eq!(
+        server.calls.get(),
+        2,
+        "after the grace the waiting tab asks itself"
+    );
+}
+
+#[test]
+fn a_failed_refresh_is_shared_and_every_tab_backs_off_without_asking() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    } = tabs(2);
+    platform.advance(secs(840));
+    server.answer(Err("merchant server down".into()));
+    platform.run_tasks();
+    bus.deliver();
+    platform.run_tasks();
+    assert_eq!(server.calls.get(), 1);
+    for keeper in &keepers {
+        assert!(matches!(
+            keeper.snapshot().status,
+            TokenStatus::Expired { error: SdkError::RefreshFailed(ref m), retry_in: Some(_) }
+                if m == "merchant server down"
+        ));
+    }
+    // The retry round is one call again: the tabs back off in step.
+    platform.advance(secs(1));
+    assert_eq!(server.calls.get(), 2);
+}
+
+#[test]
+fn a_failure_in_another_tab_does_not_disturb_an_idle_tab() {
+    let Scene {
+        platform,
+        server: _server,
+        bus: _bus,
+        keepers,
+    } = tabs(1);
+    keepers[0].hear(TabNews::Failed {
+        message: "elsewhere".into(),
+    });
+    platform.run_tasks();
+    assert_eq!(keepers[0].snapshot().status, TokenStatus::Valid);
+    assert_eq!(keepers[0].token(), "t1");
+}
