@@ -33,10 +33,15 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/checkout.css"/>
-        <Title text="Checkout"/>
+        // Each page names itself: "Log in — Demo Merchant", …
+        <Title formatter=|page: String| format!("{page} — Demo Merchant")/>
         <Router>
+            // The first Tab stop: past the header, straight to the page.
+            // `rel="external"` leaves the jump (and the focus move) to the
+            // browser instead of the router.
+            <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <pages::Header/>
-            <main>
+            <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     // Async: the server waits for the pages' data and sends
                     // whole HTML, readable without JavaScript (streamed

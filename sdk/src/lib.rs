@@ -16,6 +16,7 @@ mod schedule;
 mod tabs;
 mod types;
 
+pub use browser::{BrowserTabs, Wakeups};
 pub use client::{CheckoutClient, Options};
 pub use error::SdkError;
 pub use keeper::{

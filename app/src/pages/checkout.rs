@@ -15,6 +15,7 @@ use checkout_sdk::{
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use send_wrapper::SendWrapper;
 
@@ -92,6 +93,9 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
     let client = StoredValue::new(None::<SendWrapper<Rc<CheckoutClient>>>);
     // The payment being attempted: a retry reuses it, and so its idempotency key.
     let attempt = StoredValue::new(None::<PaymentRequest>);
+    // Paying removes the Pay button; focus moves to the outcome instead of
+    // being lost to the top of the page.
+    let status_ref = NodeRef::<leptos::html::P>::new();
 
     Effect::new(move |_| {
         hydrated.set(true);
@@ -157,6 +161,9 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
                         }
                     });
                     payment.set(Some(done));
+                    if let Some(status) = status_ref.get_untracked() {
+                        let _ = status.focus();
+                    }
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -191,6 +198,7 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
     };
     view! {
         <Suspense fallback=|| ()>
+        <Title text=move || format!("Pay invoice {}", field(|i| i.invoice_number.clone())())/>
         <section
             class="checkout"
             data-testid="checkout-root"
@@ -208,7 +216,9 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
                 <dd data-testid="invoice-status">{field(|i| i.status.clone())}</dd>
             </dl>
             {move || pdf_url.get().map(|url| view! {
-                <p><a href=url target="_blank" rel="noopener" data-testid="invoice-pdf">"Download the invoice (PDF)"</a></p>
+                <p><a href=url target="_blank" rel="noopener" data-testid="invoice-pdf">
+                    "Download the invoice (PDF)"<span class="visually-hidden">" (opens in a new tab)"</span>
+                </a></p>
             })}
             <Show when=move || !is_paid() && !methods.with(Vec::is_empty)>
                 <fieldset class="methods">
@@ -241,7 +251,7 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
                     {move || if paying.get() { "Paying…".to_owned() } else { format!("Pay {}", field(|i| format!("{} {}", i.currency, i.total))()) }}
                 </button>
             </Show>
-            <p class="paid" role="status" data-testid="payment-status">
+            <p class="paid" role="status" tabindex="-1" node_ref=status_ref data-testid="payment-status">
                 {move || payment.get().map(|p| format!("Paid {} {} — thank you. Reference {}.", p.currency, p.amount, p.id))}
             </p>
             <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>

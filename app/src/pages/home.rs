@@ -1,6 +1,7 @@
 //! `/`: the logged-in user's invoices, each a link to its checkout.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::api::{my_invoices, AppError};
 
@@ -8,6 +9,7 @@ use crate::api::{my_invoices, AppError};
 pub fn Home() -> impl IntoView {
     let invoices = Resource::new(|| (), |_| my_invoices());
     view! {
+        <Title text="Your invoices"/>
         <h1>"Your invoices"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
