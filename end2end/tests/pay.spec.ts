@@ -60,6 +60,10 @@ test("the developer panel shows the token's lifetime, never the token", async ({
   await openCheckout(page, "inv_1001");
   const { token } = await (await minted).json();
   await page.getByText("Developer").click();
-  await expect(page.getByTestId("token-expires-in")).toHaveText(/^(8[0-9]{2}|900)$/);
+  // Seconds left: a new token has 900, one the server reuses more than half.
+  await expect(page.getByTestId("token-expires-in")).toHaveText(/^\d+$/);
+  const left = Number(await page.getByTestId("token-expires-in").textContent());
+  expect(left).toBeGreaterThan(450);
+  expect(left).toBeLessThanOrEqual(900);
   expect(await page.content()).not.toContain(token);
 });

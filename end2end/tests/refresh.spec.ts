@@ -1,6 +1,8 @@
 import { expect, test } from "@playwright/test";
 import { isInvoiceCall, isMint, logIn, openCheckout } from "./helpers";
 
+const VENDOR_READS = ["/checkout/v1/invoice", "/checkout/v1/payment-methods", "/checkout/v1/invoice/pdf-link"];
+
 test("the token is refreshed by its timer before it expires", async ({ page }) => {
   // A fake clock drives the SDK's gloo-timers; the merchant and vendor keep real time.
   await logIn(page, "alice");
@@ -56,4 +58,42 @@ test("a call refused with access_token_expired gets a new token from the handler
   await expect(page.getByTestId("token-refresh-count")).toHaveText("1");
   expect(refusals).toBe(1);
   expect(mints).toEqual([200, 200]);
+});
+
+test("C3: the page's three reads refused at once make one handler call, and each is retried once", async ({
+  page,
+}) => {
+  await logIn(page, "alice");
+  // Every first read is refused as expired; the page sends the three together.
+  const seen = new Map<string, number>();
+  await page.route(
+    (url) => VENDOR_READS.includes(url.pathname),
+    async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const n = (seen.get(path) ?? 0) + 1;
+      seen.set(path, n);
+      if (n > 1) return route.continue();
+      await route.fulfill({
+        status: 401,
+        headers: {
+          "content-type": "application/json",
+          "access-control-allow-origin": "*",
+          "www-authenticate": 'Bearer error="invalid_token"',
+        },
+        body: JSON.stringify({ code: "access_token_expired", message: "expired" }),
+      });
+    },
+  );
+  const mints: number[] = [];
+  page.on("response", (r) => {
+    if (isMint(r)) mints.push(r.status());
+  });
+  await openCheckout(page, "inv_1001");
+  await expect(page.getByTestId("invoice-number")).toHaveText("INV-1001");
+  await expect(page.getByRole("radio")).toHaveCount(2);
+  await expect(page.getByTestId("invoice-pdf")).toBeVisible();
+  expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(VENDOR_READS.map((p) => [p, 2])));
+  expect(mints).toEqual([200, 200]);
+  await expect(page.getByTestId("token-refresh-count")).toHaveText("1");
+  await expect(page.getByTestId("token-last-reason")).toHaveText("401");
 });

@@ -41,7 +41,7 @@ for (const [label, offsetMinutes] of [
   ["ten minutes behind", -10],
   ["three hours ahead of", 180],
 ] as const) {
-  test(`a page clock ${label} the server's still refreshes in time`, async ({ page }) => {
+  test(`C2: a page clock ${label} the server's still refreshes in time`, async ({ page }) => {
     // Only the lifetime the server reported, counted on the page's own clock
     // from the token's arrival, decides when to refresh: the wall-clock
     // offset plays no part.

@@ -120,15 +120,22 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
                 Err(message) => return error.set(Some(message)),
             };
             client.set_value(Some(SendWrapper::new(opened.clone())));
-            match opened.invoice().await {
+            // The three reads go out together: one round trip instead of
+            // three, and if the token has expired they share one refresh.
+            let (fetched, list, link) = futures::join!(
+                opened.invoice(),
+                opened.payment_methods(),
+                opened.pdf_link()
+            );
+            match fetched {
                 Ok(fetched) => invoice.set(Some(fetched)),
                 Err(e) => return error.set(Some(e.to_string())),
             }
-            if let Ok(list) = opened.payment_methods().await {
+            if let Ok(list) = list {
                 selected.set(list.first().map(|m| m.id.clone()));
                 methods.set(list);
             }
-            if let Ok(link) = opened.pdf_link().await {
+            if let Ok(link) = link {
                 pdf_url.set(Some(link.url));
             }
         });
