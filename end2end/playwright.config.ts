@@ -36,7 +36,7 @@ export default defineConfig({
   projects: [{ name: "chromium" }],
   webServer: {
     // Built by scripts/test beforehand, so this only starts the server.
-    command: "cargo leptos serve --release",
+    command: "cargo leptos serve --release --precompress",
     cwd: "..",
     url: `http://${SITE}/healthz`,
     timeout: 600_000,

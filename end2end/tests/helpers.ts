@@ -38,3 +38,22 @@ export async function openCheckout(page: Page, invoiceId: string) {
   await page.goto(`/checkout/${invoiceId}`);
   await expect(page.getByTestId("checkout-root")).toHaveAttribute("data-hydrated", "true");
 }
+
+/**
+ * Waits until the page's SDK holds its first token, and returns the page's
+ * clock at that moment (faked by `page.clock` when installed).
+ */
+export async function tokenArrival(page: Page): Promise<number> {
+  await expect(page.getByTestId("token-expires-in")).not.toHaveText("0");
+  return page.evaluate(() => Date.now());
+}
+
+/**
+ * Runs the fake clock until `offsetMs` after `since` (a reading of the page's
+ * clock): however long the test itself took in between, the page ends up
+ * exactly that far past the token's arrival.
+ */
+export async function runClockUntil(page: Page, since: number, offsetMs: number) {
+  const now = await page.evaluate(() => Date.now());
+  await page.clock.runFor(Math.max(0, since + offsetMs - now));
+}

@@ -3,7 +3,7 @@
 //! API client that were asked for. A token that fails is never relayed.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::jwk::JwkSet;
@@ -32,7 +32,8 @@ pub struct CheckoutClaims {
 pub struct TokenVerifier {
     http: reqwest::Client,
     url: String,
-    keys: RwLock<HashMap<String, DecodingKey>>,
+    /// `Arc`: a lookup hands out a reference count, not a copy of the key.
+    keys: RwLock<HashMap<String, Arc<DecodingKey>>>,
     /// Held while fetching; remembers when the last fetch started.
     fetching: tokio::sync::Mutex<Option<Instant>>,
     validation: Validation,
@@ -99,12 +100,28 @@ impl TokenVerifier {
         Ok(claims)
     }
 
-    fn key(&self, kid: &str) -> Option<DecodingKey> {
+    /// The known key with this `kid`, without fetching.
+    pub fn key(&self, kid: &str) -> Option<Arc<DecodingKey>> {
         self.keys
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(kid)
             .cloned()
+    }
+
+    /// Replaces the known keys with the set's (those with a `kid` that parse).
+    pub fn install(&self, set: &JwkSet) -> usize {
+        let keys: HashMap<String, Arc<DecodingKey>> = set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let key = DecodingKey::from_jwk(jwk).ok()?;
+                Some((jwk.common.key_id.clone()?, Arc::new(key)))
+            })
+            .collect();
+        let count = keys.len();
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        count
     }
 
     async fn refetch(&self) -> Result<(), VendorError> {
@@ -129,13 +146,8 @@ impl TokenVerifier {
             .json()
             .await
             .map_err(|_| VendorError::Malformed("the JWKS is not a JWK Set"))?;
-        let keys: HashMap<String, DecodingKey> = set
-            .keys
-            .iter()
-            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
-            .collect();
-        tracing::info!(keys = keys.len(), "fetched the vendor's JWKS");
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        let keys = self.install(&set);
+        tracing::info!(keys, "fetched the vendor's JWKS");
         Ok(())
     }
 }

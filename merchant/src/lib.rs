@@ -21,6 +21,7 @@ mod vendor;
 
 pub use checkout::{CheckoutService, MintedToken};
 pub use error::{MintError, VendorError};
+pub use jwks::{CheckoutClaims, TokenVerifier};
 pub use records::{InvoiceRecord, Records};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
 pub use users::{hash_password, User, Users};

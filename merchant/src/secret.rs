@@ -4,16 +4,19 @@
 //! the one way to read it is `expose()`, which names the intent at the call site.
 
 use std::fmt;
+use std::sync::Arc;
 
 macro_rules! secret {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
+        // `Arc<str>`: a copy handed to each request is a reference count,
+        // not an allocation (the OAuth token is read on every mint).
         #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(Arc::from(value.into()))
             }
 
             /// The secret itself, for the one place that must send it.

@@ -6,8 +6,10 @@
 //! next while the others wait for it. Time is tokio's, so tests pause it.
 
 use std::future::Future;
-use std::sync::RwLock;
+use std::sync::Arc;
 use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
 
 use tokio::time::Instant;
 
@@ -22,7 +24,6 @@ const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// covers the slowest vendor round trip (5 s timeout) many times over.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
-#[derive(Clone)]
 struct Cached {
     token: OAuthAccessToken,
     refresh_at: Instant,
@@ -30,7 +31,10 @@ struct Cached {
 
 #[derive(Default)]
 pub struct TokenCache {
-    current: RwLock<Option<Cached>>,
+    /// Read on every mint, replaced about once an hour: readers take no lock
+    /// and never wait for each other (arc-swap), and a hit hands out the
+    /// token by reference count, without allocating.
+    current: ArcSwapOption<Cached>,
     /// Held by the one caller fetching a new token (single flight).
     refreshing: tokio::sync::Mutex<()>,
 }
@@ -55,37 +59,36 @@ impl TokenCache {
         let lifetime = lifetime.clamp(MIN_LIFETIME, MAX_LIFETIME);
         // Never spend more than half the lifetime waiting to refresh early.
         let margin = REFRESH_MARGIN.min(lifetime / 2);
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+        self.current.store(Some(Arc::new(Cached {
             token: token.clone(),
             refresh_at: Instant::now() + lifetime - margin,
-        });
+        })));
         Ok(token)
     }
 
     /// Forgets `token` if it is still the cached one: the vendor refused it.
     pub fn invalidate(&self, token: &OAuthAccessToken) {
-        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        if current.as_ref().is_some_and(|c| &c.token == token) {
-            *current = None;
-        }
+        // Only if unchanged since we looked: a newer token stays.
+        self.current.rcu(|current| match current {
+            Some(c) if &c.token == token => None,
+            other => other.clone(),
+        });
     }
 
     /// Makes the cached token due now.
     #[cfg(test)]
     pub(crate) fn expire(&self) {
-        if let Some(cached) = self
-            .current
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_mut()
-        {
-            cached.refresh_at = Instant::now();
+        if let Some(cached) = self.current.load_full() {
+            self.current.store(Some(Arc::new(Cached {
+                token: cached.token.clone(),
+                refresh_at: Instant::now(),
+            })));
         }
     }
 
     fn fresh(&self) -> Option<OAuthAccessToken> {
-        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
-        current
+        self.current
+            .load()
             .as_ref()
             .filter(|c| Instant::now() < c.refresh_at)
             .map(|c| c.token.clone())

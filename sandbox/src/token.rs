@@ -66,6 +66,17 @@ impl CheckoutTokens {
         Self { ring, validation }
     }
 
+    /// A signer with one freshly generated key, kept for a day and trusted
+    /// for a token's lifetime after: for benchmarks and fuzzing.
+    pub fn with_new_key(now: UnixSeconds) -> Self {
+        Self::new(KeyRing::new(
+            &[],
+            &crate::keys::generate(now),
+            86_400,
+            900 + LEEWAY_SECS,
+        ))
+    }
+
     pub fn keys(&self) -> &KeyRing {
         &self.ring
     }

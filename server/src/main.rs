@@ -1,6 +1,7 @@
 //! The merchant's server: serves the Leptos app and its server functions,
 //! and, unless a vendor URL is configured, runs the vendor sandbox beside it.
 
+mod assets;
 mod config;
 mod origin;
 
@@ -95,6 +96,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            assets::HashedNames(leptos_options.hash_files),
+            assets::cache_control,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             allowed_origins,
             origin::refuse_cross_site_posts,
