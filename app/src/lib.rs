@@ -20,7 +20,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // The stylesheet's name carries its content hash (hash-files).
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                // Islands: only the checkout component is hydrated; every
+                // other page is plain HTML with forms and links.
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>

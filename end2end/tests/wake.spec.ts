@@ -80,8 +80,8 @@ test("C4: leaving the checkout page stops its timer and its listeners", async ({
   page.on("request", (r) => {
     if (r.url().endsWith("/api/checkout/token")) mints++;
   });
-  // The router swaps pages in the same document: the component is disposed,
-  // and with it the SDK client.
+  // A link to another page: the checkout island and its SDK client go away
+  // with the document (the pages are islands, not a single-page app).
   await page.getByRole("link", { name: "Demo Merchant" }).click();
   await expect(page.getByTestId("invoice-list")).toBeVisible();
   await page.clock.runFor((expires_in + 60) * 1000);

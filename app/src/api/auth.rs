@@ -26,8 +26,16 @@ pub struct InvoiceSummary {
 /// and an unknown email; limited per client address and per email.
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    use super::ssr;
+    log_in(email, password)
+        .await
+        .map_err(|error| ssr::back_to_form("/login", error))
+}
 
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+#[cfg(feature = "ssr")]
+async fn log_in(email: String, password: String) -> Result<(), AppError> {
     let limits = ssr::limits()?;
     let address = ssr::client_address().await;
     let account = format!("email:{}", email.trim().to_lowercase());

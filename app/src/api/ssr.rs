@@ -15,6 +15,27 @@ use tower_sessions::Session;
 
 use super::AppError;
 
+/// A form posted by the browser itself (JavaScript off, or a page without
+/// it — the log-in page has none): on failure it goes back to `page` with
+/// the error's code in the query, where the page says it in words. Scripts
+/// and `fetch` calls (not asking for HTML) keep the JSON error and status.
+pub fn back_to_form(page: &str, error: AppError) -> AppError {
+    let asks_for_html = use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
+    if asks_for_html {
+        leptos_axum::redirect(&format!("{page}?error={}", error.code()));
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(StatusCode::SEE_OTHER);
+        }
+    }
+    error
+}
+
 /// The session key holding the logged-in user's id.
 pub const USER_ID: &str = "user_id";
 

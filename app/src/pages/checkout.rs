@@ -1,10 +1,13 @@
-//! `/checkout/:invoice_id`: the hydrated checkout component.
+//! `/checkout/:invoice_id`: the server reads the invoice and renders the
+//! page; the checkout itself is an island, the one part of the site that is
+//! hydrated (and so the only code in the wasm).
 //!
-//! In the browser it asks the merchant's server for a checkout token, builds
-//! a [`CheckoutClient`] whose `on_access_token_expired` handler asks again,
-//! and talks to the vendor with it: invoice, PDF link, saved payment methods,
-//! payment. The token lives in the client, never in the HTML or in a signal.
-//! `?refresh=off` leaves the handler out, to show `AccessTokenExpiredError`.
+//! In the browser the island asks the merchant's server for a checkout
+//! token, builds a [`CheckoutClient`] whose `on_access_token_expired`
+//! handler asks again, and talks to the vendor with it: invoice, PDF link,
+//! saved payment methods, payment. The token lives in the client, never in
+//! the HTML or in a signal. `?refresh=off` leaves the handler out, to show
+//! `AccessTokenExpiredError`.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -21,14 +24,40 @@ use send_wrapper::SendWrapper;
 
 use crate::api::{invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView};
 
+/// The server's part: which invoice, whether to refresh, and the invoice as
+/// the vendor has it — all handed to the island as its starting point.
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
-    let params = use_params_map();
-    let invoice_id = Memo::new(move |_| params.read().get("invoice_id").unwrap_or_default());
-    let refresh_on =
-        Memo::new(move |_| use_query_map().read().get("refresh").as_deref() != Some("off"));
-    // Another invoice is another checkout: a new component, token and timer.
-    move || view! { <Checkout invoice_id=invoice_id.get() refresh=refresh_on.get()/> }
+    let invoice_id = use_params_map()
+        .read_untracked()
+        .get("invoice_id")
+        .unwrap_or_default();
+    let refresh = use_query_map().read_untracked().get("refresh").as_deref() != Some("off");
+    let summary = Resource::new(|| (), {
+        let invoice_id = invoice_id.clone();
+        move |_| invoice_summary(invoice_id.clone())
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let invoice_id = invoice_id.clone();
+                Suspend::new(async move {
+                    let (summary, server_error) = match summary.await {
+                        Ok(summary) => (Some(summary), None),
+                        Err(error) => (None, Some(error.to_string())),
+                    };
+                    let title = match &summary {
+                        Some(s) => format!("Pay invoice {}", s.invoice_number),
+                        None => "Pay invoice".to_owned(),
+                    };
+                    view! {
+                        <Title text=title/>
+                        <Checkout invoice_id refresh summary server_error/>
+                    }
+                })
+            }}
+        </Suspense>
+    }
 }
 
 /// What the page shows of the token: never the token itself.
@@ -71,14 +100,19 @@ impl From<&Invoice> for InvoiceView {
     }
 }
 
-#[component]
-fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
+/// The island: everything on the page that needs JavaScript. Its props
+/// cross from the server to the browser inside the HTML, so they hold
+/// nothing secret (no token: the island mints its own).
+#[island]
+fn Checkout(
+    invoice_id: String,
+    refresh: bool,
+    /// The invoice as the server read it, shown until the SDK's own read.
+    summary: Option<InvoiceView>,
+    /// The server's plain-language refusal (not logged in, not yours).
+    server_error: Option<String>,
+) -> impl IntoView {
     let hydrated = RwSignal::new(false);
-    // Rendered on the server; then the SDK's own reads take over.
-    let summary = Resource::new(|| (), {
-        let invoice_id = invoice_id.clone();
-        move |_| invoice_summary(invoice_id.clone())
-    });
     let invoice = RwSignal::new(None::<Invoice>);
     let methods = RwSignal::new(Vec::<PaymentMethod>::new());
     let selected = RwSignal::new(None::<String>);
@@ -190,7 +224,7 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
     let shown = Memo::new(move |_| {
         invoice
             .with(|i| i.as_ref().map(InvoiceView::from))
-            .or_else(|| summary.get().and_then(Result::ok))
+            .or_else(|| summary.clone())
     });
     let field = move |read: fn(&InvoiceView) -> String| {
         move || shown.with(|i| i.as_ref().map(read).unwrap_or_default())
@@ -200,12 +234,10 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
     let error_text = move || {
         error
             .get()
-            .or_else(|| summary.get().and_then(Result::err).map(|e| e.to_string()))
+            .or_else(|| server_error.clone())
             .unwrap_or_default()
     };
     view! {
-        <Suspense fallback=|| ()>
-        <Title text=move || format!("Pay invoice {}", field(|i| i.invoice_number.clone())())/>
         <section
             class="checkout"
             data-testid="checkout-root"
@@ -280,7 +312,6 @@ fn Checkout(invoice_id: String, refresh: bool) -> impl IntoView {
                 </dl>
             </details>
         </section>
-        </Suspense>
     }
 }
 

@@ -1,22 +1,21 @@
-//! `/login`: a plain form posting to `/api/login`. With JavaScript it is
-//! submitted by Leptos; without, by the browser — both end in a redirect.
+//! `/login`: a plain HTML form posting to `/api/login` — no JavaScript, and
+//! none needed. Success redirects to `/`; a refusal redirects back here with
+//! its code (`?error=invalid_credentials`), which the page says in words.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::Login;
+use crate::api::{AppError, Login};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let error = move || {
-        login
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-    };
+    let error = use_query_map()
+        .read_untracked()
+        .get("error")
+        .map(|code| refusal(&code))
+        .unwrap_or_default();
     view! {
         <Title text="Log in"/>
         <h1>"Log in"</h1>
@@ -28,5 +27,15 @@ pub fn LoginPage() -> impl IntoView {
             <button type="submit" data-testid="login-submit">"Log in"</button>
         </ActionForm>
         <p class="error" id="login-error" role="alert" data-testid="login-error">{error}</p>
+    }
+}
+
+/// The sentence for a refusal's code (the query can say anything: unknown
+/// codes get the generic sentence, never the text itself).
+fn refusal(code: &str) -> String {
+    match code {
+        "invalid_credentials" => AppError::InvalidCredentials.to_string(),
+        "too_many_requests" => "Too many attempts. Please wait a minute and try again.".to_owned(),
+        _ => AppError::Internal.to_string(),
     }
 }
