@@ -1,6 +1,17 @@
 import { expect, test } from "@playwright/test";
 import { isInvoiceCall, isMint, logIn, openCheckout, runClockUntil, tokenArrival } from "./helpers";
 
+/** The vendor's answer to a call with an expired checkout token. */
+const EXPIRED = {
+  status: 401,
+  headers: {
+    "content-type": "application/json",
+    "access-control-allow-origin": "*",
+    "www-authenticate": 'Bearer error="invalid_token"',
+  },
+  body: JSON.stringify({ code: "access_token_expired", message: "expired" }),
+};
+
 const VENDOR_READS = ["/checkout/v1/invoice", "/checkout/v1/payment-methods", "/checkout/v1/invoice/pdf-link"];
 
 test("the token is refreshed by its timer before it expires", async ({ page }) => {
@@ -33,15 +44,7 @@ test("a call refused with access_token_expired gets a new token from the handler
   await page.route("**/checkout/v1/invoice", async (route) => {
     if (refusals === 0) {
       refusals++;
-      await route.fulfill({
-        status: 401,
-        headers: {
-          "content-type": "application/json",
-          "access-control-allow-origin": "*",
-          "www-authenticate": 'Bearer error="invalid_token"',
-        },
-        body: JSON.stringify({ code: "access_token_expired", message: "expired" }),
-      });
+      await route.fulfill(EXPIRED);
     } else {
       await route.continue();
     }
@@ -73,15 +76,7 @@ test("C3: the page's three reads refused at once make one handler call, and each
       const n = (seen.get(path) ?? 0) + 1;
       seen.set(path, n);
       if (n > 1) return route.continue();
-      await route.fulfill({
-        status: 401,
-        headers: {
-          "content-type": "application/json",
-          "access-control-allow-origin": "*",
-          "www-authenticate": 'Bearer error="invalid_token"',
-        },
-        body: JSON.stringify({ code: "access_token_expired", message: "expired" }),
-      });
+      await route.fulfill(EXPIRED);
     },
   );
   const mints: number[] = [];

@@ -36,6 +36,19 @@ struct Slot {
     current: tokio::sync::Mutex<Option<Recent>>,
 }
 
+impl Slot {
+    /// A mint holds it (the map holds one reference; a mint, another).
+    fn in_use(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) > 1
+    }
+
+    fn holds_reusable(&self) -> bool {
+        self.current.try_lock().map_or(true, |current| {
+            current.as_ref().is_some_and(Recent::reusable)
+        })
+    }
+}
+
 struct Recent {
     issued: IssuedCheckoutToken,
     minted_at: Instant,
@@ -60,7 +73,7 @@ pub struct CheckoutService {
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
 }
 
-/// Past this many slots, the ones nobody is using are forgotten.
+/// Past this many slots, some are forgotten (see `CheckoutService::slot`).
 const MAX_SLOTS: usize = 10_000;
 
 impl CheckoutService {
@@ -131,10 +144,77 @@ impl CheckoutService {
 
     fn slot(&self, key: Key) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if slots.len() >= MAX_SLOTS {
-            // Only this map holds an idle slot; its token is lost, not leaked.
-            slots.retain(|_, slot| Arc::strong_count(slot) > 1);
+        if !slots.contains_key(&key) {
+            make_room(&mut slots, MAX_SLOTS);
         }
         slots.entry(key).or_default().clone()
+    }
+}
+
+/// Keeps the map under `max` slots. First the slots whose token is no longer
+/// worth handing out go; if that frees too little, every idle one (its token
+/// is lost, not leaked: only this map holds an idle slot). Freeing at least
+/// a tenth each time keeps the scan rare: at most one per `max / 10` new keys.
+fn make_room(slots: &mut HashMap<Key, Arc<Slot>>, max: usize) {
+    if slots.len() < max {
+        return;
+    }
+    slots.retain(|_, slot| slot.in_use() || slot.holds_reusable());
+    if slots.len() > max * 9 / 10 {
+        slots.retain(|_, slot| slot.in_use());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendor::IssuedCheckoutToken;
+
+    fn slot(minted_secs_ago: u64) -> Arc<Slot> {
+        let recent = Recent {
+            issued: IssuedCheckoutToken {
+                token: CheckoutToken::new("t"),
+                expires_in: Duration::from_secs(10),
+                jti: None,
+            },
+            minted_at: Instant::now() - Duration::from_secs(minted_secs_ago),
+        };
+        Arc::new(Slot {
+            current: tokio::sync::Mutex::new(Some(recent)),
+        })
+    }
+
+    fn key(n: usize) -> Key {
+        ("cus".into(), format!("inv_{n}"))
+    }
+
+    #[tokio::test]
+    async fn a_full_map_forgets_stale_tokens_first_and_keeps_reusable_ones() {
+        let mut slots: HashMap<Key, Arc<Slot>> = HashMap::new();
+        for n in 0..50 {
+            slots.insert(key(n), slot(1)); // fresh: worth handing out again
+        }
+        for n in 50..100 {
+            slots.insert(key(n), slot(6)); // past half its life
+        }
+        make_room(&mut slots, 100);
+        assert_eq!(slots.len(), 50);
+        assert!((0..50).all(|n| slots.contains_key(&key(n))));
+    }
+
+    #[tokio::test]
+    async fn when_every_token_is_fresh_the_idle_slots_go_but_never_one_in_use() {
+        let mut slots: HashMap<Key, Arc<Slot>> = (0..100).map(|n| (key(n), slot(1))).collect();
+        let in_use = slots[&key(7)].clone();
+        make_room(&mut slots, 100);
+        assert_eq!(slots.len(), 1);
+        assert!(Arc::ptr_eq(&slots[&key(7)], &in_use));
+    }
+
+    #[tokio::test]
+    async fn below_the_limit_nothing_is_scanned_or_dropped() {
+        let mut slots: HashMap<Key, Arc<Slot>> = (0..99).map(|n| (key(n), slot(6))).collect();
+        make_room(&mut slots, 100);
+        assert_eq!(slots.len(), 99);
     }
 }

@@ -107,6 +107,11 @@ pub struct IdempotencyRecord<'a> {
 pub struct Store {
     pool: SqlitePool,
     writes: tokio::sync::Mutex<()>,
+    /// For an in-memory database: a connection held open for the store's
+    /// life. The database lives only while a connection to it is open, and
+    /// the pool may close and replace its connection (after a cancelled
+    /// request, say) — without this, that would start an empty database.
+    _keep_alive: Option<std::sync::Mutex<sqlx::SqliteConnection>>,
 }
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -122,7 +127,14 @@ impl Store {
     /// `sqlite::memory:` gives a private in-memory database for tests.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let options = SqliteConnectOptions::from_str(url)?;
+        let options = if memory {
+            // Named and shared, so every connection of this store (and only
+            // of this store) sees the same in-memory database.
+            let name = crate::token::random_id("sandbox-", 12);
+            SqliteConnectOptions::from_str(&format!("sqlite:file:{name}?mode=memory&cache=shared"))?
+        } else {
+            SqliteConnectOptions::from_str(url)?
+        };
         if let Some(dir) = options.get_filename().parent().filter(|_| !memory) {
             std::fs::create_dir_all(dir)?;
         }
@@ -136,8 +148,14 @@ impl Store {
                 SqliteJournalMode::Wal
             })
             .busy_timeout(Duration::from_secs(5));
+        let keep_alive = if memory {
+            use sqlx::ConnectOptions;
+            Some(std::sync::Mutex::new(options.connect().await?))
+        } else {
+            None
+        };
         let pool = SqlitePoolOptions::new()
-            // Each connection to `:memory:` would be a database of its own.
+            // A shared in-memory database locks whole tables: one connection.
             .max_connections(if memory { 1 } else { 8 })
             .connect_with(options)
             .await?;
@@ -145,6 +163,7 @@ impl Store {
         Ok(Self {
             pool,
             writes: tokio::sync::Mutex::new(()),
+            _keep_alive: keep_alive,
         })
     }
 
@@ -481,6 +500,35 @@ mod tests {
         let store = Store::open("sqlite::memory:").await.unwrap();
         store.reset(&Seed::demo()).await.unwrap();
         store
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_store_outlives_its_pool_connection() {
+        let store = seeded().await;
+        // The pool's one connection goes away (as after a cancelled query);
+        // the next one must find the same database, not an empty one.
+        store.pool().acquire().await.unwrap().close().await.unwrap();
+        let client = store
+            .authenticate_client("demo_client_id", "demo_client_secret")
+            .await
+            .unwrap();
+        assert!(client.is_some());
+    }
+
+    #[tokio::test]
+    async fn two_in_memory_stores_are_two_databases() {
+        let first = seeded().await;
+        let second = Store::open("sqlite::memory:").await.unwrap();
+        assert!(first
+            .authenticate_client("demo_client_id", "demo_client_secret")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(second
+            .authenticate_client("demo_client_id", "demo_client_secret")
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[tokio::test]

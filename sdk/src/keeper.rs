@@ -68,6 +68,10 @@ pub struct TokenState {
     pub expires_in: Duration,
     pub refresh_count: u32,
     pub last_reason: Option<RefreshReason>,
+    /// How long the last refresh this tab made took, from its start (e.g.
+    /// the timer firing) to the new token being in use: the handler's round
+    /// trip plus any wait for another tab's turn.
+    pub last_refresh_took: Option<Duration>,
 }
 
 /// Failed refreshes are retried automatically this many times (1+2+4+8+16 s
@@ -94,6 +98,9 @@ struct State<P: Platform> {
     refresh_at: Duration,
     refresh_count: u32,
     last_reason: Option<RefreshReason>,
+    last_refresh_took: Option<Duration>,
+    /// When the flight under way began.
+    flight_started: Duration,
     failures: u32,
     last_error: Option<SdkError>,
     retry_at: Option<Duration>,
@@ -132,6 +139,8 @@ impl<P: Platform> Keeper<P> {
                 token: token.token,
                 refresh_count: 0,
                 last_reason: None,
+                last_refresh_took: None,
+                flight_started: Duration::ZERO,
                 failures: 0,
                 last_error: None,
                 retry_at: None,
@@ -177,6 +186,7 @@ impl<P: Platform> Keeper<P> {
             expires_in: state.deadline.saturating_sub(now),
             refresh_count: state.refresh_count,
             last_reason: state.last_reason,
+            last_refresh_took: state.last_refresh_took,
         }
     }
 
@@ -204,6 +214,7 @@ impl<P: Platform> Keeper<P> {
         {
             let mut state = self.state.borrow_mut();
             state.flight = Some(flight.clone());
+            state.flight_started = self.platform.now();
             state.heard_failure = None;
         }
         self.notify();
@@ -290,6 +301,7 @@ impl<P: Platform> Keeper<P> {
                     state.refresh_count += 1;
                     state.generation += 1;
                     state.last_reason = Some(reason);
+                    state.last_refresh_took = Some(now.saturating_sub(state.flight_started));
                     state.failures = 0;
                     state.last_error = None;
                     state.retry_at = None;

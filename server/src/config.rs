@@ -34,6 +34,10 @@ pub struct Config {
     /// Origins the site is served from besides its listening address, e.g.
     /// `https://shop.example` behind a proxy (`MERCHANT_PUBLIC_ORIGINS`, comma-separated).
     pub public_origins: Vec<String>,
+    /// The merchant's own per-session/address/email limits (`MERCHANT_RATE_LIMITS`,
+    /// `on` by default; `off` only for load benchmarks from one address, and
+    /// refused in production).
+    pub rate_limits: bool,
     client_id: String,
     client_secret: ClientSecret,
     init_path: Option<String>,
@@ -143,8 +147,19 @@ impl Config {
                 })
             }
         };
+        let rate_limits = match get("MERCHANT_RATE_LIMITS").as_deref() {
+            None | Some("on") => true,
+            Some("off") if environment != "production" => false,
+            Some(other) => {
+                return Err(ConfigError::Malformed {
+                    name: "MERCHANT_RATE_LIMITS",
+                    problem: format!("{other:?} is not on or off (off is refused in production)"),
+                })
+            }
+        };
         Ok(Self {
             vendor,
+            rate_limits,
             merchant_database_url: get("MERCHANT_DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/merchant.db".into()),
             secure_cookies,
@@ -209,6 +224,29 @@ mod tests {
             vendor.jwks_url.as_deref(),
             Some("http://127.0.0.1:3030/.well-known/jwks.json")
         );
+    }
+
+    #[test]
+    fn rate_limits_are_on_unless_a_benchmark_turns_them_off_outside_production() {
+        assert!(from(&[]).unwrap().rate_limits);
+        assert!(
+            !from(&[("MERCHANT_RATE_LIMITS", "off")])
+                .unwrap()
+                .rate_limits
+        );
+        let production = [
+            ("ALTERNATIVE_ENVIRONMENT", "production"),
+            ("ALTERNATIVE_CLIENT_ID", "id"),
+            ("ALTERNATIVE_CLIENT_SECRET", "s"),
+            ("MERCHANT_RATE_LIMITS", "off"),
+        ];
+        assert!(matches!(
+            from(&production),
+            Err(ConfigError::Malformed {
+                name: "MERCHANT_RATE_LIMITS",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -74,10 +74,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         site_addr,
         &config.public_origins,
     ));
+    let limits = Arc::new(if config.rate_limits {
+        Limits::default()
+    } else {
+        tracing::warn!("MERCHANT_RATE_LIMITS=off: no per-session, per-address or per-email limits");
+        Limits::off()
+    });
     let vendor = VendorClient::new(config.vendor_config(&api_url))?;
     let checkout = Arc::new(CheckoutService::new(vendor, Records::new(db.clone())));
     let users = Arc::new(Users::new(db));
-    let limits = Arc::new(Limits::default());
 
     let routes = generate_route_list(App);
     let app = Router::new()

@@ -66,6 +66,8 @@ struct TokenView {
     expires_in: u64,
     refresh_count: u32,
     last_reason: &'static str,
+    /// "12 ms", or "—" before this tab's first refresh.
+    last_refresh_took: String,
     expired: bool,
 }
 
@@ -82,6 +84,9 @@ impl From<&TokenState> for TokenView {
                 Some(RefreshReason::Visibility) => "visibility",
                 Some(RefreshReason::Manual) => "retry",
             },
+            last_refresh_took: state
+                .last_refresh_took
+                .map_or_else(|| "—".to_owned(), |took| format!("{} ms", took.as_millis())),
             expired: matches!(state.status, TokenStatus::Expired { .. }),
         }
     }
@@ -309,6 +314,8 @@ fn Checkout(
                     <dd data-testid="token-refresh-count">{move || token.with(|t| t.refresh_count)}</dd>
                     <dt>"Last refresh"</dt>
                     <dd data-testid="token-last-reason">{move || token.with(|t| t.last_reason)}</dd>
+                    <dt>"Last refresh took"</dt>
+                    <dd data-testid="token-last-refresh-took">{move || token.with(|t| t.last_refresh_took.clone())}</dd>
                 </dl>
             </details>
         </section>

@@ -22,12 +22,14 @@ fn the_timer_refreshes_a_margin_before_expiry_from_the_reported_lifetime() {
     assert_eq!(server.calls.get(), 0);
     platform.advance(secs(1));
     assert_eq!(server.calls.get(), 1);
+    platform.advance(Duration::from_millis(250)); // the handler's round trip
     server.answer(Ok(token("t2", secs(900))));
     platform.run_tasks();
     assert_eq!(keeper.token(), "t2");
     let state = keeper.snapshot();
     assert_eq!(state.refresh_count, 1);
     assert_eq!(state.last_reason, Some(RefreshReason::Timer));
+    assert_eq!(state.last_refresh_took, Some(Duration::from_millis(250)));
     assert_eq!(state.status, TokenStatus::Valid);
     // The next refresh counts from the new token's arrival.
     platform.advance(secs(839));
