@@ -344,10 +344,20 @@ impl Server {
         rss_mib(self.0.id())
     }
 
+    /// SIGINT: the server finishes what it has and exits, as on Ctrl-C.
     fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.id().to_string()])
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// A run that fails half-way still stops the server it started.
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
