@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use super::ssr;
 use super::AppError;
 
 /// The logged-in user, as pages show them.
@@ -30,9 +32,6 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         .await
         .map_err(|error| ssr::back_to_form("/login", error))
 }
-
-#[cfg(feature = "ssr")]
-use super::ssr;
 
 #[cfg(feature = "ssr")]
 async fn log_in(email: String, password: String) -> Result<(), AppError> {
@@ -67,8 +66,6 @@ async fn log_in(email: String, password: String) -> Result<(), AppError> {
 /// `POST /api/logout`: ends the session and redirects to `/login`.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use super::ssr;
-
     ssr::session()
         .await?
         .flush()
@@ -81,8 +78,6 @@ pub async fn logout() -> Result<(), AppError> {
 /// The logged-in user, or `None`.
 #[server(prefix = "/api", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<UserView>, AppError> {
-    use super::ssr;
-
     Ok(ssr::optional_user().await?.map(|user| UserView {
         name: user.name,
         email: user.email,
@@ -92,8 +87,6 @@ pub async fn whoami() -> Result<Option<UserView>, AppError> {
 /// The logged-in user's invoices.
 #[server(prefix = "/api", endpoint = "invoices")]
 pub async fn my_invoices() -> Result<Vec<InvoiceSummary>, AppError> {
-    use super::ssr;
-
     let user = ssr::current_user().await?;
     let invoices = ssr::checkout()?
         .invoices_of(&user)
