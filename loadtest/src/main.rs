@@ -1,4 +1,4 @@
-//! `cargo run --release -p loadtest -- [rates per second…]`
+//! `cargo run --release -p loadtest -- [RATE[:SECONDS]…]`
 //!
 //! Measures minting under load, for BENCHMARKS.md: logged-in sessions POST
 //! `/api/checkout/token` for many distinct invoices, at fixed rates, against
@@ -10,6 +10,10 @@
 //! or not earlier ones have answered, and its latency counts from when it
 //! was due — a server that falls behind shows it in the percentiles instead
 //! of quietly slowing the load down (no coordinated omission).
+//!
+//! Each step runs at RATE mints a second for SECONDS (default 20, or
+//! `LOADTEST_SECONDS`): `1000:12 5000:600` first mints every invoice at a
+//! rate the vendor path holds, then soaks the reuse path for ten minutes.
 //!
 //! Build the site first (`cargo leptos build --release`): this starts
 //! `target/release/server` itself and stops it at the end.
@@ -33,14 +37,19 @@ const CUSTOMER: &str = "cus_acme";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let rates: Vec<u32> = std::env::args()
+    let steps: Vec<(u32, Option<u64>)> = std::env::args()
         .skip(1)
-        .map(|r| r.parse())
-        .collect::<Result<_, _>>()?;
-    let rates = if rates.is_empty() {
-        vec![1000, 2000, 3000, 4000, 5000]
+        .map(|step| match step.split_once(':') {
+            Some((rate, secs)) => Ok((rate.parse()?, Some(secs.parse()?))),
+            None => Ok((step.parse()?, None)),
+        })
+        .collect::<Result<_, std::num::ParseIntError>>()?;
+    let steps = if steps.is_empty() {
+        [1000, 2000, 3000, 4000, 5000]
+            .map(|rate| (rate, None))
+            .into()
     } else {
-        rates
+        steps
     };
 
     let merchant_db = prepare_merchant_db().await?;
@@ -78,8 +87,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut next_invoice = 0;
     let mut first_mints = Vec::new();
-    for rate in rates {
+    for (rate, step_seconds) in steps {
         let before = sandbox_stats(&http).await?;
+        let seconds = step_seconds.unwrap_or(seconds);
         let run = run_at(&http, &cookies, rate, seconds, &mut next_invoice).await;
         let after = sandbox_stats(&http).await?;
         let stat =
@@ -207,7 +217,8 @@ async fn prepare_merchant_db() -> Result<String, Box<dyn std::error::Error>> {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
     }
     let url = format!("sqlite://{path}");
-    let pool = merchant::db::open(&url).await?;
+    let db = merchant::db::open(&url).await?;
+    let pool = db.pool();
     let mut tx = pool.begin().await?;
     for n in 0..INVOICES {
         sqlx::query("INSERT INTO invoices (id, customer_id, invoice_number, currency, total) VALUES (?, ?, ?, 'USD', '10.00')")

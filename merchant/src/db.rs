@@ -5,17 +5,43 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::SqlitePool;
+use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
 
 use crate::users::hash_password;
 
 pub type DbError = sqlx::Error;
 
+/// The merchant's database: a pool of connections to it.
+pub struct Database {
+    pool: SqlitePool,
+    /// For an in-memory database: a connection held open as long as this
+    /// value lives. Such a database lasts only while a connection to it is
+    /// open, and the pool may close and replace its connection (after a
+    /// cancelled request, say) — without this, that would start an empty one.
+    _keep_alive: Option<std::sync::Mutex<SqliteConnection>>,
+}
+
+impl Database {
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
 /// Opens (creating and migrating if need be) the database at `url`, and
-/// seeds the demo users and invoices into an empty one.
-pub async fn open(url: &str) -> Result<SqlitePool, DbError> {
+/// seeds the demo users and invoices into an empty one. `sqlite::memory:`
+/// gives a private in-memory database, gone when the `Database` is dropped.
+pub async fn open(url: &str) -> Result<Database, DbError> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");
-    let options = SqliteConnectOptions::from_str(url)?;
+    let options = if memory {
+        // Named and shared, so every connection of this database (and only
+        // of this one) sees the same data.
+        let name: u64 = rand::random();
+        SqliteConnectOptions::from_str(&format!(
+            "sqlite:file:merchant-{name:016x}?mode=memory&cache=shared"
+        ))?
+    } else {
+        SqliteConnectOptions::from_str(url)?
+    };
     if let Some(dir) = options.get_filename().parent().filter(|_| !memory) {
         std::fs::create_dir_all(dir)?;
     }
@@ -27,8 +53,13 @@ pub async fn open(url: &str) -> Result<SqlitePool, DbError> {
             SqliteJournalMode::Wal
         })
         .busy_timeout(Duration::from_secs(5));
+    let keep_alive = if memory {
+        Some(std::sync::Mutex::new(options.connect().await?))
+    } else {
+        None
+    };
     let pool = SqlitePoolOptions::new()
-        // Each connection to `:memory:` would be a database of its own.
+        // A shared in-memory database locks whole tables: one connection.
         .max_connections(if memory { 1 } else { 8 })
         .connect_with(options)
         .await?;
@@ -39,7 +70,10 @@ pub async fn open(url: &str) -> Result<SqlitePool, DbError> {
     if users == 0 {
         seed_demo(&pool).await?;
     }
-    Ok(pool)
+    Ok(Database {
+        pool,
+        _keep_alive: keep_alive,
+    })
 }
 
 /// The documented demo users (README) and their invoices, matching the
@@ -88,4 +122,37 @@ async fn seed_demo(pool: &SqlitePool) -> Result<(), DbError> {
         .await?;
     }
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn user_count(pool: &SqlitePool) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_outlives_its_pool_connection() {
+        let db = open("sqlite::memory:").await.unwrap();
+        // The pool's one connection goes away (as after a cancelled query);
+        // the next one must find the same database, not an empty one.
+        db.pool().acquire().await.unwrap().close().await.unwrap();
+        assert_eq!(user_count(db.pool()).await, 2);
+    }
+
+    #[tokio::test]
+    async fn two_in_memory_databases_are_two_databases() {
+        let first = open("sqlite::memory:").await.unwrap();
+        let second = open("sqlite::memory:").await.unwrap();
+        sqlx::query("DELETE FROM users WHERE email = 'bob@example.com'")
+            .execute(first.pool())
+            .await
+            .unwrap();
+        assert_eq!(user_count(first.pool()).await, 1);
+        assert_eq!(user_count(second.pool()).await, 2);
+    }
 }

@@ -15,6 +15,7 @@ pub mod quota;
 mod records;
 pub mod retry;
 mod secret;
+pub mod sessions;
 pub mod token_cache;
 mod users;
 mod vendor;
@@ -24,6 +25,7 @@ pub use error::{MintError, VendorError};
 pub use jwks::{CheckoutClaims, TokenVerifier};
 pub use records::{InvoiceRecord, Records};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
+pub use sessions::CachedSessions;
 pub use users::{hash_password, User, Users};
 pub use vendor::{IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice};
 

@@ -51,7 +51,13 @@ impl KeyedLimiter {
         if !wait.is_zero() {
             return Err(wait);
         }
-        next.insert(key.to_owned(), at + self.interval);
+        // The key is copied only the first time it is seen.
+        match next.get_mut(key) {
+            Some(slot) => *slot = at + self.interval,
+            None => {
+                next.insert(key.to_owned(), at + self.interval);
+            }
+        }
         Ok(())
     }
 

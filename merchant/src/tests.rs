@@ -59,7 +59,13 @@ async fn service(url: &str, secret: &str) -> CheckoutService {
 }
 
 async fn service_with(config: VendorConfig) -> CheckoutService {
-    let records = Records::new(crate::db::open("sqlite::memory:").await.unwrap());
+    let records = Records::new(
+        crate::db::open("sqlite::memory:")
+            .await
+            .unwrap()
+            .pool()
+            .clone(),
+    );
     CheckoutService::new(VendorClient::new(config).unwrap(), records)
 }
 
@@ -302,6 +308,37 @@ async fn a_token_with_most_of_its_life_left_is_reused_with_its_remaining_lifetim
     assert_eq!(first.token, again.token);
     assert!(again.expires_in <= first.expires_in);
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
+}
+
+#[tokio::test]
+async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
+    let running = start_sandbox(Config::in_memory()).await;
+    let db = crate::db::open("sqlite::memory:").await.unwrap();
+    let pool = db.pool().clone();
+    let service = CheckoutService::new(
+        VendorClient::new(VendorConfig::new(
+            &running.url,
+            "demo_client_id",
+            ClientSecret::new("demo_client_secret"),
+        ))
+        .unwrap(),
+        Records::new(pool.clone()),
+    );
+    let first = mint(&service, "inv_1001").await.unwrap();
+    // Another customer naming the same invoice is still checked, and refused.
+    assert!(matches!(
+        service.mint(&user("cus_globex"), "inv_1001").await,
+        Err(MintError::UnknownInvoice)
+    ));
+
+    pool.close().await;
+    let again = mint(&service, "inv_1001").await.unwrap();
+    assert_eq!(again.token, first.token);
+    // A mint that does need the records finds the database gone.
+    assert!(matches!(
+        mint(&service, "inv_1002").await,
+        Err(MintError::Storage)
+    ));
 }
 
 #[tokio::test]

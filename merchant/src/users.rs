@@ -9,12 +9,13 @@ use std::sync::OnceLock;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::db::DbError;
 
 /// A logged-in user, as the session remembers them.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -94,7 +95,8 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_right_password_logs_in_and_emails_ignore_case() {
-        let users = Users::new(crate::db::open("sqlite::memory:").await.unwrap());
+        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let users = Users::new(db.pool().clone());
         let alice = users
             .authenticate("Alice@Example.com", "alice-demo-password")
             .await

@@ -14,7 +14,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use merchant::limiter::Limits;
-use merchant::{CheckoutService, Records, Users, VendorClient};
+use merchant::{CachedSessions, CheckoutService, Records, Users, VendorClient};
 use sandbox::{Sandbox, SystemClock};
 use tokio::net::TcpListener;
 use tower_sessions::cookie::SameSite;
@@ -52,7 +52,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let db = merchant::db::open(&config.merchant_database_url).await?;
+    // Lives as long as `main`: an in-memory database lasts as long as it.
+    let database = merchant::db::open(&config.merchant_database_url).await?;
+    let db = database.pool().clone();
     let sessions = SqliteStore::new(db.clone());
     sessions.migrate().await?;
     // Expired sessions are deleted hourly; until then they are refused anyway.
@@ -61,7 +63,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .clone()
             .continuously_delete_expired(std::time::Duration::from_secs(3600)),
     );
-    let session_layer = SessionManagerLayer::new(sessions)
+    // Sessions are read from memory and written through (merchant::sessions);
+    // saved on every request, so the 8 hours count from the last one.
+    let session_layer = SessionManagerLayer::new(CachedSessions::new(sessions))
+        .with_always_save(true)
         .with_name("merchant_session")
         .with_http_only(true)
         // Lax: sent on top-level navigation to the site, never on another

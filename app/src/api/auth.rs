@@ -55,7 +55,7 @@ async fn log_in(email: String, password: String) -> Result<(), AppError> {
         .await
         .map_err(|_| ssr::with_status(AppError::Internal))?;
     session
-        .insert(ssr::USER_ID, user.id)
+        .insert(ssr::USER, &user)
         .await
         .map_err(|_| ssr::with_status(AppError::Internal))?;
     tracing::info!(user = user.id, "logged in");

@@ -36,8 +36,9 @@ pub fn back_to_form(page: &str, error: AppError) -> AppError {
     error
 }
 
-/// The session key holding the logged-in user's id.
-pub const USER_ID: &str = "user_id";
+/// The session key holding the logged-in user, as they were at log-in: the
+/// session answers who is asking without a database read per request.
+pub const USER: &str = "user";
 
 fn from_context<T: Send + Sync + 'static>() -> Result<Arc<T>, AppError> {
     use_context::<Arc<T>>().ok_or_else(|| {
@@ -69,16 +70,9 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The logged-in user, if any.
 pub async fn optional_user() -> Result<Option<User>, AppError> {
-    let session = session().await?;
-    let Some(id) = session
-        .get::<i64>(USER_ID)
-        .await
-        .map_err(|_| with_status(AppError::Internal))?
-    else {
-        return Ok(None);
-    };
-    users()?
-        .by_id(id)
+    session()
+        .await?
+        .get::<User>(USER)
         .await
         .map_err(|_| with_status(AppError::Internal))
 }
