@@ -57,3 +57,40 @@ export async function runClockUntil(page: Page, since: number, offsetMs: number)
   const now = await page.evaluate(() => Date.now());
   await page.clock.runFor(Math.max(0, since + offsetMs - now));
 }
+
+/** A page's calls to the mint endpoint: how many were sent, how many are unanswered. */
+export function countMints(page: Page) {
+  const counts = { sent: 0, pending: 0 };
+  page.on("request", (r) => {
+    if (r.url().endsWith(MINT_PATH)) {
+      counts.sent++;
+      counts.pending++;
+    }
+  });
+  const answered = (r: { url(): string }) => {
+    if (r.url().endsWith(MINT_PATH)) counts.pending--;
+  };
+  page.on("requestfinished", answered);
+  page.on("requestfailed", answered);
+  return counts;
+}
+
+/**
+ * Moves a paused clock `ms` forward in steps, letting the mints each step
+ * set off come back before the next: the retry timers their answers arm are
+ * then in place before they fall due.
+ */
+export async function stepClock(
+  page: Page,
+  counts: { pending: number }[],
+  ms: number,
+  stepMs = 5_000,
+) {
+  for (let done = 0; done < ms; done += stepMs) {
+    await page.clock.runFor(Math.min(stepMs, ms - done));
+    await page.evaluate(() => 0);
+    await expect
+      .poll(() => counts.reduce((n, c) => n + c.pending, 0), { timeout: 20_000 })
+      .toBe(0);
+  }
+}

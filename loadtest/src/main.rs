@@ -18,10 +18,13 @@
 //! Build the site first (`cargo leptos build --release`): this starts
 //! `target/release/server` itself and stops it at the end.
 
-use std::process::{Child, Command};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use loadtest::process::{rss_mib, Process};
+use loadtest::setup::{self, invoice_ids};
+use loadtest::{percentile, Error};
 use tokio::sync::Mutex;
 
 const SITE: &str = "127.0.0.1:3300";
@@ -32,11 +35,9 @@ const SESSIONS: usize = 32;
 /// memory soak in BENCHMARKS.md).
 const SECONDS_PER_RATE: u64 = 20;
 const WORK_DIR: &str = "target/loadtest";
-/// The demo customer the benchmark's invoices belong to (alice's).
-const CUSTOMER: &str = "cus_acme";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Error> {
     let steps: Vec<(u32, Option<u64>)> = std::env::args()
         .skip(1)
         .map(|step| match step.split_once(':') {
@@ -52,16 +53,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         steps
     };
 
-    let merchant_db = prepare_merchant_db().await?;
-    let seed = prepare_sandbox_seed()?;
+    std::fs::create_dir_all(WORK_DIR)?;
+    let invoices = invoice_ids("inv_b", INVOICES);
+    let merchant_db =
+        setup::merchant_db(&Path::new(WORK_DIR).join("merchant.db"), &invoices).await?;
+    let seed = Path::new(WORK_DIR).join("sandbox-seed.json");
+    setup::sandbox_seed(&seed, &invoices)?;
     let seconds = std::env::var("LOADTEST_SECONDS")
         .ok()
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(SECONDS_PER_RATE);
-    let mut server = Server::start(&merchant_db, &seed)?;
+    let mut env = setup::server_env(SITE, SANDBOX);
+    env.extend([
+        ("SANDBOX_DATABASE_URL", "sqlite::memory:".into()),
+        ("SANDBOX_SEED_FILE", seed.display().to_string()),
+        ("SANDBOX_RATE_LIMIT_PER_SEC", "0".into()),
+        ("MERCHANT_DATABASE_URL", merchant_db),
+        ("MERCHANT_RATE_LIMITS", "off".into()),
+        ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "1000000".into()),
+        // Per-request info lines (two per mint) would be most of the work.
+        ("RUST_LOG", "warn".into()),
+    ]);
+    let mut server = Process::spawn("target/release/server", &env, None)?;
     // Memory over time, for the soak: flat is the goal.
-    let pid = server.0.id();
+    let pid = server.pid();
     tokio::spawn(async move {
         let start = Instant::now();
         loop {
@@ -77,10 +93,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .pool_max_idle_per_host(1024)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    server.wait_ready(&http).await?;
+    server
+        .wait_ready(&http, &format!("http://{SITE}/healthz"))
+        .await?;
     println!("server RSS at idle: {} MiB", server.rss_mib());
 
-    let cookies = log_in(&http, SESSIONS).await?;
+    let cookies = setup::log_in(&http, SITE, SESSIONS).await?;
     println!(
         "| rate /s | sent | ok | errors | throughput /s | p50 ms | p99 ms | p99.9 ms | max ms | vendor inits | OAuth requests | RSS MiB |"
     );
@@ -88,10 +106,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut next_invoice = 0;
     let mut first_mints = Vec::new();
     for (rate, step_seconds) in steps {
-        let before = sandbox_stats(&http).await?;
+        let before = setup::sandbox_stats(&http, SANDBOX).await?;
         let seconds = step_seconds.unwrap_or(seconds);
         let run = run_at(&http, &cookies, rate, seconds, &mut next_invoice).await;
-        let after = sandbox_stats(&http).await?;
+        let after = setup::sandbox_stats(&http, SANDBOX).await?;
         let stat =
             |name: &str| after[name].as_u64().unwrap_or(0) - before[name].as_u64().unwrap_or(0);
         println!(
@@ -122,12 +140,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for line in first_mints {
         println!("{line}");
     }
-    let total = sandbox_stats(&http).await?;
+    let total = setup::sandbox_stats(&http, SANDBOX).await?;
     println!(
         "OAuth token requests over the whole run: {} (one per OAuth lifetime: 3600 s)",
         total["oauth_tokens_issued"]
     );
-    server.stop();
+    server.interrupt();
     Ok(())
 }
 
@@ -198,177 +216,5 @@ async fn run_at(
         latencies_us,
         first_mints_us,
         elapsed,
-    }
-}
-
-fn percentile(sorted_us: &[u64], p: f64) -> f64 {
-    if sorted_us.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted_us.len() as f64).ceil() as usize;
-    sorted_us[rank.clamp(1, sorted_us.len()) - 1] as f64 / 1000.0
-}
-
-/// The merchant's database with the demo users and `INVOICES` more invoices
-/// of alice's, `inv_b00000`…
-async fn prepare_merchant_db() -> Result<String, Box<dyn std::error::Error>> {
-    let path = format!("{WORK_DIR}/merchant.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{path}{suffix}"));
-    }
-    let url = format!("sqlite://{path}");
-    let db = merchant::db::open(&url).await?;
-    let pool = db.pool();
-    let mut tx = pool.begin().await?;
-    for n in 0..INVOICES {
-        sqlx::query("INSERT INTO invoices (id, customer_id, invoice_number, currency, total) VALUES (?, ?, ?, 'USD', '10.00')")
-            .bind(format!("inv_b{n:05}"))
-            .bind(CUSTOMER)
-            .bind(format!("B-{n:05}"))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    pool.close().await;
-    Ok(url)
-}
-
-/// The sandbox's seed with the same invoices on the vendor's side.
-fn prepare_sandbox_seed() -> Result<String, Box<dyn std::error::Error>> {
-    let mut seed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("sandbox/seed.json")?)?;
-    let invoices = seed["invoices"]
-        .as_array_mut()
-        .ok_or("seed.json has no invoices")?;
-    for n in 0..INVOICES {
-        invoices.push(serde_json::json!({
-            "id": format!("inv_b{n:05}"), "partner_id": "partner_demo", "customer_id": CUSTOMER,
-            "invoice_number": format!("B-{n:05}"), "currency": "USD", "sub_total": "10.00",
-            "total": "10.00", "status": "open", "created_at": "2026-11-01T09:00:00Z",
-            "due_date": "2026-12-31"
-        }));
-    }
-    let path = format!("{WORK_DIR}/sandbox-seed.json");
-    std::fs::write(&path, serde_json::to_vec(&seed)?)?;
-    Ok(path)
-}
-
-async fn log_in(
-    http: &reqwest::Client,
-    sessions: usize,
-) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-    let mut cookies = Vec::with_capacity(sessions);
-    for _ in 0..sessions {
-        let response = http
-            .post(format!("http://{SITE}/api/login"))
-            .form(&[
-                ("email", "alice@example.com"),
-                ("password", "alice-demo-password"),
-            ])
-            .send()
-            .await?;
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("merchant_session="))
-            .and_then(|v| v.split(';').next())
-            .ok_or("no session cookie after log-in")?;
-        cookies.push(cookie.to_owned());
-    }
-    Ok(cookies)
-}
-
-async fn sandbox_stats(
-    http: &reqwest::Client,
-) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    Ok(http
-        .get(format!("http://{SANDBOX}/sandbox/stats"))
-        .send()
-        .await?
-        .json()
-        .await?)
-}
-
-/// Resident memory of the server process (app and embedded sandbox).
-fn rss_mib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
-}
-
-/// The release server with its embedded sandbox, as `cargo leptos serve
-/// --release` would start it.
-struct Server(Child);
-
-impl Server {
-    fn start(merchant_db: &str, seed: &str) -> std::io::Result<Self> {
-        Command::new("target/release/server")
-            .env("LEPTOS_OUTPUT_NAME", "checkout")
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("LEPTOS_SITE_PKG_DIR", "pkg")
-            .env("LEPTOS_HASH_FILES", "true")
-            .env("LEPTOS_SITE_ADDR", SITE)
-            .env("SANDBOX_ADDR", SANDBOX)
-            .env("SANDBOX_DATABASE_URL", "sqlite::memory:")
-            .env("SANDBOX_SEED_FILE", seed)
-            .env("SANDBOX_RATE_LIMIT_PER_SEC", "0")
-            .env("MERCHANT_DATABASE_URL", merchant_db)
-            .env("MERCHANT_RATE_LIMITS", "off")
-            .env("ALTERNATIVE_RATE_LIMIT_PER_SEC", "1000000")
-            // Per-request info lines (two per mint) would be most of the work.
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .map(Self)
-    }
-
-    async fn wait_ready(
-        &mut self,
-        http: &reqwest::Client,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        for _ in 0..100 {
-            if http
-                .get(format!("http://{SITE}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err("the server did not start".into())
-    }
-
-    fn rss_mib(&self) -> u64 {
-        rss_mib(self.0.id())
-    }
-
-    /// SIGINT: the server finishes what it has and exits, as on Ctrl-C.
-    fn stop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = Command::new("kill")
-                .args(["-INT", &self.0.id().to_string()])
-                .status();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// A run that fails half-way still stops the server it started.
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

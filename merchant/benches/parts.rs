@@ -93,7 +93,13 @@ fn jwks(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 verifier
-                    .verify(black_box(&token), "demo_client_id", "cus_1001", "inv_1001")
+                    .verify(
+                        black_box(&token),
+                        "demo_client_id",
+                        "cus_1001",
+                        "inv_1001",
+                        std::time::SystemTime::now(),
+                    )
                     .now_or_never()
                     .expect("a known key needs no fetch")
                     .expect("the token verifies")

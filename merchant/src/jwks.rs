@@ -42,7 +42,7 @@ pub struct TokenVerifier {
 impl TokenVerifier {
     pub fn new(http: reqwest::Client, jwks_url: String) -> Self {
         let mut validation = Validation::new(ALGORITHM);
-        validation.validate_exp = false; // checked below against the same clock as expires_in
+        validation.validate_exp = false; // checked below, on the vendor's clock
         validation.validate_aud = false; // the real vendor's audience is not public
         validation.set_required_spec_claims(&["exp"]);
         Self {
@@ -54,13 +54,15 @@ impl TokenVerifier {
         }
     }
 
-    /// The token's claims if the vendor signed it for exactly this request.
+    /// The token's claims if the vendor signed it for exactly this request
+    /// and it has not expired at `vendor_now` (the vendor's clock).
     pub async fn verify(
         &self,
         token: &str,
         client_id: &str,
         customer_id: &str,
         invoice_id: &str,
+        vendor_now: SystemTime,
     ) -> Result<CheckoutClaims, VendorError> {
         let kid = decode_header(token)
             .ok()
@@ -81,7 +83,7 @@ impl TokenVerifier {
         let claims = decode::<CheckoutClaims>(token, &key, &self.validation)
             .map_err(|_| VendorError::Malformed("the checkout token's signature does not verify"))?
             .claims;
-        let now = SystemTime::now()
+        let now = vendor_now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         if claims.client_id != client_id
@@ -142,12 +144,17 @@ impl TokenVerifier {
                 retry_after: None,
             });
         }
-        let set: JwkSet = response
-            .json()
+        let body = response
+            .bytes()
             .await
             .map_err(|_| VendorError::Malformed("the JWKS is not a JWK Set"))?;
-        let keys = self.install(&set);
+        let keys = self.install(&parse_jwks(&body)?);
         tracing::info!(keys, "fetched the vendor's JWKS");
         Ok(())
     }
+}
+
+/// A JWKS response body (RFC 7517 §5), as `refetch` reads it.
+pub(crate) fn parse_jwks(body: &[u8]) -> Result<JwkSet, VendorError> {
+    serde_json::from_slice(body).map_err(|_| VendorError::Malformed("the JWKS is not a JWK Set"))
 }

@@ -9,6 +9,9 @@
 mod checkout;
 pub mod db;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod jwks;
 pub mod limiter;
 pub mod quota;

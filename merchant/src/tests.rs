@@ -311,6 +311,22 @@ async fn a_token_with_most_of_its_life_left_is_reused_with_its_remaining_lifetim
 }
 
 #[tokio::test]
+async fn a_vendor_clock_far_off_ours_changes_no_lifetime() {
+    // Behind by more than a token's whole life, then ahead by an hour.
+    for offset in [-1_200, 3_600] {
+        let running = start_sandbox(Config {
+            clock_offset_secs: offset,
+            ..Config::in_memory()
+        })
+        .await;
+        let service = service(&running.url, "demo_client_secret").await;
+        let minted = mint(&service, "inv_1001").await.unwrap();
+        let secs = minted.expires_in.as_secs();
+        assert!((895..=900).contains(&secs), "offset {offset}: {secs} s");
+    }
+}
+
+#[tokio::test]
 async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
     let running = start_sandbox(Config::in_memory()).await;
     let db = crate::db::open("sqlite::memory:").await.unwrap();

@@ -96,7 +96,7 @@ pub struct VendorInvoice {
 }
 
 #[derive(Deserialize)]
-struct TokenResponse {
+pub(crate) struct TokenResponse {
     access_token: Option<String>,
     token_type: Option<String>,
     expires_in: Option<u64>,
@@ -159,15 +159,16 @@ impl VendorClient {
         invoice_id: &str,
     ) -> Result<IssuedCheckoutToken, VendorError> {
         let oauth = self.oauth_token().await?;
-        let mut issued = match retrying(|| self.init(&oauth, customer_id, invoice_id)).await {
-            // The cached token was revoked or expired early: drop it, retry once.
-            Err(VendorError::Rejected { status: 401, .. }) => {
-                self.oauth.invalidate(&oauth);
-                let oauth = self.oauth_token().await?;
-                retrying(|| self.init(&oauth, customer_id, invoice_id)).await?
-            }
-            other => other?,
-        };
+        let (mut issued, vendor_now) =
+            match retrying(|| self.init(&oauth, customer_id, invoice_id)).await {
+                // The cached token was revoked or expired early: drop it, retry once.
+                Err(VendorError::Rejected { status: 401, .. }) => {
+                    self.oauth.invalidate(&oauth);
+                    let oauth = self.oauth_token().await?;
+                    retrying(|| self.init(&oauth, customer_id, invoice_id)).await?
+                }
+                other => other?,
+            };
         if let Some(verifier) = &self.verifier {
             let claims = verifier
                 .verify(
@@ -175,6 +176,7 @@ impl VendorClient {
                     &self.config.client_id,
                     customer_id,
                     invoice_id,
+                    vendor_now,
                 )
                 .await?;
             issued.jti = claims.jti;
@@ -215,7 +217,7 @@ impl VendorClient {
         oauth: &OAuthAccessToken,
         customer_id: &str,
         invoice_id: &str,
-    ) -> Result<IssuedCheckoutToken, VendorError> {
+    ) -> Result<(IssuedCheckoutToken, SystemTime), VendorError> {
         self.quota.acquire().await?;
         let response = self
             .http
@@ -225,31 +227,10 @@ impl VendorClient {
             .send()
             .await
             .map_err(VendorError::from_transport)?;
+        let vendor_now = vendor_time(&response);
         let body: serde_json::Value = success_json(response).await?;
-        let other = if self.config.token_field == "token" {
-            "access_token"
-        } else {
-            "token"
-        };
-        let token = [self.config.token_field.as_str(), other]
-            .into_iter()
-            .find_map(|field| body.get(field)?.as_str())
-            .filter(|t| !t.is_empty())
-            .ok_or(VendorError::Malformed("no token in the init response"))?;
-        let expires_at =
-            body.get("expires_at")
-                .and_then(parse_instant)
-                .ok_or(VendorError::Malformed(
-                    "no usable expires_at in the init response",
-                ))?;
-        let expires_in = expires_at
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
-        Ok(IssuedCheckoutToken {
-            token: CheckoutToken::new(token),
-            expires_in,
-            jti: None,
-        })
+        let issued = read_init_response(&body, &self.config.token_field, vendor_now)?;
+        Ok((issued, vendor_now))
     }
 
     async fn fetch_oauth_token(&self) -> Result<(OAuthAccessToken, Duration), VendorError> {
@@ -266,25 +247,79 @@ impl VendorClient {
             .send()
             .await
             .map_err(VendorError::from_transport)?;
-        let body: TokenResponse = success_json(response).await?;
-        if !body
-            .token_type
-            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
-        {
-            return Err(VendorError::Malformed("token_type is not Bearer"));
-        }
-        let token = body
-            .access_token
-            .filter(|t| !t.is_empty())
-            .ok_or(VendorError::Malformed(
-                "no access_token in the token response",
-            ))?;
-        let lifetime = body.expires_in.ok_or(VendorError::Malformed(
-            "no expires_in in the token response",
-        ))?;
-        tracing::info!(lifetime_secs = lifetime, "fetched a new OAuth access token");
-        Ok((OAuthAccessToken::new(token), Duration::from_secs(lifetime)))
+        let (token, lifetime) = read_token_response(success_json(response).await?)?;
+        tracing::info!(
+            lifetime_secs = lifetime.as_secs(),
+            "fetched a new OAuth access token"
+        );
+        Ok((token, lifetime))
     }
+}
+
+/// The OAuth token response (RFC 6749 §5.1): a Bearer token and its lifetime.
+pub(crate) fn read_token_response(
+    body: TokenResponse,
+) -> Result<(OAuthAccessToken, Duration), VendorError> {
+    if !body
+        .token_type
+        .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+    {
+        return Err(VendorError::Malformed("token_type is not Bearer"));
+    }
+    let token = body
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or(VendorError::Malformed(
+            "no access_token in the token response",
+        ))?;
+    let lifetime = body.expires_in.ok_or(VendorError::Malformed(
+        "no expires_in in the token response",
+    ))?;
+    Ok((OAuthAccessToken::new(token), Duration::from_secs(lifetime)))
+}
+
+/// The init response: the token under `token_field` (or the other known
+/// name) and how long it has left at `now`.
+pub(crate) fn read_init_response(
+    body: &serde_json::Value,
+    token_field: &str,
+    now: SystemTime,
+) -> Result<IssuedCheckoutToken, VendorError> {
+    let other = if token_field == "token" {
+        "access_token"
+    } else {
+        "token"
+    };
+    let token = [token_field, other]
+        .into_iter()
+        .find_map(|field| body.get(field)?.as_str())
+        .filter(|t| !t.is_empty())
+        .ok_or(VendorError::Malformed("no token in the init response"))?;
+    let expires_at =
+        body.get("expires_at")
+            .and_then(parse_instant)
+            .ok_or(VendorError::Malformed(
+                "no usable expires_at in the init response",
+            ))?;
+    let expires_in = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
+    Ok(IssuedCheckoutToken {
+        token: CheckoutToken::new(token),
+        expires_in,
+        jti: None,
+    })
+}
+
+/// "Now" on the vendor's clock: the `Date` of its answer (RFC 9110 §6.6.1),
+/// or this server's clock if it sent none. Lifetimes and expiry are judged
+/// against it, so the two clocks need not agree: the vendor's `expires_at`
+/// minus the vendor's `Date` is the lifetime the vendor meant, to a second.
+fn vendor_time(response: &reqwest::Response) -> SystemTime {
+    response
+        .headers()
+        .get(header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .unwrap_or_else(SystemTime::now)
 }
 
 /// The body of a 2xx as `T`; anything else as the matching error.
@@ -318,8 +353,18 @@ async fn success_json<T: serde::de::DeserializeOwned>(
         .bytes()
         .await
         .map_err(VendorError::from_transport)?;
+    decode_answer(status, is_json, &bytes)
+}
+
+/// A (non-5xx, non-429, non-redirect) answer's body: `T` from a 2xx in JSON,
+/// otherwise the matching error, with the vendor's error code if it sent one.
+pub(crate) fn decode_answer<T: serde::de::DeserializeOwned>(
+    status: StatusCode,
+    is_json: bool,
+    bytes: &[u8],
+) -> Result<T, VendorError> {
     if !status.is_success() {
-        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        let body: ErrorBody = serde_json::from_slice(bytes).unwrap_or_default();
         return Err(VendorError::Rejected {
             status: status.as_u16(),
             code: body.code.unwrap_or_else(|| "unknown".into()),
@@ -328,7 +373,7 @@ async fn success_json<T: serde::de::DeserializeOwned>(
     if !is_json {
         return Err(VendorError::Malformed("the answer is not JSON"));
     }
-    serde_json::from_slice(&bytes)
+    serde_json::from_slice(bytes)
         .map_err(|_| VendorError::Malformed("the answer is not the expected JSON"))
 }
 

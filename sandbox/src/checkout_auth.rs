@@ -53,11 +53,7 @@ pub async fn init(
     let now = sandbox.clock.now();
     let grant = oauth_grant(&sandbox, &headers, now).await?;
     sandbox.rate_limit(&format!("client:{}", grant.client_id))?;
-    let body = json_body(body)?;
-    let customer_id =
-        valid_id(body.customer_id).ok_or(ApiError::InvalidRequest("invalid customer id"))?;
-    let invoice_id =
-        valid_id(body.invoice_id).ok_or(ApiError::InvalidRequest("invalid invoice id"))?;
+    let (customer_id, invoice_id) = requested_ids(body)?;
 
     // One answer for "no such thing" and "not yours": a partner learns nothing
     // about other partners' records.
@@ -120,6 +116,18 @@ async fn oauth_grant(
         return Err(ApiError::InvalidToken);
     }
     Ok(grant)
+}
+
+/// The body's customer and invoice ids, if both are well formed.
+pub(crate) fn requested_ids(
+    body: Result<Json<InitRequest>, JsonRejection>,
+) -> Result<(String, String), ApiError> {
+    let body = json_body(body)?;
+    let customer_id =
+        valid_id(body.customer_id).ok_or(ApiError::InvalidRequest("invalid customer id"))?;
+    let invoice_id =
+        valid_id(body.invoice_id).ok_or(ApiError::InvalidRequest("invalid invoice id"))?;
+    Ok((customer_id, invoice_id))
 }
 
 /// Ids are short printable ASCII; anything else is malformed, not merely unknown.

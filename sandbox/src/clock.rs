@@ -29,6 +29,23 @@ impl Clock for SystemClock {
     }
 }
 
+/// Another clock, a fixed number of milliseconds ahead (or behind): a
+/// vendor whose clock is off, for the clock-skew drills
+/// (`SANDBOX_CLOCK_OFFSET_SECS`).
+#[derive(Debug, Clone)]
+pub struct SkewedClock<C> {
+    pub inner: C,
+    pub offset_millis: i64,
+}
+
+impl<C: Clock> Clock for SkewedClock<C> {
+    fn now_millis(&self) -> u64 {
+        self.inner
+            .now_millis()
+            .saturating_add_signed(self.offset_millis)
+    }
+}
+
 /// A clock that only moves when told to; shared by cloning.
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<AtomicU64>);

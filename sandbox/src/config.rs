@@ -25,6 +25,10 @@ pub struct Config {
     /// Requests per second per key (`SANDBOX_RATE_LIMIT_PER_SEC`; 0 is off).
     pub rate_limit_per_sec: u32,
     pub faults: crate::faults::Faults,
+    /// Seconds the sandbox's clock runs ahead of the machine's (negative:
+    /// behind), `SANDBOX_CLOCK_OFFSET_SECS`: a vendor whose clock is off, to
+    /// show the merchant does not depend on agreeing with it.
+    pub clock_offset_secs: i64,
     /// Browser origins allowed to call the checkout API (`SANDBOX_ALLOWED_ORIGINS`,
     /// comma-separated): the merchant pages that host the SDK.
     pub allowed_origins: Vec<String>,
@@ -46,6 +50,7 @@ impl Default for Config {
             // The real API's documented limit.
             rate_limit_per_sec: 5,
             faults: crate::faults::Faults::default(),
+            clock_offset_secs: 0,
             seed_file: None,
             public_url: None,
             allowed_origins: vec![
@@ -122,6 +127,9 @@ impl Config {
         }
         if let Some(rate) = get("SANDBOX_FAULT_OAUTH_REVOKE_RATE") {
             config.faults.oauth_revoke_rate = share("SANDBOX_FAULT_OAUTH_REVOKE_RATE", &rate)?;
+        }
+        if let Some(secs) = get("SANDBOX_CLOCK_OFFSET_SECS") {
+            config.clock_offset_secs = parse("SANDBOX_CLOCK_OFFSET_SECS", &secs)?;
         }
         if let Some(origins) = get("SANDBOX_ALLOWED_ORIGINS") {
             config.allowed_origins = origins

@@ -3,8 +3,11 @@
 
 use std::sync::OnceLock;
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::extract::Query;
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
+use axum::Json;
 
+use crate::error::{ApiError, OAuthError};
 use crate::token::CheckoutTokens;
 
 const NOW: u64 = 1_800_000_000;
@@ -27,6 +30,87 @@ pub fn parse_authorization(data: &[u8]) {
     let _ = crate::bearer::basic_credentials(&headers);
 }
 
+/// Any bytes as a request body (or the PDF link's path and query): the first
+/// byte picks which endpoint reads the rest, as its handler does.
+pub fn sandbox_body(data: &[u8]) {
+    let Some((&which, body)) = data.split_first() else {
+        return;
+    };
+    match which % 5 {
+        0 => {
+            let _ = token_request(body, false);
+        }
+        1 => {
+            let _ = token_request(body, true);
+        }
+        2 => {
+            if let Ok((customer_id, invoice_id)) = init_request(body) {
+                for id in [customer_id, invoice_id] {
+                    assert!(!id.is_empty() && id.len() <= 64, "{id:?}");
+                    assert!(id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+                }
+            }
+        }
+        3 => {
+            if let Ok((method_id, amount)) = payment_request(body) {
+                assert!(!method_id.is_empty() && method_id.len() <= 64);
+                assert!(amount >= 0, "{amount}");
+            }
+        }
+        _ => {
+            let _ = pdf_link(body);
+        }
+    }
+}
+
+/// `POST /oauth/token`: the form body (with client credentials in it, or in
+/// a Basic header when `basic`), read as the handler reads it before it
+/// looks the client up.
+pub fn token_request(body: &[u8], basic: bool) -> Result<(String, String), OAuthError> {
+    let mut headers = HeaderMap::new();
+    if basic {
+        // demo:secret
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic ZGVtbzpzZWNyZXQ="),
+        );
+    }
+    let form = crate::oauth::TokenForm::parse(body)?;
+    let credentials = form.client_credentials(&headers)?;
+    form.grant_type()?;
+    Ok(credentials)
+}
+
+/// `POST /v1/checkout-auth/init`'s JSON body: the customer and invoice ids.
+pub fn init_request(body: &[u8]) -> Result<(String, String), ApiError> {
+    crate::checkout_auth::requested_ids(Json::from_bytes(body))
+}
+
+/// `POST /checkout/v1/payments`' JSON body: the payment method and cents.
+pub fn payment_request(body: &[u8]) -> Result<(String, i64), ApiError> {
+    crate::payments::requested_payment(Json::from_bytes(body))
+}
+
+/// `GET /files/invoices/{file}?{query}`: `data` is the file name (as the
+/// path extractor decodes it), then `?`, then the raw query string. The key
+/// is random, so no signature holds: this covers reading and refusing.
+pub fn pdf_link(data: &[u8]) -> Result<String, ApiError> {
+    static SIGNER: OnceLock<crate::pdf::LinkSigner> = OnceLock::new();
+    let signer = SIGNER.get_or_init(crate::pdf::LinkSigner::random);
+    let data = String::from_utf8_lossy(data);
+    let (file, query) = data.split_once('?').unwrap_or((&data, ""));
+    // Only a query a request line can carry reaches the handler.
+    let Ok(uri) = format!("/files/invoices/x?{query}").parse::<Uri>() else {
+        return Err(ApiError::InvalidRequest("not a URI"));
+    };
+    let Ok(Query(query)) = Query::try_from_uri(&uri) else {
+        return Err(ApiError::InvalidRequest("not the link's query"));
+    };
+    signer.check(file, &query, NOW).map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -40,6 +124,34 @@ mod tests {
         ] {
             super::verify_token(data);
             super::parse_authorization(data);
+            super::sandbox_body(data);
         }
+    }
+
+    #[test]
+    fn the_body_entry_points_read_what_the_handlers_read() {
+        assert_eq!(
+            super::token_request(
+                b"grant_type=client_credentials&client_id=a&client_secret=b",
+                false
+            ),
+            Ok(("a".into(), "b".into()))
+        );
+        assert_eq!(
+            super::token_request(b"grant_type=client_credentials", true),
+            Ok(("demo".into(), "secret".into()))
+        );
+        assert!(super::token_request(b"grant_type=x&grant_type=y", true).is_err());
+        assert_eq!(
+            super::init_request(br#"{"customer_id":"cus_1","invoice_id":"inv_1"}"#),
+            Ok(("cus_1".into(), "inv_1".into()))
+        );
+        assert!(super::init_request(br#"{"customer_id":"a b","invoice_id":"inv_1"}"#).is_err());
+        assert_eq!(
+            super::payment_request(br#"{"payment_method_id":"pm_1","amount":"12.5"}"#),
+            Ok(("pm_1".into(), 1250))
+        );
+        assert!(super::payment_request(b"[]").is_err());
+        assert!(super::pdf_link(b"inv_1.pdf?expires=1&signature=AAAA").is_err());
     }
 }

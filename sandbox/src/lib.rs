@@ -31,12 +31,12 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SkewedClock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use oauth::ACCESS_TOKEN_PREFIX;
 pub use seed::Seed;
@@ -75,6 +75,16 @@ impl Sandbox {
             store.reset(&sandbox_seed).await?;
         }
         config.faults.announce();
+        if config.clock_offset_secs != 0 {
+            tracing::warn!(
+                offset_secs = config.clock_offset_secs,
+                "SANDBOX_CLOCK_OFFSET_SECS: the sandbox's clock is off on purpose"
+            );
+        }
+        let clock = SkewedClock {
+            inner: clock,
+            offset_millis: config.clock_offset_secs.saturating_mul(1000),
+        };
         let now = clock.now();
         let stored = store.signing_keys().await?;
         let signing = match stored.iter().rev().find(|k| k.retired_at.is_none()) {
@@ -168,6 +178,7 @@ impl Sandbox {
             .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
             .layer(middleware::from_fn(limits::cap_headers))
             .layer(self.cors())
+            .layer(middleware::from_fn_with_state(self.clone(), stamp_date))
             .with_state(self.clone())
     }
 
@@ -202,6 +213,22 @@ impl Sandbox {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// Every answer's `Date` (RFC 9110 §6.6.1) is the sandbox's own "now", as a
+/// vendor's server would send its clock's: a client can tell the vendor's
+/// time from it (the merchant reads token lifetimes that way).
+async fn stamp_date(
+    State(sandbox): State<Sandbox>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(sandbox.clock.now());
+    if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
+        response.headers_mut().insert(header::DATE, date);
+    }
+    response
 }
 
 fn load_seed(config: &Config) -> Result<Seed, OpenError> {

@@ -53,36 +53,8 @@ pub async fn issue_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| OAuthError::InvalidRequest("the body must be form-urlencoded"))?;
-    let param = |name: &str| -> Result<Option<&str>, OAuthError> {
-        let mut values = params
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str());
-        let first = values.next();
-        match values.next() {
-            // RFC 6749 §3.2: parameters must not be repeated.
-            Some(_) => Err(OAuthError::InvalidRequest("a parameter was repeated")),
-            None => Ok(first),
-        }
-    };
-
-    // Client authentication: HTTP Basic, or the body (RFC 6749 §2.3.1), never both.
-    let (client_id, secret) = match (
-        basic_credentials(&headers),
-        param("client_id")?,
-        param("client_secret")?,
-    ) {
-        (Some(basic), None, None) => basic,
-        (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
-        (Some(_), _, _) => {
-            return Err(OAuthError::InvalidRequest(
-                "use one client authentication method, not two",
-            ))
-        }
-        _ => return Err(OAuthError::InvalidClient),
-    };
+    let form = TokenForm::parse(&body)?;
+    let (client_id, secret) = form.client_credentials(&headers)?;
     let client = sandbox
         .store
         .authenticate_client(&client_id, &secret)
@@ -102,11 +74,7 @@ pub async fn issue_token(
             _ => OAuthError::ServerError,
         })?;
 
-    match param("grant_type")? {
-        Some("client_credentials") => {}
-        Some(_) => return Err(OAuthError::UnsupportedGrantType),
-        None => return Err(OAuthError::InvalidRequest("grant_type is required")),
-    }
+    form.grant_type()?;
 
     let now = sandbox.clock.now();
     let lifetime = sandbox.config.oauth_token_ttl.as_secs();
@@ -138,4 +106,56 @@ pub async fn issue_token(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// The token request's form body, as the handler reads it.
+pub(crate) struct TokenForm(Vec<(String, String)>);
+
+impl TokenForm {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+        serde_urlencoded::from_bytes(body)
+            .map(Self)
+            .map_err(|_| OAuthError::InvalidRequest("the body must be form-urlencoded"))
+    }
+
+    fn param(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut values = self
+            .0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = values.next();
+        match values.next() {
+            // RFC 6749 §3.2: parameters must not be repeated.
+            Some(_) => Err(OAuthError::InvalidRequest("a parameter was repeated")),
+            None => Ok(first),
+        }
+    }
+
+    /// Client authentication: HTTP Basic, or the body (RFC 6749 §2.3.1), never both.
+    pub(crate) fn client_credentials(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<(String, String), OAuthError> {
+        match (
+            basic_credentials(headers),
+            self.param("client_id")?,
+            self.param("client_secret")?,
+        ) {
+            (Some(basic), None, None) => Ok(basic),
+            (None, Some(id), Some(secret)) => Ok((id.to_owned(), secret.to_owned())),
+            (Some(_), _, _) => Err(OAuthError::InvalidRequest(
+                "use one client authentication method, not two",
+            )),
+            _ => Err(OAuthError::InvalidClient),
+        }
+    }
+
+    pub(crate) fn grant_type(&self) -> Result<(), OAuthError> {
+        match self.param("grant_type")? {
+            Some("client_credentials") => Ok(()),
+            Some(_) => Err(OAuthError::UnsupportedGrantType),
+            None => Err(OAuthError::InvalidRequest("grant_type is required")),
+        }
+    }
 }

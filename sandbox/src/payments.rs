@@ -66,18 +66,7 @@ pub async fn pay(
 ) -> Result<Response, ApiError> {
     let claims = checkout_claims(&sandbox, &headers)?;
     let key = idempotency_key(&headers)?;
-    let body = json_body(body)?;
-    let method_id = body
-        .payment_method_id
-        .filter(|id| !id.is_empty() && id.len() <= 64)
-        .ok_or(ApiError::InvalidRequest("payment_method_id is required"))?;
-    let amount = body
-        .amount
-        .as_deref()
-        .and_then(cents)
-        .ok_or(ApiError::InvalidRequest(
-            "amount must be a decimal string such as \"12.50\"",
-        ))?;
+    let (method_id, amount) = requested_payment(body)?;
     // The invoice is part of the request: the same key for another invoice is
     // another request, never a replay of this one's answer.
     let request_hash = sha256(format!("{}\n{method_id}\n{amount}", claims.invoice_id).as_bytes());
@@ -168,6 +157,25 @@ pub async fn pay(
         HeaderValue::from_static("application/json"),
     );
     Ok(reply)
+}
+
+/// The body's payment method and amount (in cents), if both are well formed.
+pub(crate) fn requested_payment(
+    body: Result<Json<PayRequest>, JsonRejection>,
+) -> Result<(String, i64), ApiError> {
+    let body = json_body(body)?;
+    let method_id = body
+        .payment_method_id
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .ok_or(ApiError::InvalidRequest("payment_method_id is required"))?;
+    let amount = body
+        .amount
+        .as_deref()
+        .and_then(cents)
+        .ok_or(ApiError::InvalidRequest(
+            "amount must be a decimal string such as \"12.50\"",
+        ))?;
+    Ok((method_id, amount))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<&str, ApiError> {

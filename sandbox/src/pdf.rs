@@ -46,6 +46,28 @@ impl LinkSigner {
         B64.encode(self.mac(invoice_id, expires).finalize().into_bytes())
     }
 
+    /// The invoice id of a link to `file` (`<invoice id>.pdf`) that this
+    /// signer signed and that has not expired at `now`.
+    pub(crate) fn check<'a>(
+        &self,
+        file: &'a str,
+        query: &LinkQuery,
+        now: UnixSeconds,
+    ) -> Result<&'a str, ApiError> {
+        let invoice_id = file
+            .strip_suffix(".pdf")
+            .ok_or(ApiError::NotFound("no such file"))?;
+        if !self.verify(invoice_id, query.expires, &query.signature) {
+            return Err(ApiError::NotFound("no such file"));
+        }
+        if now > query.expires {
+            return Err(ApiError::NotFound(
+                "this link has expired; ask for a new one",
+            ));
+        }
+        Ok(invoice_id)
+    }
+
     fn verify(&self, invoice_id: &str, expires: UnixSeconds, signature: &str) -> bool {
         let Ok(signature) = B64.decode(signature) else {
             return false;
@@ -123,20 +145,7 @@ pub async fn invoice_pdf(
     Path(file): Path<String>,
     Query(query): Query<LinkQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let invoice_id = file
-        .strip_suffix(".pdf")
-        .ok_or(ApiError::NotFound("no such file"))?;
-    if !sandbox
-        .links
-        .verify(invoice_id, query.expires, &query.signature)
-    {
-        return Err(ApiError::NotFound("no such file"));
-    }
-    if sandbox.clock.now() > query.expires {
-        return Err(ApiError::NotFound(
-            "this link has expired; ask for a new one",
-        ));
-    }
+    let invoice_id = sandbox.links.check(&file, &query, sandbox.clock.now())?;
     let invoice = sandbox
         .store
         .invoice(invoice_id)

@@ -8,6 +8,7 @@ use axum::Router;
 use base64::Engine;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
 use tower::ServiceExt;
 
 use crate::{Config, ManualClock, Sandbox};
@@ -242,6 +243,33 @@ async fn init_reports_expiry_as_rfc3339_lifetime_from_now() {
         time::OffsetDateTime::parse(expires_at, &time::format_description::well_known::Rfc3339)
             .unwrap();
     assert_eq!(parsed.unix_timestamp() as u64, NOW + 900);
+}
+
+#[tokio::test]
+async fn a_skewed_clock_shows_in_expires_at_and_in_every_answers_date() {
+    let config = Config {
+        clock_offset_secs: -300,
+        ..Config::unlimited_in_memory()
+    };
+    let h = harness_with(config, ManualClock::starting_at(NOW)).await;
+    let oauth = h.oauth_token().await;
+    let reply = h
+        .init(
+            &oauth,
+            json!({"customer_id": "cus_acme", "invoice_id": "inv_1002"}),
+        )
+        .await;
+    let expires_at =
+        time::OffsetDateTime::parse(reply.body["expires_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert_eq!(expires_at.unix_timestamp() as u64, NOW - 300 + 900);
+    let date = reply.headers[header::DATE].to_str().unwrap();
+    let date = httpdate::parse_http_date(date).unwrap();
+    assert_eq!(
+        date.duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        NOW - 300
+    );
 }
 
 #[tokio::test]

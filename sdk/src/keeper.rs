@@ -22,7 +22,7 @@ use futures::future::{self, FutureExt, LocalBoxFuture, Shared};
 
 use crate::error::SdkError;
 use crate::platform::Platform;
-use crate::schedule::refresh_delay;
+use crate::schedule::{refresh_delay, retry_delay};
 use crate::tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
 use crate::types::AccessToken;
 
@@ -74,12 +74,10 @@ pub struct TokenState {
     pub last_refresh_took: Option<Duration>,
 }
 
-/// Failed refreshes are retried automatically this many times (1+2+4+8+16 s
-/// of waiting in all); after that only an event or the page asks again.
-const MAX_AUTOMATIC_RETRIES: u32 = 5;
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
 type Flight = Shared<LocalBoxFuture<'static, Result<(), SdkError>>>;
+
+/// Another tab's failed refresh: its message, and when it tries again.
+type Heard = (String, Option<Duration>);
 
 pub struct Keeper<P: Platform> {
     platform: P,
@@ -110,7 +108,8 @@ struct State<P: Platform> {
     /// arrived while it waited for its turn.
     generation: u64,
     /// Another tab's refresh failed while this tab's flight waited.
-    heard_failure: Option<String>,
+    /// Another tab's failure, and when it will try again.
+    heard_failure: Option<Heard>,
     /// Wakes a flight waiting for another tab's news.
     news_waiter: Option<oneshot::Sender<()>>,
 }
@@ -246,12 +245,23 @@ impl<P: Platform> Keeper<P> {
                 token,
                 expires_in: Duration::from_millis(expires_in_ms),
             }),
-            TabNews::Failed { message } => {
+            TabNews::Failed {
+                message,
+                retry_in_ms,
+            } => {
+                let retry_in = retry_in_ms.map(Duration::from_millis);
                 let mut state = self.state.borrow_mut();
-                // Only a flight waiting its turn cares; an idle tab keeps
-                // its own (still valid) token and schedule.
                 if state.flight.is_some() {
-                    state.heard_failure = Some(message);
+                    // A flight waiting its turn takes this outcome as its own.
+                    state.heard_failure = Some((message, retry_in));
+                } else if let (true, Some(retry_in)) = (state.last_error.is_some(), retry_in) {
+                    // Failing too, between tries: try again with the teller,
+                    // so the next try is one call for the checkout, not one
+                    // per tab. A tab whose token is fine keeps its schedule.
+                    state.retry_at = Some(self.platform.now() + retry_in);
+                    drop(state);
+                    self.arm();
+                    self.notify();
                 }
             }
         }
@@ -284,10 +294,13 @@ impl<P: Platform> Keeper<P> {
         self.notify();
     }
 
+    /// `retry_in`: when to try again after a failure, if already chosen
+    /// (told to the other tabs, or told by one); else chosen here.
     fn finish(
         self: &Rc<Self>,
         result: Result<AccessToken, String>,
         reason: RefreshReason,
+        retry_in: Option<Duration>,
     ) -> Result<(), SdkError> {
         let now = self.platform.now();
         let outcome = {
@@ -311,8 +324,9 @@ impl<P: Platform> Keeper<P> {
                     let error = SdkError::RefreshFailed(message);
                     state.failures += 1;
                     state.last_error = Some(error.clone());
-                    state.retry_at = (state.failures <= MAX_AUTOMATIC_RETRIES)
-                        .then(|| now + backoff(state.failures));
+                    let delay = retry_in
+                        .unwrap_or_else(|| retry_delay(state.failures, self.platform.random()));
+                    state.retry_at = Some(now + delay);
                     Err(error)
                 }
             }
@@ -323,8 +337,9 @@ impl<P: Platform> Keeper<P> {
     }
 
     /// What another tab's refresh brought since this flight began, if anything.
-    /// `Ok`: its token, already adopted; `Err`: its failure.
-    fn news_since(&self, generation: u64) -> Option<Result<(), String>> {
+    /// `Ok`: its token, already adopted; `Err`: its failure, and when it
+    /// will try again.
+    fn news_since(&self, generation: u64) -> Option<Result<(), Heard>> {
         let mut state = self.state.borrow_mut();
         if state.generation != generation {
             return Some(Ok(()));
@@ -353,7 +368,7 @@ impl<P: Platform> Keeper<P> {
     /// Ends a flight with another tab's outcome instead of a handler call.
     fn land(
         self: &Rc<Self>,
-        outcome: Result<(), String>,
+        outcome: Result<(), Heard>,
         reason: RefreshReason,
     ) -> Result<(), SdkError> {
         match outcome {
@@ -363,8 +378,13 @@ impl<P: Platform> Keeper<P> {
                 self.notify();
                 Ok(())
             }
-            Err(message) => self.finish(Err(message), reason),
+            Err((message, retry_in)) => self.finish(Err(message), reason, retry_in),
         }
+    }
+
+    /// When this tab tries again if the refresh under way fails now.
+    fn next_retry_in(&self) -> Duration {
+        retry_delay(self.state.borrow().failures + 1, self.platform.random())
     }
 
     /// Sets the one timer: at the refresh point, or at the next retry after
@@ -443,24 +463,26 @@ async fn fly<P: Platform>(
         }
     }
     let result = handler().await;
+    let keeper = keeper.upgrade();
+    // A failure's next try is chosen now, so the other tabs can keep to it.
+    let retry_in = match (&result, &keeper) {
+        (Err(_), Some(keeper)) => Some(keeper.next_retry_in()),
+        _ => None,
+    };
     if let Some(tabs) = &tabs {
         tabs.tell(&match &result {
             Ok(token) => TabNews::refreshed(token),
             Err(message) => TabNews::Failed {
                 message: message.clone(),
+                retry_in_ms: retry_in.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             },
         });
     }
     drop(turn);
-    let Some(keeper) = keeper.upgrade() else {
+    let Some(keeper) = keeper else {
         return Ok(());
     };
-    keeper.finish(result, reason)
-}
-
-/// 1 s, 2 s, 4 s, … capped at 30 s.
-fn backoff(failures: u32) -> Duration {
-    Duration::from_secs(1u64 << failures.saturating_sub(1).min(5)).min(MAX_BACKOFF)
+    keeper.finish(result, reason, retry_in)
 }
 
 #[cfg(test)]

@@ -23,6 +23,6 @@ pub use keeper::{
     ExpiryHandler, Keeper, KeeperOptions, RefreshReason, StateListener, TokenState, TokenStatus,
 };
 pub use platform::{Browser, Platform};
-pub use schedule::{refresh_delay, DEFAULT_REFRESH_MARGIN};
+pub use schedule::{refresh_delay, retry_delay, DEFAULT_REFRESH_MARGIN};
 pub use tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
 pub use types::{AccessToken, Invoice, Payment, PaymentMethod, PaymentRequest, PdfLink};

@@ -19,6 +19,10 @@ pub trait Platform: 'static {
 
     /// Runs `task` to completion in the background.
     fn spawn(&self, task: LocalBoxFuture<'static, ()>);
+
+    /// A number in [0, 1), to spread retries: pages that failed together
+    /// should not all try again at the same moment.
+    fn random(&self) -> f64;
 }
 
 /// The browser: `setTimeout` (gloo-timers), `spawn_local`, and a clock
@@ -71,5 +75,9 @@ impl Platform for Browser {
 
     fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
         wasm_bindgen_futures::spawn_local(task);
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
     }
 }

@@ -14,6 +14,25 @@ pub fn refresh_delay(expires_in: Duration, margin: Duration) -> Duration {
     expires_in.saturating_sub(margin.min(expires_in / 4))
 }
 
+/// The first failures in a row are retried quickly, 1, 2, 4, 8 and 16 s
+/// apart: a blip is over before anyone notices.
+const QUICK_RETRIES: u32 = 5;
+/// After that, every 30 to 60 s for as long as the page is open: an outage
+/// of the merchant's server or of the vendor ends without anyone reloading,
+/// and costs the merchant at most two calls a minute per checkout.
+const SLOW_RETRY: Duration = Duration::from_secs(30);
+
+/// How long after the `failures`th failure in a row to try again.
+/// `random` (in [0, 1)) spreads the slow retries, so that pages which
+/// failed together do not all try again at the same moment.
+pub fn retry_delay(failures: u32, random: f64) -> Duration {
+    if failures <= QUICK_RETRIES {
+        Duration::from_secs(1 << failures.saturating_sub(1))
+    } else {
+        SLOW_RETRY + SLOW_RETRY.mul_f64(random.clamp(0.0, 1.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,6 +49,15 @@ mod tests {
     #[test]
     fn a_short_token_keeps_three_quarters_of_its_life() {
         assert_eq!(refresh_delay(secs(8), DEFAULT_REFRESH_MARGIN), secs(6));
+    }
+
+    #[test]
+    fn retries_come_quickly_then_slowly_and_spread_out() {
+        let quick: Vec<_> = (1..=5).map(|n| retry_delay(n, 0.9)).collect();
+        assert_eq!(quick, [1, 2, 4, 8, 16].map(secs));
+        assert_eq!(retry_delay(6, 0.0), secs(30));
+        assert_eq!(retry_delay(1_000, 0.5), secs(45));
+        assert!(retry_delay(u32::MAX, 0.999_999) < secs(60));
     }
 
     #[test]

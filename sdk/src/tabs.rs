@@ -30,8 +30,13 @@ pub enum TabNews {
     /// A new token, with the lifetime it had left when it was sent.
     Refreshed { token: String, expires_in_ms: u64 },
     /// The merchant's server could not give one; the others back off too
-    /// instead of each trying in turn.
-    Failed { message: String },
+    /// instead of each trying in turn — and try again when the teller will
+    /// (`retry_in_ms`), so the tabs of one checkout keep retrying as one.
+    Failed {
+        message: String,
+        #[serde(default)]
+        retry_in_ms: Option<u64>,
+    },
 }
 
 impl TabNews {

@@ -8,8 +8,12 @@ mod checkout;
 #[cfg(feature = "ssr")]
 mod ssr;
 
-pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, UserView};
-pub use checkout::{invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView};
+pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, MyInvoices, UserView, Whoami};
+// The server functions' argument structs (`MintCheckoutToken` …) are public
+// for the fuzz target that decodes their form bodies (merchant/fuzz).
+pub use checkout::{
+    invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView, MintCheckoutToken,
+};
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};

@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use checkout_sdk::{
-    AccessToken, CheckoutClient, Invoice, Options, Payment, PaymentMethod, PaymentRequest,
-    RefreshReason, TokenState, TokenStatus,
+    retry_delay, AccessToken, CheckoutClient, Invoice, Options, Payment, PaymentMethod,
+    PaymentRequest, RefreshReason, SdkError, TokenState, TokenStatus,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,7 +22,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use send_wrapper::SendWrapper;
 
-use crate::api::{invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView};
+use crate::api::{invoice_summary, mint_checkout_token, AppError, CheckoutSession, InvoiceView};
 
 /// The server's part: which invoice, whether to refresh, and the invoice as
 /// the vendor has it — all handed to the island as its starting point.
@@ -68,7 +68,10 @@ struct TokenView {
     last_reason: &'static str,
     /// "12 ms", or "—" before this tab's first refresh.
     last_refresh_took: String,
-    expired: bool,
+    /// Why the last refresh failed, while the token is expired.
+    expired: Option<String>,
+    /// Seconds until the SDK tries again by itself.
+    retry_in: Option<u64>,
 }
 
 impl From<&TokenState> for TokenView {
@@ -87,7 +90,19 @@ impl From<&TokenState> for TokenView {
             last_refresh_took: state
                 .last_refresh_took
                 .map_or_else(|| "—".to_owned(), |took| format!("{} ms", took.as_millis())),
-            expired: matches!(state.status, TokenStatus::Expired { .. }),
+            expired: match &state.status {
+                TokenStatus::Expired { error, .. } => Some(match error {
+                    SdkError::RefreshFailed(why) => why.clone(),
+                    other => other.to_string(),
+                }),
+                _ => None,
+            },
+            retry_in: match &state.status {
+                TokenStatus::Expired { retry_in, .. } => {
+                    retry_in.map(|d| d.as_secs_f64().ceil() as u64)
+                }
+                _ => None,
+            },
         }
     }
 }
@@ -126,6 +141,8 @@ fn Checkout(
     let paying = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let token = RwSignal::new(TokenView::default());
+    // The server's refusal stands until the island has done better itself.
+    let server_error = RwSignal::new(server_error);
     // Owned by this component: disposed with it, which drops the client —
     // its timer and listeners too. Only the browser ever puts one here (the
     // client is not `Send`; the wrapper is never moved between threads there).
@@ -154,28 +171,51 @@ fn Checkout(
         });
         let invoice_id = invoice_id.clone();
         spawn_local(async move {
-            let opened = match open_client(invoice_id, refresh, token).await {
-                Ok(opened) => Rc::new(opened),
-                Err(message) => return error.set(Some(message)),
+            // The merchant or the vendor may be down as the page opens: it
+            // says so and tries again by itself, on the SDK's schedule.
+            let mut failures = 0;
+            let opened = loop {
+                match open_client(invoice_id.clone(), refresh, token).await {
+                    Ok(opened) => break Rc::new(opened),
+                    Err(e) if passing(&e) => {
+                        failures += 1;
+                        if !wait_to_retry(error, e.to_string(), failures).await {
+                            return;
+                        }
+                    }
+                    Err(e) => return error.set(Some(e.to_string())),
+                }
             };
             client.set_value(Some(SendWrapper::new(opened.clone())));
-            // The three reads go out together: one round trip instead of
-            // three, and if the token has expired they share one refresh.
-            let (fetched, list, link) = futures::join!(
-                opened.invoice(),
-                opened.payment_methods(),
-                opened.pdf_link()
-            );
-            match fetched {
-                Ok(fetched) => invoice.set(Some(fetched)),
-                Err(e) => return error.set(Some(e.to_string())),
-            }
-            if let Ok(list) = list {
-                selected.set(list.first().map(|m| m.id.clone()));
-                methods.set(list);
-            }
-            if let Ok(link) = link {
-                pdf_url.set(Some(link.url));
+            loop {
+                // The three reads go out together: one round trip instead of
+                // three, and if the token has expired they share one refresh.
+                let (fetched, list, link) = futures::join!(
+                    opened.invoice(),
+                    opened.payment_methods(),
+                    opened.pdf_link()
+                );
+                match fetched {
+                    Ok(fetched) => invoice.set(Some(fetched)),
+                    Err(e @ SdkError::Unavailable(_)) => {
+                        failures += 1;
+                        if !wait_to_retry(error, e.to_string(), failures).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(e) => return error.set(Some(e.to_string())),
+                }
+                error.set(None);
+                server_error.set(None);
+                if let Ok(list) = list {
+                    selected.set(list.first().map(|m| m.id.clone()));
+                    methods.set(list);
+                }
+                if let Ok(link) = link {
+                    pdf_url.set(Some(link.url));
+                }
+                break;
             }
         });
     });
@@ -239,7 +279,7 @@ fn Checkout(
     let error_text = move || {
         error
             .get()
-            .or_else(|| server_error.clone())
+            .or_else(|| server_error.get())
             .unwrap_or_default()
     };
     view! {
@@ -299,11 +339,18 @@ fn Checkout(
                 {move || payment.get().map(|p| format!("Paid {} {} — thank you. Reference {}.", p.currency, p.amount, p.id))}
             </p>
             <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>
-            <Show when=move || token.with(|t| t.expired)>
-                <p class="error" role="alert">
-                    "Your checkout session expired. "
-                    <button type="button" on:click=retry_token>"Try again"</button>
-                </p>
+            <Show when=move || token.with(|t| t.expired.is_some())>
+                <div data-testid="token-trouble">
+                    // Only the sentence is announced, not the countdown's every tick.
+                    <p class="error" role="alert">
+                        "Your checkout session expired. "
+                        <span data-testid="token-trouble-reason">{move || token.with(|t| t.expired.clone().unwrap_or_default())}</span>
+                    </p>
+                    <p>
+                        {move || token.with(|t| t.retry_in.map(|s| format!("Trying again by itself in {s} s. ")))}
+                        <button type="button" on:click=retry_token>"Try again now"</button>
+                    </p>
+                </div>
             </Show>
             <details class="developer" data-testid="developer-panel">
                 <summary>"Developer"</summary>
@@ -335,16 +382,36 @@ fn describe(method: &PaymentMethod) -> String {
     }
 }
 
+/// A failure that passes by itself: the vendor or the merchant's server
+/// down or busy, or the network between.
+fn passing(error: &AppError) -> bool {
+    matches!(
+        error,
+        AppError::VendorUnavailable | AppError::Busy { .. } | AppError::Transport(_)
+    )
+}
+
+/// Shows `why` with a note that the page will try again, and waits until
+/// then. `false` if the page went away meanwhile.
+async fn wait_to_retry(error: RwSignal<Option<String>>, why: String, failures: u32) -> bool {
+    let wait = retry_delay(failures, js_sys::Math::random());
+    let note = format!("{why} Trying again by itself in {} s.", wait.as_secs());
+    // A disposed signal (the component is gone) refuses the value.
+    if error.try_set(Some(note)).is_some() {
+        return false;
+    }
+    gloo_timers::future::sleep(wait).await;
+    error.try_get_untracked().is_some()
+}
+
 /// Mints the first token and starts the SDK — with a handler that mints the
 /// next ones unless `refresh` is off.
 async fn open_client(
     invoice_id: String,
     refresh: bool,
     token: RwSignal<TokenView>,
-) -> Result<CheckoutClient, String> {
-    let first = mint_checkout_token(invoice_id.clone())
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<CheckoutClient, AppError> {
+    let first = mint_checkout_token(invoice_id.clone()).await?;
     let mut options = Options::new(first.api_url.clone());
     if refresh {
         let invoice_id_for_handler = invoice_id.clone();

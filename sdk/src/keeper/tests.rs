@@ -64,7 +64,7 @@ fn c3_concurrent_expiries_make_one_handler_call_and_all_get_its_outcome() {
 }
 
 #[test]
-fn c4_a_failed_refresh_backs_off_shows_expired_and_never_loops() {
+fn c4_a_failed_refresh_backs_off_shows_expired_never_loops_and_recovers_by_itself() {
     let platform = FakePlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
@@ -75,7 +75,7 @@ fn c4_a_failed_refresh_backs_off_shows_expired_and_never_loops() {
         keeper.snapshot().status,
         TokenStatus::Expired { retry_in: Some(d), .. } if d == secs(1)
     ));
-    // Retries at 1, 2, 4, 8, 16 s after each failure, then stops.
+    // Retries 1, 2, 4, 8 and 16 s after each failure…
     for wait in [1, 2, 4, 8, 16] {
         platform.advance(secs(wait) - Duration::from_millis(1));
         let calls = server.calls.get();
@@ -84,21 +84,44 @@ fn c4_a_failed_refresh_backs_off_shows_expired_and_never_loops() {
         server.answer(Err("still down".into()));
         platform.run_tasks();
     }
+    // …then every 30–60 s (45 s with the fake platform's "random" 0.5):
+    // an hour of outage costs 80 calls, not a loop.
     let calls = server.calls.get();
-    platform.advance(secs(3600));
-    assert_eq!(server.calls.get(), calls, "no more automatic retries");
-    assert_eq!(platform.pending_timers(), 0);
+    for _ in 0..80 {
+        platform.advance(secs(45));
+        server.answer(Err("still down".into()));
+        platform.run_tasks();
+    }
+    assert_eq!(server.calls.get(), calls + 80);
+    assert_eq!(platform.pending_timers(), 1, "one retry timer, never more");
     assert!(matches!(
         keeper.snapshot().status,
-        TokenStatus::Expired { retry_in: None, .. }
+        TokenStatus::Expired { retry_in: Some(d), .. } if d == secs(45)
     ));
-    // A person (or the tab coming back) may still ask, and it recovers.
+    // The server is back: the next automatic try recovers, nobody asked.
+    platform.advance(secs(45));
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    assert_eq!(keeper.snapshot().status, TokenStatus::Valid);
+    assert_eq!(keeper.token(), "t2");
+    assert_eq!(keeper.snapshot().last_reason, Some(RefreshReason::Timer));
+}
+
+#[test]
+fn c4_a_person_may_retry_at_once_instead_of_waiting() {
+    let platform = FakePlatform::new();
+    let server = server();
+    let keeper = keeper(&platform, &server);
+    platform.advance(secs(840));
+    server.answer(Err("merchant server down".into()));
+    platform.run_tasks();
     let retry = keeper.refresh(RefreshReason::Manual);
     platform.spawn(retry.map(|_| ()).boxed_local());
     platform.run_tasks();
     server.answer(Ok(token("t2", secs(900))));
     platform.run_tasks();
     assert_eq!(keeper.snapshot().status, TokenStatus::Valid);
+    assert_eq!(keeper.snapshot().last_reason, Some(RefreshReason::Manual));
 }
 
 #[test]

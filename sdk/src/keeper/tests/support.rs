@@ -28,6 +28,8 @@ pub struct Inner {
     /// Due time and id → callback; the id keeps equal times in order.
     timers: RefCell<BTreeMap<(Duration, u64), Callback>>,
     pool: RefCell<LocalPool>,
+    /// What `random` returns next; 0.5 when empty.
+    randoms: RefCell<std::collections::VecDeque<f64>>,
 }
 
 pub struct FakeTimer {
@@ -62,15 +64,26 @@ impl Platform for FakePlatform {
     fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
         self.0.pool.borrow().spawner().spawn_local(task).unwrap();
     }
+
+    /// The values given to `will_draw`, then the middle of the range.
+    fn random(&self) -> f64 {
+        self.0.randoms.borrow_mut().pop_front().unwrap_or(0.5)
+    }
 }
 
 impl FakePlatform {
+    /// The next values `random` returns, in order.
+    pub fn will_draw(&self, values: &[f64]) {
+        self.0.randoms.borrow_mut().extend(values);
+    }
+
     pub fn new() -> Self {
         Self(Rc::new(Inner {
             now: Cell::new(Duration::ZERO),
             next_id: Cell::new(0),
             timers: RefCell::default(),
             pool: RefCell::new(LocalPool::new()),
+            randoms: RefCell::default(),
         }))
     }
 
@@ -132,6 +145,11 @@ impl Server {
             server.replies.borrow_mut().push(reply);
             async move { answer.await.unwrap_or_else(|_| Err("server gone".into())) }.boxed_local()
         })
+    }
+
+    /// Calls made and not yet answered.
+    pub fn replies_waiting(&self) -> usize {
+        self.replies.borrow().len()
     }
 
     pub fn answer(&self, result: Result<AccessToken, String>) {

@@ -241,6 +241,49 @@ fn a_failed_refresh_is_shared_and_every_tab_backs_off_without_asking() {
 }
 
 #[test]
+fn through_a_long_outage_the_tabs_of_one_checkout_retry_as_one() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers: _keepers,
+    } = tabs(2);
+    // Every call fails, as soon as it is made.
+    let fail_any = || loop {
+        platform.run_tasks();
+        if server.replies_waiting() == 0 {
+            break;
+        }
+        server.answer(Err("vendor down".into()));
+        platform.run_tasks();
+        bus.deliver();
+    };
+    platform.advance(secs(840));
+    fail_any();
+    for _ in 0..31 {
+        platform.advance(secs(1));
+        fail_any();
+    }
+    assert_eq!(
+        server.calls.get(),
+        6,
+        "the first call and five quick retries"
+    );
+    // Then slow retries, 30–60 s apart at random. Were each tab to draw its
+    // own delay, one would wait 30 s and the other 60 s, and the checkout
+    // would make two calls a round; the tab that tried says when it tries
+    // next, and the other keeps to that.
+    platform.will_draw(&[0.0, 1.0].repeat(50));
+    for _ in 0..600 {
+        platform.advance(secs(1));
+        fail_any();
+    }
+    let slow = server.calls.get() - 6;
+    // 30 and 60 s in turn: 13 or 14 tries in ten minutes, not 20-odd.
+    assert!((13..=14).contains(&slow), "{slow} calls in 600 s");
+}
+
+#[test]
 fn a_failure_in_another_tab_does_not_disturb_an_idle_tab() {
     let Scene {
         platform,
@@ -250,6 +293,7 @@ fn a_failure_in_another_tab_does_not_disturb_an_idle_tab() {
     } = tabs(1);
     keepers[0].hear(TabNews::Failed {
         message: "elsewhere".into(),
+        retry_in_ms: Some(1_000),
     });
     platform.run_tasks();
     assert_eq!(keepers[0].snapshot().status, TokenStatus::Valid);
