@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::MintError;
+use crate::input::InvoiceId;
 use crate::records::{InvoiceRecord, Records};
 use crate::secret::CheckoutToken;
 use crate::users::User;
@@ -87,14 +88,18 @@ impl CheckoutService {
 
     /// A checkout token for `user` to pay `invoice_id` — if the merchant's
     /// records say it is theirs. Unknown and not-theirs get one answer.
-    pub async fn mint(&self, user: &User, invoice_id: &str) -> Result<MintedToken, MintError> {
-        let key = (user.customer_id.clone(), invoice_id.to_owned());
+    pub async fn mint(
+        &self,
+        user: &User,
+        invoice_id: &InvoiceId,
+    ) -> Result<MintedToken, MintError> {
+        let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
         if let Some(minted) = self.reuse(&key).await {
             return Ok(minted);
         }
         let record = self
             .records
-            .invoice(invoice_id)
+            .invoice(invoice_id.as_str())
             .await
             .map_err(MintError::storage)?
             .filter(|r| r.customer_id == user.customer_id)
@@ -147,9 +152,16 @@ impl CheckoutService {
 
     /// The vendor's view of the user's invoice (status, amounts, due date),
     /// read with the checkout token the page will get anyway.
-    pub async fn invoice(&self, user: &User, invoice_id: &str) -> Result<VendorInvoice, MintError> {
+    pub async fn invoice(
+        &self,
+        user: &User,
+        invoice_id: &InvoiceId,
+    ) -> Result<VendorInvoice, MintError> {
         let minted = self.mint(user, invoice_id).await?;
-        Ok(self.vendor.invoice(&minted.token).await?)
+        Ok(self
+            .vendor
+            .invoice(&minted.token, &user.customer_id)
+            .await?)
     }
 
     /// The user's invoices, from the merchant's records.

@@ -1,5 +1,4 @@
-//! The merchant's SQLite database: users, invoices, and (through
-//! tower-sessions, in the server) sessions.
+//! The merchant's SQLite database: users, invoices and sessions.
 
 use std::str::FromStr;
 use std::time::Duration;

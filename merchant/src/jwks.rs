@@ -37,6 +37,9 @@ pub struct TokenVerifier {
     /// Held while fetching; remembers when the last fetch started.
     fetching: tokio::sync::Mutex<Option<Instant>>,
     validation: Validation,
+    /// The header's `typ` a checkout token must carry, where the vendor
+    /// sets one (RFC 8725 §3.11: so no other kind of token can pass).
+    typ: Option<String>,
 }
 
 impl TokenVerifier {
@@ -51,7 +54,20 @@ impl TokenVerifier {
             keys: RwLock::default(),
             fetching: tokio::sync::Mutex::new(None),
             validation,
+            typ: None,
         }
+    }
+
+    /// Also requires the token's `iss` claim and its header's `typ` to be
+    /// these, where given. The real vendor's values are not public, so both
+    /// are settings; the sandbox's are `alternative-sandbox` and `checkout+jwt`.
+    pub fn expecting(mut self, issuer: Option<&str>, typ: Option<&str>) -> Self {
+        if let Some(issuer) = issuer {
+            self.validation.set_issuer(&[issuer]);
+            self.validation.set_required_spec_claims(&["exp", "iss"]);
+        }
+        self.typ = typ.map(str::to_owned);
+        self
     }
 
     /// The token's claims if the vendor signed it for exactly this request
@@ -64,13 +80,18 @@ impl TokenVerifier {
         invoice_id: &str,
         vendor_now: SystemTime,
     ) -> Result<CheckoutClaims, VendorError> {
-        let kid = decode_header(token)
+        let header = decode_header(token)
             .ok()
             .filter(|h| h.alg == ALGORITHM)
-            .and_then(|h| h.kid)
-            .ok_or(VendorError::Malformed(
-                "the checkout token has no EdDSA kid",
-            ))?;
+            .ok_or(VendorError::Malformed("the checkout token is not EdDSA"))?;
+        if self.typ.is_some() && header.typ != self.typ {
+            return Err(VendorError::Malformed(
+                "the checkout token's typ is not a checkout token's",
+            ));
+        }
+        let kid = header
+            .kid
+            .ok_or(VendorError::Malformed("the checkout token has no kid"))?;
         let key = match self.key(&kid) {
             Some(key) => key,
             None => {

@@ -12,6 +12,7 @@ mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod input;
 mod jwks;
 pub mod limiter;
 pub mod quota;
@@ -25,10 +26,11 @@ mod vendor;
 
 pub use checkout::{CheckoutService, MintedToken};
 pub use error::{MintError, VendorError};
+pub use input::{check_credentials, InvoiceId, Malformed};
 pub use jwks::{CheckoutClaims, TokenVerifier};
 pub use records::{InvoiceRecord, Records};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
-pub use sessions::CachedSessions;
+pub use sessions::{CachedSessions, SqliteSessions};
 pub use users::{hash_password, User, Users};
 pub use vendor::{IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice};
 

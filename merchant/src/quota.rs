@@ -1,15 +1,32 @@
 //! Staying within the vendor's request quota (5 requests per second per API
-//! key on the real API) instead of finding it by way of 429s.
+//! key on the real API) instead of finding it by way of 429s, and sharing it
+//! fairly between the merchant's customers.
 //!
 //! A GCRA limiter ("generic cell rate algorithm", a token bucket kept as one
 //! timestamp): up to `burst` calls go at once, then one every `1/rate`. A call
 //! over the quota waits its turn — at most `max_wait`; a longer queue than
 //! that is refused at once with the time after which a retry would fit.
+//!
+//! Fair share: each caller (the customer a call is made for) holds at most
+//! [`MAX_WAITING_PER_CALLER`] places in the queue. One customer flooding the
+//! server gets the free burst and then two places; everyone else queues
+//! behind at most two of its calls, so a caller waits at most
+//! `2 × interval` (400 ms at 5/s) per other busy customer ahead of it.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+/// Places in the queue one caller may hold while the quota is used up. Two:
+/// a page load makes at most two vendor calls (the invoice summary, and a
+/// token when none can be reused), so a person never meets this limit;
+/// more would let one caller fill the queue everyone shares.
+pub const MAX_WAITING_PER_CALLER: usize = 2;
+
+/// Past this many callers tracked, the ones with no place in the queue go.
+const MAX_CALLERS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("over the vendor quota; retry in {retry_after:?}")]
@@ -21,8 +38,15 @@ pub struct Quota {
     interval: Duration,
     tolerance: Duration,
     max_wait: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
     /// The "theoretical arrival time" of the next call at the steady rate.
-    next: Mutex<Option<Instant>>,
+    next: Option<Instant>,
+    /// Each caller's places in the queue: when each of its waiting calls goes.
+    waiting: HashMap<String, VecDeque<Instant>>,
 }
 
 impl Quota {
@@ -37,29 +61,57 @@ impl Quota {
             interval,
             tolerance: interval * burst.saturating_sub(1),
             max_wait,
-            next: Mutex::new(None),
+            state: Mutex::default(),
         }
     }
 
-    /// Waits for this call's turn, or says how long the queue is.
-    pub async fn acquire(&self) -> Result<(), Busy> {
+    /// Waits for this call's turn, or says how long until one would fit.
+    /// `caller` is whom the call is for (a customer id): see the module docs.
+    pub async fn acquire(&self, caller: &str) -> Result<(), Busy> {
         if self.interval.is_zero() {
             return Ok(());
         }
         let wait = {
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            let at = next.map_or(now, |n| n.max(now));
+            let at = state.next.map_or(now, |n| n.max(now));
             let wait = at.duration_since(now).saturating_sub(self.tolerance);
             if wait > self.max_wait {
                 return Err(Busy { retry_after: wait });
             }
-            *next = Some(at + self.interval);
+            if !wait.is_zero() {
+                state.hold_place(caller, now, now + wait)?;
+            }
+            state.next = Some(at + self.interval);
             wait
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
+        Ok(())
+    }
+}
+
+impl State {
+    /// Gives `caller` a place in the queue going at `goes`, unless it holds
+    /// its share already.
+    fn hold_place(&mut self, caller: &str, now: Instant, goes: Instant) -> Result<(), Busy> {
+        if self.waiting.len() >= MAX_CALLERS && !self.waiting.contains_key(caller) {
+            self.waiting
+                .retain(|_, places| places.back().is_some_and(|&at| at > now));
+        }
+        let places = self.waiting.entry(caller.to_owned()).or_default();
+        while places.front().is_some_and(|&at| at <= now) {
+            places.pop_front();
+        }
+        if places.len() >= MAX_WAITING_PER_CALLER {
+            // The earliest of its places frees up first.
+            let first = places.front().copied().unwrap_or(now);
+            return Err(Busy {
+                retry_after: first.duration_since(now).max(Duration::from_millis(1)),
+            });
+        }
+        places.push_back(goes);
         Ok(())
     }
 }
@@ -74,10 +126,11 @@ mod tests {
         let quota = Arc::new(Quota::new(5, 5, Duration::from_secs(2)));
         let started = Instant::now();
         let tasks: Vec<_> = (0..10)
-            .map(|_| {
+            .map(|n| {
                 let quota = quota.clone();
                 tokio::spawn(async move {
-                    quota.acquire().await.unwrap();
+                    // Ten callers: one caller could not hold ten places.
+                    quota.acquire(&format!("c{n}")).await.unwrap();
                     started.elapsed()
                 })
             })
@@ -96,16 +149,16 @@ mod tests {
     async fn a_queue_longer_than_max_wait_is_refused_with_a_retry_time() {
         let quota = Quota::new(5, 5, Duration::from_millis(500));
         for _ in 0..5 {
-            quota.acquire().await.unwrap(); // the burst
+            quota.acquire("c").await.unwrap(); // the burst
         }
         // The next waits its 200 ms turn.
         let before = Instant::now();
-        quota.acquire().await.unwrap();
+        quota.acquire("c").await.unwrap();
         assert_eq!(before.elapsed(), Duration::from_millis(200));
         let busy = Quota::new(5, 1, Duration::ZERO);
-        busy.acquire().await.unwrap();
+        busy.acquire("c").await.unwrap();
         assert_eq!(
-            busy.acquire().await,
+            busy.acquire("c").await,
             Err(Busy {
                 retry_after: Duration::from_millis(200)
             })
@@ -116,12 +169,44 @@ mod tests {
     async fn an_idle_quota_refills() {
         let quota = Quota::new(5, 5, Duration::ZERO);
         for _ in 0..5 {
-            quota.acquire().await.unwrap();
+            quota.acquire("c").await.unwrap();
         }
-        assert!(quota.acquire().await.is_err());
+        assert!(quota.acquire("c").await.is_err());
         tokio::time::advance(Duration::from_secs(1)).await;
         for _ in 0..5 {
-            quota.acquire().await.unwrap();
+            quota.acquire("c").await.unwrap();
         }
+    }
+
+    /// One customer floods; another's call still gets its turn in time.
+    #[tokio::test(start_paused = true)]
+    async fn one_caller_cannot_take_the_queue_from_the_others() {
+        let quota = Arc::new(Quota::new(5, 5, Duration::from_secs(1)));
+        let flood: Vec<_> = (0..24)
+            .map(|_| {
+                let quota = quota.clone();
+                tokio::spawn(async move { quota.acquire("flooder").await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let other = quota.acquire("other").await;
+        let mut granted = 0;
+        for call in flood {
+            granted += usize::from(call.await.unwrap().is_ok());
+        }
+        assert_eq!(other, Ok(()));
+        // The burst, then its share of the queue; the rest is told "busy".
+        assert_eq!(granted, 5 + MAX_WAITING_PER_CALLER);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_callers_places_free_up_as_its_calls_go() {
+        let quota = Quota::new(5, 1, Duration::from_secs(5));
+        quota.acquire("a").await.unwrap();
+        let (first, second) = tokio::join!(quota.acquire("a"), quota.acquire("a"));
+        assert_eq!((first, second), (Ok(()), Ok(())));
+        // Both went: its places are free again.
+        let (third, fourth) = tokio::join!(quota.acquire("a"), quota.acquire("a"));
+        assert_eq!((third, fourth), (Ok(()), Ok(())));
     }
 }

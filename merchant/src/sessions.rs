@@ -1,17 +1,30 @@
-//! Sessions served from memory and written through to the database.
+//! Sessions: rows in the merchant's database, served from memory and
+//! written through, where a removed session stays removed.
+//!
+//! Two rules make a log-out final, however requests interleave:
+//! - A save only ever updates a live row ([`SessionRows::update`]); only
+//!   [`SessionStore::create`] makes one. A request that was still running
+//!   when its session was deleted (log-out, or the id change at log-in)
+//!   saves into nothing, on this server and on any other sharing the
+//!   database. (tower-sessions' own SQL stores save with an upsert, which
+//!   would write the deleted session back.)
+//! - A copy read or written while a delete ran is not kept: each part of the
+//!   map counts its deletions, and a load or save that saw the count change
+//!   while it waited for the database keeps nothing in memory.
 //!
 //! Every server-function call reads its session. Read from SQLite, that is a
 //! hand-off to sqlx's connection thread and back on every request — under
 //! load the largest cost of a token mint that reuses a token (BENCHMARKS.md).
-//! So the sessions in use are kept in memory too. The server saves every
-//! session on every request (`with_always_save`), so that an `OnInactivity`
-//! expiry slides with use; an unchanged session is written to the database
-//! again only once its expiry has slid by [`SLIDE_WRITE`], a negligible part
-//! of an 8-hour inactivity limit.
+//! So the sessions in use are kept in memory too. A session's expiry slides
+//! with use (the server re-sets it whenever the session's user is read); an
+//! unchanged session is written to the database again only once its expiry
+//! has slid by [`SLIDE_WRITE`], a negligible part of an 8-hour limit.
 //!
 //! Several servers sharing one database each keep their own copy: a copy is
 //! trusted for [`FRESH_FOR`] after it was read or written, then read again,
 //! so a log-out on one server takes effect on the others within that time.
+
+mod sqlite;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -23,6 +36,21 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
+
+pub use sqlite::SqliteSessions;
+
+/// Where sessions are kept for good: one row per session id.
+#[async_trait]
+pub trait SessionRows: std::fmt::Debug + Send + Sync + 'static {
+    /// Adds a row for a new id; `false` if the id is taken.
+    async fn insert(&self, record: &Record) -> session_store::Result<bool>;
+    /// Overwrites the row of a live (present, unexpired) session; `false`,
+    /// writing nothing, if there is none — never creates one.
+    async fn update(&self, record: &Record) -> session_store::Result<bool>;
+    /// The session, unless it is missing or expired.
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>>;
+    async fn delete(&self, id: &Id) -> session_store::Result<()>;
+}
 
 /// How long a copy is trusted before the database is asked again.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -37,17 +65,33 @@ const SHARDS: usize = 16;
 /// Past this many copies in a part, the ones no longer trusted are dropped.
 const MAX_PER_SHARD: usize = 8_192;
 
-/// A [`SessionStore`] in front of `S` (the database).
-#[derive(Debug, Clone)]
-pub struct CachedSessions<S> {
-    inner: Arc<Inner<S>>,
+/// A [`SessionStore`] over `R` (the database's rows).
+#[derive(Debug)]
+pub struct CachedSessions<R> {
+    inner: Arc<Inner<R>>,
+}
+
+impl<R> Clone for CachedSessions<R> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
 }
 
 #[derive(Debug)]
-struct Inner<S> {
-    store: S,
+struct Inner<R> {
+    rows: R,
     hasher: RandomState,
-    shards: [Mutex<HashMap<Id, Held>>; SHARDS],
+    shards: [Mutex<Shard>; SHARDS],
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    copies: HashMap<Id, Held>,
+    /// Deletions begun in this part so far: a load or save that finds it
+    /// changed after its database call may hold a copy of a deleted session.
+    deletions: u64,
 }
 
 #[derive(Debug)]
@@ -73,18 +117,42 @@ impl Held {
     }
 }
 
-impl<S: SessionStore> CachedSessions<S> {
-    pub fn new(store: S) -> Self {
+impl Shard {
+    /// Keeps a copy of `record`, unless a deletion began since `seen`.
+    fn remember(&mut self, record: &Record, seen: u64) {
+        if self.deletions != seen {
+            self.copies.remove(&record.id);
+            return;
+        }
+        if self.copies.len() >= MAX_PER_SHARD {
+            self.copies.retain(|_, copy| copy.trusted());
+            if self.copies.len() >= MAX_PER_SHARD {
+                // Every copy is recent: more sessions in use than memory is
+                // meant for. The database has them all; start again.
+                self.copies.clear();
+            }
+        }
+        self.copies.insert(record.id, Held::synced(record));
+    }
+
+    fn forget(&mut self, id: &Id) {
+        self.deletions += 1;
+        self.copies.remove(id);
+    }
+}
+
+impl<R: SessionRows> CachedSessions<R> {
+    pub fn new(rows: R) -> Self {
         Self {
             inner: Arc::new(Inner {
-                store,
+                rows,
                 hasher: RandomState::new(),
                 shards: std::array::from_fn(|_| Mutex::default()),
             }),
         }
     }
 
-    fn shard(&self, id: &Id) -> MutexGuard<'_, HashMap<Id, Held>> {
+    fn shard(&self, id: &Id) -> MutexGuard<'_, Shard> {
         let index = self.inner.hasher.hash_one(id) as usize % SHARDS;
         // A panic while holding the lock leaves the map consistent (each
         // change is a single insert or remove), so a poisoned lock is used.
@@ -92,66 +160,77 @@ impl<S: SessionStore> CachedSessions<S> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
-
-    fn remember(&self, record: &Record) {
-        let mut shard = self.shard(&record.id);
-        if shard.len() >= MAX_PER_SHARD {
-            shard.retain(|_, copy| copy.trusted());
-            if shard.len() >= MAX_PER_SHARD {
-                // Every copy is recent: more sessions in use than memory is
-                // meant for. The database has them all; start again.
-                shard.clear();
-            }
-        }
-        shard.insert(record.id, Held::synced(record));
-    }
 }
 
 #[async_trait]
-impl<S: SessionStore> SessionStore for CachedSessions<S> {
+impl<R: SessionRows> SessionStore for CachedSessions<R> {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // The database picks a free id (it may change `record.id`).
-        self.inner.store.create(record).await?;
-        self.remember(record);
+        // A fresh random id is all but certainly free; if not, draw again.
+        while !self.inner.rows.insert(record).await? {
+            record.id = Id::default();
+        }
+        let mut shard = self.shard(&record.id);
+        let seen = shard.deletions;
+        shard.remember(record, seen);
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if let Some(copy) = self.shard(&record.id).get_mut(&record.id) {
-            let unchanged = copy.record.data == record.data;
-            let slid = record.expiry_date - copy.stored_expiry;
-            // Only forward: a shortened expiry is written at once.
-            if unchanged && slid >= time::Duration::ZERO && slid < SLIDE_WRITE {
-                copy.record.expiry_date = record.expiry_date;
-                return Ok(());
+        let seen = {
+            let mut shard = self.shard(&record.id);
+            if let Some(copy) = shard.copies.get_mut(&record.id) {
+                let unchanged = copy.record.data == record.data;
+                let slid = record.expiry_date - copy.stored_expiry;
+                // Only forward: a shortened expiry is written at once.
+                if unchanged && slid >= time::Duration::ZERO && slid < SLIDE_WRITE {
+                    copy.record.expiry_date = record.expiry_date;
+                    return Ok(());
+                }
             }
+            shard.deletions
+        };
+        let saved = self.inner.rows.update(record).await?;
+        let mut shard = self.shard(&record.id);
+        if saved {
+            shard.remember(record, seen);
+        } else {
+            // Deleted (logged out, or replaced at log-in) or expired: it
+            // stays that way. The request's answer goes out; its session is
+            // gone whatever its cookie says.
+            shard.copies.remove(&record.id);
+            tracing::debug!("refused to save a session that no longer exists");
         }
-        self.inner.store.save(record).await?;
-        self.remember(record);
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        if let Some(copy) = self.shard(id).get(id) {
-            if copy.trusted() && copy.record.expiry_date > OffsetDateTime::now_utc() {
-                return Ok(Some(copy.record.clone()));
+        let seen = {
+            let shard = self.shard(id);
+            if let Some(copy) = shard.copies.get(id) {
+                if copy.trusted() && copy.record.expiry_date > OffsetDateTime::now_utc() {
+                    return Ok(Some(copy.record.clone()));
+                }
             }
-        }
-        let record = self.inner.store.load(id).await?;
+            shard.deletions
+        };
+        let record = self.inner.rows.load(id).await?;
+        let mut shard = self.shard(id);
         match &record {
-            Some(record) => self.remember(record),
+            Some(record) => shard.remember(record, seen),
             None => {
-                self.shard(id).remove(id);
+                shard.copies.remove(id);
             }
         }
         Ok(record)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        // The database first: a load racing this one cannot then copy back
-        // what is being deleted.
-        self.inner.store.delete(id).await?;
-        self.shard(id).remove(id);
+        // Counted before the database call and after it: a load or save
+        // whose database call overlapped this one keeps no copy, and a copy
+        // made before it is dropped after it.
+        self.shard(id).forget(id);
+        self.inner.rows.delete(id).await?;
+        self.shard(id).forget(id);
         Ok(())
     }
 }

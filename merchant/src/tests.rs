@@ -15,6 +15,10 @@ fn user(customer_id: &str) -> User {
     }
 }
 
+fn id(invoice_id: &str) -> crate::InvoiceId {
+    crate::InvoiceId::parse(invoice_id).unwrap()
+}
+
 /// Mints as the owner the demo records give each invoice.
 async fn mint(
     service: &CheckoutService,
@@ -25,7 +29,7 @@ async fn mint(
     } else {
         "cus_acme"
     };
-    service.mint(&user(customer), invoice_id).await
+    service.mint(&user(customer), &id(invoice_id)).await
 }
 
 struct Running {
@@ -343,7 +347,7 @@ async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
     let first = mint(&service, "inv_1001").await.unwrap();
     // Another customer naming the same invoice is still checked, and refused.
     assert!(matches!(
-        service.mint(&user("cus_globex"), "inv_1001").await,
+        service.mint(&user("cus_globex"), &id("inv_1001")).await,
         Err(MintError::UnknownInvoice)
     ));
 
@@ -403,7 +407,7 @@ async fn s7_another_users_invoice_is_refused_before_the_vendor_is_asked() {
     let service = service(&running.url, "demo_client_secret").await;
     let bob = user("cus_globex");
     assert!(matches!(
-        service.mint(&bob, "inv_1001").await,
+        service.mint(&bob, &id("inv_1001")).await,
         Err(MintError::UnknownInvoice)
     ));
     assert_eq!(running.sandbox.stats().oauth_tokens_issued, 0);
@@ -418,7 +422,7 @@ async fn the_server_reads_the_invoice_with_the_pages_token_and_no_extra_mint() {
     let running = start_sandbox(Config::in_memory()).await;
     let service = service(&running.url, "demo_client_secret").await;
     let invoice = service
-        .invoice(&user("cus_acme"), "inv_1002")
+        .invoice(&user("cus_acme"), &id("inv_1002"))
         .await
         .unwrap();
     assert_eq!(invoice.invoice_number, "INV-1002");
@@ -427,4 +431,33 @@ async fn the_server_reads_the_invoice_with_the_pages_token_and_no_extra_mint() {
     // The page's mint then reuses that token.
     mint(&service, "inv_1002").await.unwrap();
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
+}
+
+/// RFC 8725 §3.11: a token of another kind (`typ`) or from another issuer
+/// (`iss`) is not relayed, though its signature verifies.
+#[tokio::test]
+async fn a_token_of_another_issuer_or_kind_is_not_relayed() {
+    let running = start_sandbox(Config::in_memory()).await;
+    let config = |issuer: &str, typ: &str| VendorConfig {
+        token_issuer: Some(issuer.to_owned()),
+        token_typ: Some(typ.to_owned()),
+        ..VendorConfig::new(
+            &running.url,
+            "demo_client_id",
+            ClientSecret::new("demo_client_secret"),
+        )
+    };
+    let sandbox_like = service_with(config("alternative-sandbox", "checkout+jwt")).await;
+    mint(&sandbox_like, "inv_1001").await.unwrap();
+    for (issuer, typ) in [
+        ("alternative-elsewhere", "checkout+jwt"),
+        ("alternative-sandbox", "JWT"),
+    ] {
+        let strict = service_with(config(issuer, typ)).await;
+        let err = mint(&strict, "inv_1001").await.unwrap_err();
+        assert!(
+            matches!(err, MintError::Vendor(crate::VendorError::Malformed(_))),
+            "{issuer} {typ}: {err:?}"
+        );
+    }
 }

@@ -9,7 +9,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use merchant::{CheckoutService, ClientSecret, Records, User, VendorClient, VendorConfig};
+use merchant::{
+    CheckoutService, ClientSecret, InvoiceId, Records, User, VendorClient, VendorConfig,
+};
 use sandbox::{Config, Sandbox, SystemClock};
 
 /// Collects everything logged.
@@ -58,9 +60,14 @@ async fn s8_no_log_line_holds_the_secret_or_a_token() {
         customer_id: "cus_acme".into(),
     };
     let good = service(&url, "demo_client_secret", &db).await;
-    let minted = good.mint(&alice, "inv_1001").await.unwrap();
+    let minted = good
+        .mint(&alice, &InvoiceId::parse("inv_1001").unwrap())
+        .await
+        .unwrap();
     let bad = service(&url, "wrong-secret", &db).await;
-    let _ = bad.mint(&alice, "inv_1002").await;
+    let _ = bad
+        .mint(&alice, &InvoiceId::parse("inv_1002").unwrap())
+        .await;
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(

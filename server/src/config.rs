@@ -11,6 +11,11 @@ use merchant::{ClientSecret, VendorConfig};
 const DEMO_CLIENT_ID: &str = "demo_client_id";
 const DEMO_CLIENT_SECRET: &str = "demo_client_secret";
 
+/// What the sandbox's checkout tokens carry (its `iss` claim and header
+/// `typ`); the real vendor's are not public, so there they are settings.
+const SANDBOX_TOKEN_ISSUER: &str = "alternative-sandbox";
+const SANDBOX_TOKEN_TYP: &str = "checkout+jwt";
+
 /// The vendor's public environments. Tokens of one do not work in another.
 const DEMO_URL: &str = "https://public-api.demo.alternativepayments.io";
 const PRODUCTION_URL: &str = "https://public-api.alternativepayments.io";
@@ -44,6 +49,8 @@ pub struct Config {
     token_field: Option<String>,
     /// `None`: the vendor's default JWKS URL; `Some(None)`: verification off.
     jwks_url: Option<Option<String>>,
+    token_issuer: Option<String>,
+    token_typ: Option<String>,
     requests_per_second: Option<u32>,
 }
 
@@ -157,6 +164,15 @@ impl Config {
                 })
             }
         };
+        // Unset: the sandbox's value in its environment, else unchecked;
+        // `off`: unchecked.
+        let expected = |name: &str, sandbox_value: &str| match get(name) {
+            Some(value) if value == "off" => None,
+            Some(value) => Some(value),
+            None => (environment == "sandbox").then(|| sandbox_value.to_owned()),
+        };
+        let token_issuer = expected("ALTERNATIVE_TOKEN_ISSUER", SANDBOX_TOKEN_ISSUER);
+        let token_typ = expected("ALTERNATIVE_TOKEN_TYP", SANDBOX_TOKEN_TYP);
         Ok(Self {
             vendor,
             rate_limits,
@@ -176,6 +192,8 @@ impl Config {
             init_path,
             token_field,
             jwks_url: get("ALTERNATIVE_JWKS_URL").map(|url| (url != "off").then_some(url)),
+            token_issuer,
+            token_typ,
             requests_per_second,
         })
     }
@@ -195,6 +213,8 @@ impl Config {
         if let Some(rate) = self.requests_per_second {
             config.requests_per_second = rate;
         }
+        config.token_issuer = self.token_issuer;
+        config.token_typ = self.token_typ;
         config
     }
 }
@@ -224,6 +244,30 @@ mod tests {
             vendor.jwks_url.as_deref(),
             Some("http://127.0.0.1:3030/.well-known/jwks.json")
         );
+        assert_eq!(vendor.token_issuer.as_deref(), Some("alternative-sandbox"));
+        assert_eq!(vendor.token_typ.as_deref(), Some("checkout+jwt"));
+    }
+
+    #[test]
+    fn issuer_and_typ_are_checked_where_known_and_settable_elsewhere() {
+        let production = [
+            ("ALTERNATIVE_ENVIRONMENT", "production"),
+            ("ALTERNATIVE_CLIENT_ID", "id"),
+            ("ALTERNATIVE_CLIENT_SECRET", "s"),
+        ];
+        let vendor = from(&production).unwrap().vendor_config(PRODUCTION_URL);
+        assert_eq!((vendor.token_issuer, vendor.token_typ), (None, None));
+        let mut set = production.to_vec();
+        set.push(("ALTERNATIVE_TOKEN_ISSUER", "https://issuer.example"));
+        set.push(("ALTERNATIVE_TOKEN_TYP", "JWT"));
+        let vendor = from(&set).unwrap().vendor_config(PRODUCTION_URL);
+        assert_eq!(
+            vendor.token_issuer.as_deref(),
+            Some("https://issuer.example")
+        );
+        assert_eq!(vendor.token_typ.as_deref(), Some("JWT"));
+        let off = from(&[("ALTERNATIVE_TOKEN_TYP", "off")]).unwrap();
+        assert_eq!(off.vendor_config("http://x").token_typ, None);
     }
 
     #[test]

@@ -5,13 +5,18 @@
 //! no logging a victim into the attacker's account, no minting on their
 //! behalf. Requests without `Origin` (curl, scripts) are not browsers acting
 //! for someone else, and go through.
+//!
+//! A form POST that asks for HTML is answered with a redirect back to its
+//! `Referer` (Leptos's no-JavaScript form handling). A `Referer` from
+//! another site is dropped before the handler sees it, so the redirect goes
+//! to `/` instead: the site is never an open redirect.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -29,22 +34,43 @@ impl AllowedOrigins {
         Self(origins)
     }
 
+    /// Every allowed origin, e.g. for the embedded sandbox's CORS list.
+    pub fn list(&self) -> &[String] {
+        &self.0
+    }
+
     fn allows(&self, origin: &str) -> bool {
         self.0.iter().any(|o| o == origin)
+    }
+
+    /// Whether `referer` (a URL) is a page of this site.
+    fn allows_page(&self, referer: &str) -> bool {
+        referer
+            .parse::<Uri>()
+            .ok()
+            .and_then(|uri| Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?)))
+            .is_some_and(|origin| self.allows(&origin))
     }
 }
 
 pub async fn refuse_cross_site_posts(
     State(allowed): State<Arc<AllowedOrigins>>,
-    request: Request<Body>,
+    mut request: Request<Body>,
     next: Next,
 ) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         if let Some(origin) = request.headers().get(header::ORIGIN) {
             if !origin.to_str().is_ok_and(|o| allowed.allows(o)) {
-                tracing::warn!(?origin, path = %request.uri().path(), "refused a cross-site request");
+                tracing::warn!(?origin, path = ?request.uri().path(), "refused a cross-site request");
                 return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
             }
+        }
+        let foreign_referer = request
+            .headers()
+            .get(header::REFERER)
+            .is_some_and(|r| !r.to_str().is_ok_and(|r| allowed.allows_page(r)));
+        if foreign_referer {
+            request.headers_mut().remove(header::REFERER);
         }
     }
     next.run(request).await
@@ -65,5 +91,22 @@ mod tests {
         assert!(allowed.allows("https://shop.example"));
         assert!(!allowed.allows("https://evil.example"));
         assert!(!allowed.allows("http://127.0.0.1:3001"));
+    }
+
+    #[test]
+    fn only_pages_of_the_site_count_as_its_referers() {
+        let allowed = AllowedOrigins::for_site("127.0.0.1:3000".parse().unwrap(), &[]);
+        assert!(allowed.allows_page("http://127.0.0.1:3000/checkout/inv_1001?x=1"));
+        assert!(allowed.allows_page("http://localhost:3000/"));
+        for foreign in [
+            "https://evil.example/",
+            "http://127.0.0.1:3000.evil.example/",
+            "http://user@evil.example/",
+            "//evil.example/",
+            "/relative",
+            "not a url",
+        ] {
+            assert!(!allowed.allows_page(foreign), "{foreign}");
+        }
     }
 }

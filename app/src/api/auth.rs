@@ -25,7 +25,8 @@ pub struct InvoiceSummary {
 
 /// `POST /api/login` (form fields `email`, `password`): starts a session and
 /// redirects to `/`. One answer, after the same work, for a wrong password
-/// and an unknown email; limited per client address and per email.
+/// and an unknown email; failures limited per client address and per
+/// account (`merchant::limiter::LoginLimits`).
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     log_in(email, password)
@@ -35,19 +36,22 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 async fn log_in(email: String, password: String) -> Result<(), AppError> {
+    merchant::check_credentials(&email, &password)
+        .map_err(|why| ssr::with_status(AppError::BadRequest(why.to_string())))?;
     let limits = ssr::limits()?;
     let address = ssr::client_address().await;
-    let account = format!("email:{}", email.trim().to_lowercase());
-    ssr::limit(&limits.login_per_address, &address)?;
-    ssr::limit(&limits.login_per_email, &account)?;
+    let account = email.trim().to_lowercase();
+    // Failures count; see `LoginLimits` for why the owner is not locked out.
+    let attempt = limits
+        .login
+        .attempt(&account, &address)
+        .map_err(ssr::too_many)?;
     let user = ssr::users()?
         .authenticate(&email, &password)
         .await
         .map_err(|_| ssr::with_status(AppError::Internal))?
         .ok_or_else(|| ssr::with_status(AppError::InvalidCredentials))?;
-    // Only failed attempts count against the limits.
-    limits.login_per_address.refund(&address);
-    limits.login_per_email.refund(&account);
+    attempt.succeeded();
     let session = ssr::session().await?;
     // A new session id at log-in: an id planted before it is worth nothing after.
     session

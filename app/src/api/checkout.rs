@@ -27,20 +27,16 @@ impl std::fmt::Debug for CheckoutSession {
 
 /// Mints a checkout token for the logged-in user to pay `invoice_id`.
 /// `POST /api/checkout/token`, form-encoded (`invoice_id=…`), with the
-/// session cookie: 401 without a session, 404 for an invoice that is not the
-/// user's, 429 over the per-session or per-address limit.
+/// session cookie: 400 for an id not of the documented shape, 401 without a
+/// session, 404 for an invoice that is not the user's, 429 over the
+/// per-session or per-address limit.
 #[server(prefix = "/api", endpoint = "checkout/token")]
 pub async fn mint_checkout_token(invoice_id: String) -> Result<CheckoutSession, AppError> {
     use super::ssr;
 
+    let invoice_id = ssr::invoice_id(&invoice_id)?;
     let user = ssr::current_user().await?;
-    let limits = ssr::limits()?;
-    let session = ssr::session()
-        .await?
-        .id()
-        .map_or_else(|| format!("user:{}", user.id), |id| format!("session:{id}"));
-    ssr::limit(&limits.mint_per_session, &session)?;
-    ssr::limit(&limits.mint_per_address, &ssr::client_address().await)?;
+    ssr::limit_vendor_calls(&user).await?;
     let minted = ssr::checkout()?
         .mint(&user, &invoice_id)
         .await
@@ -65,12 +61,15 @@ pub struct InvoiceView {
     pub due_date: String,
 }
 
-/// The logged-in user's invoice, read from the vendor by the server.
+/// The logged-in user's invoice, read from the vendor by the server; the
+/// same checks and limits as a mint.
 #[server(prefix = "/api", endpoint = "checkout/invoice")]
 pub async fn invoice_summary(invoice_id: String) -> Result<InvoiceView, AppError> {
     use super::ssr;
 
+    let invoice_id = ssr::invoice_id(&invoice_id)?;
     let user = ssr::current_user().await?;
+    ssr::limit_vendor_calls(&user).await?;
     let invoice = ssr::checkout()?
         .invoice(&user, &invoice_id)
         .await

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnErrorErr;
 use leptos_axum::ResponseOptions;
 use merchant::limiter::{KeyedLimiter, Limits};
-use merchant::{CheckoutService, User, Users};
+use merchant::{CheckoutService, InvoiceId, User, Users};
 use tower_sessions::Session;
 
 use super::AppError;
@@ -68,13 +68,20 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|_| with_status(AppError::Internal))
 }
 
-/// The logged-in user, if any.
+/// The logged-in user, if any. Asking restarts the session's inactivity
+/// clock: the expiry is set again, so the session is saved on the way out
+/// (the store writes it only once it has slid a minute). A session with no
+/// user is left alone, so nothing is stored for a stranger's cookie.
 pub async fn optional_user() -> Result<Option<User>, AppError> {
-    session()
-        .await?
+    let session = session().await?;
+    let user = session
         .get::<User>(USER)
         .await
-        .map_err(|_| with_status(AppError::Internal))
+        .map_err(|_| with_status(AppError::Internal))?;
+    if user.is_some() {
+        session.set_expiry(session.expiry());
+    }
+    Ok(user)
 }
 
 /// The logged-in user, or 401.
@@ -94,15 +101,35 @@ pub async fn client_address() -> String {
 }
 
 pub fn limit(limiter: &KeyedLimiter, key: &str) -> Result<(), AppError> {
-    limiter.check(key).map_err(|wait| {
-        with_status(AppError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        })
+    limiter.check(key).map_err(too_many)
+}
+
+pub fn too_many(wait: std::time::Duration) -> AppError {
+    with_status(AppError::TooManyRequests {
+        retry_after_secs: wait.as_secs().max(1),
     })
 }
 
+/// A call that may spend vendor quota for `user`: counted per session and
+/// per client address.
+pub async fn limit_vendor_calls(user: &User) -> Result<(), AppError> {
+    let limits = limits()?;
+    let session = session()
+        .await?
+        .id()
+        .map_or_else(|| format!("user:{}", user.id), |id| format!("session:{id}"));
+    limit(&limits.vendor_per_session, &session)?;
+    limit(&limits.vendor_per_address, &client_address().await)
+}
+
+/// The invoice id a server function was given, if it has the documented
+/// shape ([`InvoiceId`]); checked before anything else reads it.
+pub fn invoice_id(id: &str) -> Result<InvoiceId, AppError> {
+    InvoiceId::parse(id).map_err(|why| with_status(AppError::BadRequest(why.to_string())))
+}
+
 /// What the page is told when no token (or invoice) can be had.
-pub fn mint_error(error: merchant::MintError, invoice_id: &str) -> AppError {
+pub fn mint_error(error: merchant::MintError, invoice_id: &InvoiceId) -> AppError {
     use merchant::MintError;
     tracing::warn!(%invoice_id, %error, "could not get a checkout token");
     with_status(match error {

@@ -35,6 +35,7 @@ pub fn LoginPage() -> impl IntoView {
 fn refusal(code: &str) -> String {
     match code {
         "invalid_credentials" => AppError::InvalidCredentials.to_string(),
+        "bad_request" => "Please enter your email address and password.".to_owned(),
         "too_many_requests" => "Too many attempts. Please wait a minute and try again.".to_owned(),
         _ => AppError::Internal.to_string(),
     }

@@ -1,0 +1,172 @@
+//! Session rows in the merchant's SQLite database (`sessions`, migration 0002).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::SqlitePool;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, Error};
+
+use super::SessionRows;
+
+#[derive(Debug, Clone)]
+pub struct SqliteSessions {
+    pool: SqlitePool,
+}
+
+impl SqliteSessions {
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Deletes the expired rows (they are refused anyway); returns how many.
+    pub async fn delete_expired(&self) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(millis(OffsetDateTime::now_utc()))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes the expired rows every `period`, for as long as the task runs.
+    pub async fn delete_expired_every(self, period: Duration) {
+        let mut ticks = tokio::time::interval(period);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = self.delete_expired().await {
+                tracing::warn!(%error, "could not delete expired sessions");
+            }
+        }
+    }
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn backend(error: sqlx::Error) -> Error {
+    Error::Backend(error.to_string())
+}
+
+fn data(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))
+}
+
+#[async_trait]
+impl SessionRows for SqliteSessions {
+    async fn insert(&self, record: &Record) -> session_store::Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO sessions (id, data, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(record.id.to_string())
+        .bind(data(record)?)
+        .bind(millis(record.expiry_date))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update(&self, record: &Record) -> session_store::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET data = ?, expires_at = ? WHERE id = ? AND expires_at > ?",
+        )
+        .bind(data(record)?)
+        .bind(millis(record.expiry_date))
+        .bind(record.id.to_string())
+        .bind(millis(OffsetDateTime::now_utc()))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = ? AND expires_at > ?")
+                .bind(id.to_string())
+                .bind(millis(OffsetDateTime::now_utc()))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at) * 1_000_000)
+                .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> Record {
+        Record {
+            id: Id::default(),
+            data: [("user".to_owned(), serde_json::json!(1))].into(),
+            expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(8),
+        }
+    }
+
+    async fn rows() -> (crate::db::Database, SqliteSessions) {
+        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let rows = SqliteSessions::new(db.pool().clone());
+        (db, rows)
+    }
+
+    #[tokio::test]
+    async fn a_saved_session_is_loaded_as_it_was_to_the_millisecond() {
+        let (_db, rows) = rows().await;
+        let mut record = record();
+        record.expiry_date = record.expiry_date.replace_nanosecond(123_000_000).unwrap();
+        assert!(rows.insert(&record).await.unwrap());
+        assert_eq!(rows.load(&record.id).await.unwrap(), Some(record));
+    }
+
+    #[tokio::test]
+    async fn an_update_never_brings_back_a_deleted_session() {
+        let (_db, rows) = rows().await;
+        let record = record();
+        rows.insert(&record).await.unwrap();
+        rows.delete(&record.id).await.unwrap();
+        assert!(!rows.update(&record).await.unwrap());
+        assert_eq!(rows.load(&record.id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_update_never_extends_an_expired_session() {
+        let (_db, rows) = rows().await;
+        let mut record = record();
+        record.expiry_date = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        rows.insert(&record).await.unwrap();
+        assert_eq!(rows.load(&record.id).await.unwrap(), None);
+        record.expiry_date += time::Duration::hours(8);
+        assert!(!rows.update(&record).await.unwrap());
+        assert_eq!(rows.delete_expired().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_taken_id_is_not_inserted_twice() {
+        let (_db, rows) = rows().await;
+        let record = record();
+        assert!(rows.insert(&record).await.unwrap());
+        assert!(!rows.insert(&record).await.unwrap());
+    }
+}

@@ -1,0 +1,114 @@
+//! The merchant's server as a library: [`router`] builds the whole site
+//! (pages, server functions, sessions, the cross-site check) from services
+//! the caller made, so tests drive it with `tower::ServiceExt::oneshot` and
+//! `main` only reads configuration and serves.
+
+mod assets;
+pub mod config;
+pub mod origin;
+
+use std::sync::Arc;
+
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use merchant::limiter::Limits;
+use merchant::sessions::SessionRows;
+use merchant::{CachedSessions, CheckoutService, Users};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use origin::AllowedOrigins;
+
+/// A session ends after this long without its user being asked for.
+pub const SESSION_INACTIVITY: time::Duration = time::Duration::hours(8);
+
+/// What the server functions reach through Leptos's context.
+#[derive(Clone)]
+pub struct Services {
+    pub checkout: Arc<CheckoutService>,
+    pub users: Arc<Users>,
+    pub limits: Arc<Limits>,
+}
+
+/// How the site is served.
+pub struct Site {
+    pub leptos_options: LeptosOptions,
+    /// Origins whose POSTs are the site's own (the cross-site check).
+    pub origins: AllowedOrigins,
+    /// Session cookies only over HTTPS.
+    pub secure_cookies: bool,
+}
+
+/// The whole site. Sessions are kept in `sessions` (memory, written
+/// through to their rows: `merchant::sessions`).
+pub fn router<R: SessionRows>(
+    site: Site,
+    services: Services,
+    sessions: CachedSessions<R>,
+) -> Router {
+    // Saved only when changed: a request whose session holds nothing stores
+    // nothing and sets no cookie. The inactivity expiry slides because the
+    // server functions re-set it whenever they read the session's user.
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("merchant_session")
+        .with_http_only(true)
+        // Lax: sent on top-level navigation to the site, never on another
+        // site's POST — the CSRF baseline, with the Origin check below.
+        .with_same_site(SameSite::Lax)
+        .with_secure(site.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY));
+    let options = site.leptos_options;
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || {
+                provide_context(services.checkout.clone());
+                provide_context(services.users.clone());
+                provide_context(services.limits.clone());
+            },
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            assets::HashedNames(options.hash_files),
+            assets::cache_control,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(site.origins),
+            origin::refuse_cross_site_posts,
+        ))
+        .layer(session_layer)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(options)
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so both the app and the embedded sandbox
+/// finish their requests and exit.
+pub async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,134 @@
+//! A log-out stays done and strangers store nothing, through the whole HTTP
+//! stack: each race is played on purpose (hold a request at the vendor, do
+//! the other thing, release it), not left to timing.
+
+mod support;
+
+use axum::http::{header, Request, StatusCode};
+use support::*;
+
+#[tokio::test]
+async fn a_request_running_through_a_log_out_does_not_log_the_session_back_in() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+
+    let held = site.gate.hold_next();
+    let running = tokio::spawn({
+        let (app, cookie) = (site.app.clone(), cookie.clone());
+        async move {
+            call(
+                &app,
+                post(
+                    "/api/checkout/invoice",
+                    "invoice_id=inv_1001",
+                    Some(&cookie),
+                ),
+            )
+            .await
+        }
+    });
+    held.reached.await.unwrap();
+    let out = call(&site.app, post("/api/logout", "", Some(&cookie))).await;
+    assert!(
+        out.status().is_success() || out.status().is_redirection(),
+        "{}",
+        out.status()
+    );
+    held.release.send(()).unwrap();
+    assert_eq!(running.await.unwrap().status(), StatusCode::OK);
+
+    // The stolen (or simply old) cookie is worth nothing now.
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+    let mint = call(
+        &site.app,
+        post("/api/checkout/token", "invoice_id=inv_1001", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(mint.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(session_rows(&site.db).await, 0);
+}
+
+#[tokio::test]
+async fn a_request_running_through_a_log_in_cannot_revive_the_replaced_id() {
+    let site = start().await;
+    let old = log_in(&site.app, ALICE, None).await;
+
+    let held = site.gate.hold_next();
+    let running = tokio::spawn({
+        let (app, old) = (site.app.clone(), old.clone());
+        async move {
+            call(
+                &app,
+                post("/api/checkout/invoice", "invoice_id=inv_1001", Some(&old)),
+            )
+            .await
+        }
+    });
+    held.reached.await.unwrap();
+    // Logging in again with the old cookie gives the session a new id.
+    let new = log_in(&site.app, ALICE, Some(&old)).await;
+    assert_ne!(new, old);
+    held.release.send(()).unwrap();
+    assert_eq!(running.await.unwrap().status(), StatusCode::OK);
+
+    assert_eq!(whoami(&site.app, &old).await, "null");
+    assert!(whoami(&site.app, &new).await.contains("alice@example.com"));
+    assert_eq!(session_rows(&site.db).await, 1);
+}
+
+#[tokio::test]
+async fn an_unknown_cookie_stores_nothing_and_gets_no_session() {
+    let site = start().await;
+    for _ in 0..20 {
+        let stranger = tower_sessions::session::Id::default().to_string();
+        let request = Request::get("/healthz")
+            .header(header::COOKIE, format!("merchant_session={stranger}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = call(&site.app, request).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers().get(header::SET_COOKIE), None);
+    }
+    // A request that does read the session: told no one is logged in, and
+    // at most told to drop the cookie.
+    let stranger = tower_sessions::session::Id::default().to_string();
+    let response = call(&site.app, post("/api/whoami", "", Some(&stranger))).await;
+    assert!(matches!(
+        set_session_cookie(&response).as_deref(),
+        None | Some("")
+    ));
+    assert_eq!(text(response).await, "null");
+    let wrong = format!("email={}&password=wrong", ALICE.0);
+    let response = call(&site.app, post("/api/login", &wrong, Some(&stranger))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(matches!(
+        set_session_cookie(&response).as_deref(),
+        None | Some("")
+    ));
+    assert_eq!(session_rows(&site.db).await, 0);
+}
+
+#[tokio::test]
+async fn a_session_is_stored_once_it_has_a_user_and_its_expiry_slides_with_use() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    assert_eq!(session_rows(&site.db).await, 1);
+    let expiry = |db: &merchant::db::Database| {
+        let pool = db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT expires_at FROM sessions")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let at_log_in = expiry(&site.db).await;
+    // A use re-sets the expiry; the cookie says so (Max-Age from now).
+    let response = call(&site.app, post("/api/whoami", "", Some(&cookie))).await;
+    assert_eq!(
+        set_session_cookie(&response).as_deref(),
+        Some(cookie.as_str())
+    );
+    // (Written to the database only once it slid a minute: merchant::sessions.)
+    assert_eq!(expiry(&site.db).await, at_log_in);
+}

@@ -1,0 +1,190 @@
+//! The whole site in a test: [`server::router`] over an in-memory merchant
+//! database and a real vendor sandbox on a loopback port, driven with
+//! `oneshot`. The sandbox's invoice read can be held, so a test can run
+//! other requests while one is in flight — on purpose, not by timing.
+
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, Response, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use merchant::limiter::Limits;
+use merchant::{
+    CachedSessions, CheckoutService, ClientSecret, Records, SqliteSessions, Users, VendorClient,
+    VendorConfig,
+};
+use sandbox::{Sandbox, SystemClock};
+use server::{AllowedOrigins, Services, Site};
+use tokio::sync::oneshot;
+use tower::ServiceExt;
+
+pub const ALICE: (&str, &str) = ("alice@example.com", "alice-demo-password");
+pub const BOB: (&str, &str) = ("bob@example.com", "bob-demo-password");
+
+pub struct TestSite {
+    pub app: Router,
+    pub db: merchant::db::Database,
+    pub sandbox: Sandbox,
+    pub gate: Gate,
+}
+
+/// Holds the next vendor invoice read until released.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<Mutex<Option<Hold>>>);
+
+/// The gate's side of a held request: say it arrived, wait for release.
+type Hold = (oneshot::Sender<()>, oneshot::Receiver<()>);
+
+pub struct Held {
+    /// Resolves once the held request reached the vendor.
+    pub reached: oneshot::Receiver<()>,
+    pub release: oneshot::Sender<()>,
+}
+
+impl Gate {
+    pub fn hold_next(&self) -> Held {
+        let (reached_tx, reached) = oneshot::channel();
+        let (release, release_rx) = oneshot::channel();
+        *self.0.lock().unwrap() = Some((reached_tx, release_rx));
+        Held { reached, release }
+    }
+
+    async fn pass(&self) {
+        let hold = self.0.lock().unwrap().take();
+        if let Some((reached, release)) = hold {
+            let _ = reached.send(());
+            let _ = release.await;
+        }
+    }
+}
+
+pub async fn start() -> TestSite {
+    let sandbox = Sandbox::open(sandbox::Config::unlimited_in_memory(), SystemClock)
+        .await
+        .unwrap();
+    let gate = Gate::default();
+    let vendor_api = sandbox.router().layer(axum::middleware::from_fn({
+        let gate = gate.clone();
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let gate = gate.clone();
+            async move {
+                if request.uri().path() == "/checkout/v1/invoice" {
+                    gate.pass().await;
+                }
+                next.run(request).await
+            }
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, vendor_api).await });
+
+    let db = merchant::db::open("sqlite::memory:").await.unwrap();
+    let pool = db.pool().clone();
+    let vendor = VendorConfig {
+        token_issuer: Some("alternative-sandbox".into()),
+        token_typ: Some("checkout+jwt".into()),
+        ..VendorConfig::new(
+            &url,
+            "demo_client_id",
+            ClientSecret::new("demo_client_secret"),
+        )
+    };
+    let services = Services {
+        checkout: Arc::new(CheckoutService::new(
+            VendorClient::new(vendor).unwrap(),
+            Records::new(pool.clone()),
+        )),
+        users: Arc::new(Users::new(pool.clone())),
+        limits: Arc::new(Limits::default()),
+    };
+    let leptos_options = LeptosOptions::builder().output_name("checkout").build();
+    let site = Site {
+        origins: AllowedOrigins::for_site(leptos_options.site_addr, &[]),
+        leptos_options,
+        secure_cookies: false,
+    };
+    let sessions = CachedSessions::new(SqliteSessions::new(pool));
+    TestSite {
+        app: server::router(site, services, sessions),
+        db,
+        sandbox,
+        gate,
+    }
+}
+
+/// A form POST, as the page's server-function calls send it.
+pub fn post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    if let Some(cookie) = cookie {
+        request.headers_mut().insert(
+            header::COOKIE,
+            format!("merchant_session={cookie}").parse().unwrap(),
+        );
+    }
+    request
+}
+
+/// `request` as if it came from `ip`.
+pub fn from(ip: &str, mut request: Request<Body>) -> Request<Body> {
+    let ip: IpAddr = ip.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(ip, 40_000)));
+    request
+}
+
+pub async fn call(app: &Router, request: Request<Body>) -> Response<Body> {
+    app.clone().oneshot(request).await.unwrap()
+}
+
+pub async fn text(response: Response<Body>) -> String {
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// The session cookie's value a response sets: `Some("")` for a removal.
+pub fn set_session_cookie(response: &Response<Body>) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("merchant_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+}
+
+/// Logs in and returns the session cookie.
+pub async fn log_in(app: &Router, (email, password): (&str, &str), cookie: Option<&str>) -> String {
+    let form = format!("email={email}&password={password}");
+    let response = call(app, post("/api/login", &form, cookie)).await;
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "log-in: {}",
+        response.status()
+    );
+    set_session_cookie(&response).expect("a session cookie")
+}
+
+/// Who the session is, as `/api/whoami` answers: `null` when no one.
+pub async fn whoami(app: &Router, cookie: &str) -> String {
+    let response = call(app, post("/api/whoami", "", Some(cookie))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    text(response).await
+}
+
+pub async fn session_rows(db: &merchant::db::Database) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
