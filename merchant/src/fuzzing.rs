@@ -151,5 +151,10 @@ mod tests {
             refusal(404, b"<html>"),
             VendorError::Rejected { status: 404, code } if code == "unknown"
         ));
+        // A code that could forge a log line is not carried.
+        assert!(matches!(
+            refusal(400, br#"{"code":"bad\nINFO logged in"}"#),
+            VendorError::Rejected { status: 400, code } if code == "unknown"
+        ));
     }
 }

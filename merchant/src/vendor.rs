@@ -379,9 +379,19 @@ pub(crate) fn decode_answer<T: serde::de::DeserializeOwned>(
 ) -> Result<T, VendorError> {
     if !status.is_success() {
         let body: ErrorBody = serde_json::from_slice(bytes).unwrap_or_default();
+        // The code ends up in log lines: only a short token of the shape
+        // error codes have (RFC 6749 §5.2's are `[a-z_]`), nothing else.
+        let code = body
+            .code
+            .filter(|c| {
+                c.len() <= 64
+                    && c.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+            })
+            .unwrap_or_else(|| "unknown".into());
         return Err(VendorError::Rejected {
             status: status.as_u16(),
-            code: body.code.unwrap_or_else(|| "unknown".into()),
+            code,
         });
     }
     if !is_json {

@@ -150,7 +150,7 @@ pub fn framework_error(error: ServerFnErrorErr) -> AppError {
         | ServerFnErrorErr::MissingArg(why)
         | ServerFnErrorErr::Deserialization(why) => AppError::BadRequest(why),
         other => {
-            tracing::error!(error = %other, "server function failed");
+            tracing::error!(error = ?other, "server function failed");
             AppError::Internal
         }
     };
