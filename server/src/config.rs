@@ -20,7 +20,7 @@ const SANDBOX_TOKEN_TYP: &str = "checkout+jwt";
 const DEMO_URL: &str = "https://public-api.demo.alternativepayments.io";
 const PRODUCTION_URL: &str = "https://public-api.alternativepayments.io";
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Vendor {
     /// Start the sandbox in-process with this configuration.
     EmbeddedSandbox(sandbox::Config),

@@ -91,6 +91,22 @@ pub fn router<R: SessionRows>(
         .with_state(options)
 }
 
+/// Starts the vendor sandbox in this process on `config.addr`, letting
+/// exactly the site's `origins` call it from the browser (CORS), whatever
+/// the sandbox's own defaults; returns its URL. It stops on [`shutdown`].
+pub async fn start_embedded_sandbox(
+    mut config: sandbox::Config,
+    origins: &AllowedOrigins,
+) -> Result<String, Box<dyn std::error::Error>> {
+    config.allowed_origins = origins.list().to_vec();
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(%url, "no vendor URL: running the vendor sandbox in-process");
+    let sandbox = sandbox::Sandbox::open(config, sandbox::SystemClock).await?;
+    tokio::spawn(sandbox.serve(listener, shutdown()));
+    Ok(url)
+}
+
 /// Resolves on Ctrl-C or SIGTERM, so both the app and the embedded sandbox
 /// finish their requests and exit.
 pub async fn shutdown() {

@@ -9,7 +9,6 @@ use std::time::Duration;
 use leptos::prelude::*;
 use merchant::limiter::Limits;
 use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users, VendorClient};
-use sandbox::{Sandbox, SystemClock};
 use server::config::{Config, Vendor};
 use server::{AllowedOrigins, Services, Site};
 use tokio::net::TcpListener;
@@ -24,21 +23,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let leptos_options = get_configuration(None)?.leptos_options;
     let site_addr = leptos_options.site_addr;
-    let mut config = Config::from_env()?;
+    let config = Config::from_env()?;
     let origins = AllowedOrigins::for_site(site_addr, &config.public_origins);
 
-    let api_url = match &mut config.vendor {
-        Vendor::Remote { api_url } => api_url.clone(),
+    let api_url = match config.vendor.clone() {
+        Vendor::Remote { api_url } => api_url,
         Vendor::EmbeddedSandbox(sandbox_config) => {
-            // The page calls the sandbox from the browser: exactly this
-            // site's origins may (CORS), whatever the sandbox's defaults.
-            sandbox_config.allowed_origins = origins.list().to_vec();
-            let listener = TcpListener::bind(sandbox_config.addr).await?;
-            let url = format!("http://{}", listener.local_addr()?);
-            tracing::info!(%url, "no vendor URL: running the vendor sandbox in-process");
-            let sandbox = Sandbox::open(sandbox_config.clone(), SystemClock).await?;
-            tokio::spawn(sandbox.serve(listener, server::shutdown()));
-            url
+            server::start_embedded_sandbox(sandbox_config, &origins).await?
         }
     };
 
