@@ -2,6 +2,9 @@
 //! server functions they call.
 
 pub mod api;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod pages;
 
 use leptos::prelude::*;

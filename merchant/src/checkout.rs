@@ -9,14 +9,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use alternative_client::{CheckoutToken, IssuedCheckoutToken, VendorClient, VendorInvoice};
 use tokio::time::Instant;
 
 use crate::error::MintError;
 use crate::input::InvoiceId;
 use crate::records::{InvoiceRecord, Records};
-use crate::secret::CheckoutToken;
 use crate::users::User;
-use crate::vendor::{IssuedCheckoutToken, VendorClient, VendorInvoice};
 
 /// What the page receives: a token for the vendor API at `api_url`.
 #[derive(Debug)]
@@ -172,17 +171,6 @@ impl CheckoutService {
             .map_err(MintError::storage)
     }
 
-    #[cfg(test)]
-    pub(crate) fn vendor(&self) -> &VendorClient {
-        &self.vendor
-    }
-
-    /// Forgets every minted token, so the next mints go to the vendor.
-    #[cfg(test)]
-    pub(crate) fn forget_minted(&self) {
-        self.slots.lock().unwrap().clear();
-    }
-
     fn slot(&self, key: Key) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         if !slots.contains_key(&key) {
@@ -209,7 +197,6 @@ fn make_room(slots: &mut HashMap<Key, Arc<Slot>>, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendor::IssuedCheckoutToken;
 
     fn slot(minted_secs_ago: u64) -> Arc<Slot> {
         let recent = Recent {

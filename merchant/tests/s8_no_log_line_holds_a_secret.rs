@@ -9,9 +9,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use merchant::{
-    CheckoutService, ClientSecret, InvoiceId, Records, User, VendorClient, VendorConfig,
-};
+use alternative_client::{ClientSecret, VendorClient, VendorConfig};
+use merchant::{CheckoutService, InvoiceId, Records, User};
 use sandbox::{Config, Sandbox, SystemClock};
 
 /// Collects everything logged.

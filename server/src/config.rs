@@ -5,7 +5,7 @@
 //! With no `ALTERNATIVE_API_URL` in the sandbox environment, the server runs
 //! the vendor sandbox itself and uses its demo client.
 
-use merchant::{ClientSecret, VendorConfig};
+use alternative_client::{ClientSecret, VendorConfig};
 
 /// The sandbox's documented demo client.
 const DEMO_CLIENT_ID: &str = "demo_client_id";

@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alternative_client::VendorClient;
 use leptos::prelude::*;
 use merchant::limiter::Limits;
-use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users, VendorClient};
+use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users};
 use server::config::{Config, Vendor};
 use server::{AllowedOrigins, Services, Site};
 use tokio::net::TcpListener;

@@ -10,7 +10,7 @@ mod ssr;
 
 pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, MyInvoices, UserView, Whoami};
 // The server functions' argument structs (`MintCheckoutToken` …) are public
-// for the fuzz target that decodes their form bodies (merchant/fuzz).
+// for the fuzz target that decodes their form bodies (app/fuzz).
 pub use checkout::{
     invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView, MintCheckoutToken,
 };

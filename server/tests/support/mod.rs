@@ -8,6 +8,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
+use alternative_client::{ClientSecret, VendorClient, VendorConfig};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, Response, StatusCode};
@@ -15,10 +16,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use merchant::limiter::Limits;
-use merchant::{
-    CachedSessions, CheckoutService, ClientSecret, Records, SqliteSessions, Users, VendorClient,
-    VendorConfig,
-};
+use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users};
 use sandbox::{Sandbox, SystemClock};
 use server::{AllowedOrigins, Services, Site};
 use tokio::sync::oneshot;

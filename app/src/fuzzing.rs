@@ -1,11 +1,12 @@
-//! Arbitrary bytes as the form body (`application/x-www-form-urlencoded`) of
+//! The entry point of the `server_fn_forms` fuzz target (`app/fuzz/`,
+//! feature `fuzzing`, which only that target and `scripts/test` turn on):
+//! arbitrary bytes as the form body (`application/x-www-form-urlencoded`) of
 //! each server function (the first byte picks which), read by the server_fn
 //! code Leptos runs for `PostUrl` (`FromReq`: the body as UTF-8, then
 //! `serde_qs` with its settings), into the structs `#[server]` generated for
 //! the app (`invoice_summary`'s has the same one field as the mint's).
-#![no_main]
 
-use app::api::{AppError, Login, Logout, MintCheckoutToken, MyInvoices, Whoami};
+use crate::api::{AppError, Login, Logout, MintCheckoutToken, MyInvoices, Whoami};
 use bytes::Bytes;
 use serde::Serialize;
 use server_fn::codec::{FromReq, Json, PostUrl};
@@ -47,7 +48,8 @@ fn encode<T: Serialize>(value: &T) -> String {
     serde_qs::to_string(value).expect("arguments encode")
 }
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+/// Any bytes as a server function's form body: the first byte picks which.
+pub fn server_fn_form(data: &[u8]) {
     let Some((&which, body)) = data.split_first() else {
         return;
     };
@@ -74,4 +76,21 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let _ = decode::<MyInvoices>(body);
         }
     }
-});
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every input the fuzzer kept (`app/fuzz/corpus/`), replayed as an
+    /// ordinary test: what fuzzing found stays covered without a sanitizer
+    /// build (real fuzzing: `scripts/fuzz`, `scripts/chaos long`).
+    #[test]
+    fn the_committed_corpus_replays_without_a_failure() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/server_fn_forms");
+        let mut replayed = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            super::server_fn_form(&std::fs::read(entry.unwrap().path()).unwrap());
+            replayed += 1;
+        }
+        assert!(replayed > 100, "only {replayed} inputs");
+    }
+}

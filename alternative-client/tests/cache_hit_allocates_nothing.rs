@@ -6,9 +6,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use alternative_client::parts::TokenCache;
+use alternative_client::{OAuthAccessToken, VendorError};
 use futures::FutureExt;
-use merchant::token_cache::TokenCache;
-use merchant::{OAuthAccessToken, VendorError};
 
 struct Counting;
 

@@ -1,15 +1,16 @@
 //! The merchant's per-mint work besides the network: the OAuth token cache's
 //! hit path (every mint takes it), the JWKS key lookup and the check of the
-//! relayed checkout token. `cargo bench -p merchant --bench parts`.
+//! relayed checkout token. `cargo bench -p alternative-client --bench parts`.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use alternative_client::parts::TokenCache;
+use alternative_client::parts::TokenVerifier;
+use alternative_client::{OAuthAccessToken, VendorError};
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures::FutureExt;
-use merchant::token_cache::TokenCache;
-use merchant::{OAuthAccessToken, TokenVerifier, VendorError};
 use sandbox::token::{CheckoutClaims, CheckoutTokens};
 
 /// A warm cache: one token, good for an hour.
