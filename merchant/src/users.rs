@@ -80,13 +80,6 @@ impl Users {
                 customer_id,
             }))
     }
-
-    pub async fn by_id(&self, id: i64) -> Result<Option<User>, DbError> {
-        sqlx::query_as("SELECT id, email, name, customer_id FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-    }
 }
 
 #[cfg(test)]
@@ -113,7 +106,6 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        assert_eq!(users.by_id(alice.id).await.unwrap(), Some(alice));
     }
 
     #[test]
