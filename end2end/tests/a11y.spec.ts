@@ -1,8 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { logIn, openCheckout } from "./helpers";
-
-const SANDBOX = "http://127.0.0.1:3130";
+import { logIn, openCheckout, resetSandbox } from "./helpers";
 
 /** WCAG 2.1 A and AA, as axe-core checks them, on the page as it stands. */
 async function expectNoViolations(page: Page) {
@@ -14,7 +12,7 @@ async function expectNoViolations(page: Page) {
 
 // The keyboard test pays: start the next test from the seed again.
 test.afterEach(async ({ request }) => {
-  expect((await request.post(`${SANDBOX}/sandbox/reset`)).status()).toBe(204);
+  await resetSandbox(request);
 });
 
 test("the log-in page, the invoice list and the checkout page pass axe's WCAG 2.1 AA checks", async ({

@@ -2,6 +2,16 @@ import { expect, type APIRequestContext, type Page, type Response } from "@playw
 
 /** The server function that mints checkout tokens. */
 export const MINT_PATH = "/api/checkout/token";
+/** The embedded sandbox, where playwright.config.ts puts it. */
+export const SANDBOX = "http://127.0.0.1:3130";
+
+/** The vendor's seed data again (the sandbox's control: it wants its marker header). */
+export async function resetSandbox(request: APIRequestContext) {
+  const reset = await request.post(`${SANDBOX}/sandbox/reset`, {
+    headers: { "X-Sandbox-Control": "1" },
+  });
+  expect(reset.status()).toBe(204);
+}
 
 /** The documented demo users. */
 export const USERS = {

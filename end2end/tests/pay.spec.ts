@@ -1,11 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { logIn, openCheckout } from "./helpers";
-
-const SANDBOX = "http://127.0.0.1:3130";
+import { logIn, openCheckout, resetSandbox, SANDBOX } from "./helpers";
 
 // Paying changes the vendor's records: start each test from the seed again.
 test.afterEach(async ({ request }) => {
-  expect((await request.post(`${SANDBOX}/sandbox/reset`)).status()).toBe(204);
+  await resetSandbox(request);
 });
 
 test("the page lists the saved methods and links the invoice PDF", async ({ page, request }) => {

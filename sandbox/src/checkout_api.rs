@@ -49,6 +49,7 @@ impl From<Invoice> for InvoiceView {
     responses(
         (status = 200, description = "The invoice the token is scoped to", body = InvoiceView),
         (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 404, description = "the token's invoice is gone", body = crate::error::ApiErrorBody),
         (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
     ),
     security(("checkout_bearer" = [])),
@@ -69,6 +70,7 @@ pub async fn invoice(
     responses(
         (status = 200, body = Vec<PaymentMethod>),
         (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
     ),
     security(("checkout_bearer" = [])),
 )]

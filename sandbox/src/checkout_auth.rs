@@ -15,9 +15,14 @@ use crate::store::OAuthGrant;
 use crate::token::{random_id, CheckoutClaims, AUDIENCE, ISSUER};
 use crate::Sandbox;
 
+/// The customer and one of its invoices.
+// Both are required; `Option`s only so that a missing one gets this API's own
+// 400 rather than the JSON extractor's.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct InitRequest {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$")]
     customer_id: Option<String>,
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{1,64}$")]
     invoice_id: Option<String>,
 }
 
@@ -40,6 +45,7 @@ pub struct InitResponse {
         (status = 400, description = "invalid customer id / invalid invoice id", body = crate::error::ApiErrorBody),
         (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
         (status = 404, description = "unknown, or another partner's", body = crate::error::ApiErrorBody),
+        (status = 413, description = "payload_too_large: a body over 16 KiB", body = crate::error::ApiErrorBody),
         (status = 409, description = "the invoice is already paid", body = crate::error::ApiErrorBody),
         (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
     ),

@@ -30,8 +30,14 @@ pub struct Config {
     /// show the merchant does not depend on agreeing with it.
     pub clock_offset_secs: i64,
     /// Browser origins allowed to call the checkout API (`SANDBOX_ALLOWED_ORIGINS`,
-    /// comma-separated): the merchant pages that host the SDK.
+    /// comma-separated): the merchant pages that host the SDK. Exactly these:
+    /// an embedding server that knows its own origins sets the whole list.
     pub allowed_origins: Vec<String>,
+    /// Whether `POST /sandbox/reset` and `POST /sandbox/rotate-keys` exist
+    /// (`SANDBOX_CONTROLS`, `on` or `off`). On by default: the sandbox is a
+    /// development and test tool, and its browser tests reset it. An embedding
+    /// server that serves anyone but its developers turns them off.
+    pub controls: bool,
 }
 
 impl Default for Config {
@@ -57,6 +63,7 @@ impl Default for Config {
                 "http://127.0.0.1:3000".to_owned(),
                 "http://localhost:3000".to_owned(),
             ],
+            controls: true,
         }
     }
 }
@@ -139,7 +146,21 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        if let Some(switch) = get("SANDBOX_CONTROLS") {
+            config.controls = on_off("SANDBOX_CONTROLS", &switch)?;
+        }
         Ok(config)
+    }
+}
+
+fn on_off(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(ConfigError {
+            name,
+            problem: format!("{other:?} is not on or off"),
+        }),
     }
 }
 
@@ -205,6 +226,15 @@ mod tests {
         let ok = Config::from_lookup(|n| (n == "SANDBOX_FAULT_ERROR_RATE").then(|| "0.25".into()))
             .unwrap();
         assert_eq!(ok.faults.error_rate, 0.25);
+    }
+
+    #[test]
+    fn controls_are_on_unless_switched_off_and_only_on_or_off_is_read() {
+        assert!(Config::from_lookup(|_| None).unwrap().controls);
+        let off = Config::from_lookup(|n| (n == "SANDBOX_CONTROLS").then(|| "off".into()));
+        assert!(!off.unwrap().controls);
+        let err = Config::from_lookup(|n| (n == "SANDBOX_CONTROLS").then(|| "yes".into()));
+        assert_eq!(err.unwrap_err().name, "SANDBOX_CONTROLS");
     }
 
     #[test]

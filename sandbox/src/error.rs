@@ -90,6 +90,8 @@ pub enum ApiError {
     /// A valid token asking for something outside its scope (RFC 6750 §3.1).
     InsufficientScope,
     NotFound(&'static str),
+    /// Understood and refused, not for want of a token: `{code, message}`.
+    Forbidden(&'static str, &'static str),
     Conflict(&'static str),
     /// Well-formed, but cannot be done as asked (e.g. a wrong amount).
     Unprocessable(&'static str, &'static str),
@@ -150,6 +152,7 @@ impl IntoResponse for ApiError {
                 "the access token does not cover this request",
             ),
             Self::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what),
+            Self::Forbidden(code, why) => (StatusCode::FORBIDDEN, code, why),
             Self::Conflict(why) => (StatusCode::CONFLICT, "conflict", why),
             Self::Unprocessable(code, why) => (StatusCode::UNPROCESSABLE_ENTITY, code, why),
             Self::PayloadTooLarge => (

@@ -110,6 +110,11 @@ impl KeyRing {
         f(keys.last().expect("the ring always holds a signing key"))
     }
 
+    /// Since when the signing key has signed.
+    pub fn signing_since(&self) -> UnixSeconds {
+        self.with_signing_key(|key| key.created_at)
+    }
+
     /// Whether the signing key has signed for its whole period.
     pub fn rotation_due(&self, now: UnixSeconds) -> bool {
         self.with_signing_key(|key| now >= key.created_at.saturating_add(self.rotate_every))

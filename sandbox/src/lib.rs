@@ -5,11 +5,13 @@
 //! reach the real API. Run it alone (`cargo run -p sandbox`) or embedded in
 //! the merchant server, which starts it when no vendor URL is configured.
 
+mod auth_failures;
 mod bearer;
 mod checkout_api;
 mod checkout_auth;
 pub mod clock;
 mod config;
+mod controls;
 mod error;
 mod faults;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -26,10 +28,11 @@ mod stats;
 mod store;
 pub mod token;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,6 +41,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use clock::{Clock, ManualClock, SkewedClock, SystemClock};
 pub use config::{Config, ConfigError};
+pub use controls::CONTROL_HEADER;
 pub use oauth::ACCESS_TOKEN_PREFIX;
 pub use seed::Seed;
 pub use stats::Snapshot as StatsSnapshot;
@@ -55,6 +59,10 @@ pub struct Sandbox {
     stats: Arc<stats::Stats>,
     links: Arc<pdf::LinkSigner>,
     limiter: Arc<limits::RateLimiter>,
+    auth_failures: Arc<auth_failures::AuthFailureLimiter>,
+    /// Where [`Sandbox::serve`] listens (the configured address may be port
+    /// 0): the base of the links it hands out, unless a public URL is set.
+    bound: Arc<std::sync::OnceLock<SocketAddr>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +116,9 @@ impl Sandbox {
             clock: Arc::new(clock),
             stats: Arc::default(),
             links: Arc::new(pdf::LinkSigner::random()),
+            bound: Arc::default(),
             limiter: Arc::new(limits::RateLimiter::new(config.rate_limit_per_sec)),
+            auth_failures: Arc::default(),
             config: Arc::new(config),
         })
     }
@@ -124,7 +134,8 @@ impl Sandbox {
     }
 
     /// Puts a new signing key in charge if the current one has served its
-    /// period, storing it first so a restart keeps it.
+    /// period (or, `force`d, has signed long enough: see `controls`),
+    /// storing it first so a restart keeps it.
     async fn rotate_keys_if_due(&self, now: UnixSeconds, force: bool) -> Result<(), ApiError> {
         let keys = self.tokens.keys();
         if !force && !keys.rotation_due(now) {
@@ -132,7 +143,9 @@ impl Sandbox {
         }
         let _write = self.store.write_lock().await;
         // Another request may have rotated while this one waited.
-        if !force && !keys.rotation_due(now) {
+        if force {
+            controls::may_force_rotation(keys, now)?;
+        } else if !keys.rotation_due(now) {
             return Ok(());
         }
         let next = keys::generate(now);
@@ -142,6 +155,14 @@ impl Sandbox {
             .forget_keys_retired_before(keys.retirement_cutoff(now))
             .await?;
         Ok(())
+    }
+
+    /// The base of the links this sandbox hands out: `SANDBOX_PUBLIC_URL`,
+    /// else its own address — never the request's `Host`, which the client
+    /// chooses (a link to wherever it likes, signed by the sandbox).
+    fn public_url(&self) -> String {
+        self.config
+            .public_url(self.bound.get().copied().unwrap_or(self.config.addr))
     }
 
     /// Takes one request from `key`'s rate-limit bucket.
@@ -166,18 +187,19 @@ impl Sandbox {
             .route("/files/invoices/{file}", get(pdf::invoice_pdf))
             .route("/.well-known/jwks.json", get(jwks))
             .route_layer(middleware::from_fn_with_state(self.clone(), faults::inject));
-        // Sandbox controls and documents: never faulty, never rate-limited.
-        let controls = Router::new()
+        // Documents and counters: never faulty, never rate-limited.
+        let documents = Router::new()
             .route("/openapi.json", get(openapi::openapi_json))
-            .route("/sandbox/stats", get(stats::stats))
-            .route("/sandbox/rotate-keys", post(rotate_keys))
-            .route("/sandbox/reset", post(reset));
+            .route("/sandbox/stats", get(stats::stats));
         vendor_api
-            .merge(controls)
+            .merge(documents)
+            .layer(self.cors())
+            // The controls stay outside the CORS layer: no origin may call
+            // them from a browser (see `controls`).
+            .merge(controls::routes(self))
             // Size caps come first, so an oversized request costs no parsing or crypto.
             .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
             .layer(middleware::from_fn(limits::cap_headers))
-            .layer(self.cors())
             .layer(middleware::from_fn_with_state(self.clone(), stamp_date))
             .with_state(self.clone())
     }
@@ -203,15 +225,22 @@ impl Sandbox {
             .max_age(std::time::Duration::from_secs(600))
     }
 
-    /// Serves on `listener` until `shutdown` resolves.
+    /// Serves on `listener` until `shutdown` resolves. Each request knows
+    /// its peer's address (`ConnectInfo`): failed client authentications are
+    /// limited per address.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let _ = self.bound.set(listener.local_addr()?);
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 
@@ -256,26 +285,6 @@ async fn jwks(State(sandbox): State<Sandbox>) -> impl IntoResponse {
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(sandbox.tokens.keys().jwks(sandbox.clock.now())),
     )
-}
-
-/// `POST /sandbox/rotate-keys`: a sandbox-only switch to exercise rotation.
-#[utoipa::path(post, path = "/sandbox/rotate-keys", tag = "sandbox", responses((status = 204, description = "A new key signs from now on")))]
-async fn rotate_keys(State(sandbox): State<Sandbox>) -> Result<StatusCode, ApiError> {
-    sandbox
-        .rotate_keys_if_due(sandbox.clock.now(), true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `POST /sandbox/reset`: the seed data again (as `--reset`), for tests
-/// that pay invoices.
-#[utoipa::path(post, path = "/sandbox/reset", tag = "sandbox", responses((status = 204, description = "Every record is the seed's again")))]
-async fn reset(State(sandbox): State<Sandbox>) -> Result<StatusCode, ApiError> {
-    sandbox.reset().await.map_err(|error| {
-        tracing::error!(%error, "reset failed");
-        ApiError::Internal
-    })?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -1,27 +1,38 @@
 //! `POST /oauth/token`: the client credentials grant (RFC 6749 §4.4).
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Serialize;
 
 use crate::bearer::basic_credentials;
 use crate::error::OAuthError;
-use crate::store::OAuthGrant;
+use crate::store::{ApiClient, OAuthGrant};
 use crate::token::random_id;
 use crate::Sandbox;
 
-/// The client credentials grant's form body (RFC 6749 §4.4.2). Client
-/// credentials go in the Basic header, or as `client_id`/`client_secret` here.
+/// The client credentials grant's form body (RFC 6749 §4.4.2), the client
+/// authenticated with HTTP Basic. A client that cannot use Basic may send
+/// `client_id` and `client_secret` in this form instead (RFC 6749 §2.3.1),
+/// never both (§2.3: one method per request; both get 400 `invalid_request`).
+// The body fields are described, not listed: OpenAPI cannot tie a body field
+// to the absence of a header, and a tester would send both.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)] // documents the form; the handler reads the raw pairs
 pub struct TokenRequest {
-    /// Must be `client_credentials`.
-    grant_type: String,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    grant_type: GrantType,
+}
+
+/// The one grant this endpoint serves.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum GrantType {
+    ClientCredentials,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -42,28 +53,23 @@ pub const ACCESS_TOKEN_PREFIX: &str = "sbx_oat_";
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "An access token; `Cache-Control: no-store`", body = TokenResponse),
-        (status = 400, description = "invalid_request, unsupported_grant_type", body = crate::error::OAuthErrorBody),
+        (status = 400, description = "invalid_request (also: Basic and body credentials together), unsupported_grant_type", body = crate::error::OAuthErrorBody),
         (status = 401, description = "invalid_client", body = crate::error::OAuthErrorBody),
-        (status = 429, description = "temporarily_unavailable, with Retry-After", body = crate::error::OAuthErrorBody),
+        (status = 429, description = "temporarily_unavailable, with Retry-After: over the client's token rate, or too many failed client authentications from this address or for this client id (then the secret is not checked)", body = crate::error::OAuthErrorBody),
     ),
-    security((), ("client_basic" = [])),
+    security(("client_basic" = [])),
 )]
 pub async fn issue_token(
     State(sandbox): State<Sandbox>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let form = TokenForm::parse(&body)?;
+    // A request with no credentials at all guesses nothing: refused here,
+    // before the failed-authentication limit.
     let (client_id, secret) = form.client_credentials(&headers)?;
-    let client = sandbox
-        .store
-        .authenticate_client(&client_id, &secret)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "sandbox storage failed");
-            OAuthError::ServerError
-        })?
-        .ok_or(OAuthError::InvalidClient)?;
+    let client = authenticate(&sandbox, peer.map(|p| p.0 .0), &client_id, &secret).await?;
 
     sandbox
         .rate_limit(&format!("client:{}", client.client_id))
@@ -106,6 +112,44 @@ pub async fn issue_token(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// Client authentication under the failed-attempt limit (`auth_failures`):
+/// the limit first, so a request over it tests no secret; then the secret,
+/// with one answer and the same work for an unknown client and a wrong secret.
+async fn authenticate(
+    sandbox: &Sandbox,
+    peer: Option<SocketAddr>,
+    client_id: &str,
+    secret: &str,
+) -> Result<ApiClient, OAuthError> {
+    let address = peer.map(|p| p.ip());
+    let attempt = sandbox
+        .auth_failures
+        .begin(client_id, address, sandbox.clock.now_millis())
+        .map_err(|retry_after_secs| {
+            tracing::debug!(client_id, ?address, "over the failed-authentication limit");
+            OAuthError::RateLimited { retry_after_secs }
+        })?;
+    match sandbox.store.authenticate_client(client_id, secret).await {
+        Ok(Some(client)) => {
+            sandbox
+                .auth_failures
+                .succeeded(attempt, client_id, sandbox.clock.now_millis());
+            Ok(client)
+        }
+        Ok(None) => {
+            // The reservation stands: this was a failure. Logged at most as
+            // often as the limit lets failures through; never the secret.
+            tracing::info!(client_id, ?address, "client authentication failed");
+            Err(OAuthError::InvalidClient)
+        }
+        Err(error) => {
+            sandbox.auth_failures.did_not_count(attempt);
+            tracing::error!(%error, "sandbox storage failed");
+            Err(OAuthError::ServerError)
+        }
+    }
 }
 
 /// The token request's form body, as the handler reads it.

@@ -1,6 +1,7 @@
 //! `GET /openapi.json`: an OpenAPI 3.1 description of the sandbox, generated
 //! from the handlers' own annotations so it cannot drift from the code.
 
+use axum::extract::State;
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -24,10 +25,10 @@ use utoipa::{Modify, OpenApi};
         crate::payments::pay,
         crate::jwks,
         crate::stats::stats,
-        crate::rotate_keys,
-        crate::reset,
+        crate::controls::rotate_keys,
+        crate::controls::reset,
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &UnversionedInit),
     tags(
         (name = "oauth", description = "RFC 6749 §4.4 client credentials"),
         (name = "checkout-auth", description = "Server-side: mint checkout tokens"),
@@ -39,6 +40,27 @@ use utoipa::{Modify, OpenApi};
 pub struct ApiDoc;
 
 struct SecuritySchemes;
+
+/// `POST /checkout-auth/init` is served too (some environments of the real
+/// API have the path without the version): the same operation, under its
+/// own operation id.
+struct UnversionedInit;
+
+impl Modify for UnversionedInit {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(mut alias) = openapi.paths.paths.get("/v1/checkout-auth/init").cloned() else {
+            return;
+        };
+        if let Some(operation) = alias.post.as_mut() {
+            operation.operation_id = Some("init_unversioned".to_owned());
+            operation.summary = Some("The same as POST /v1/checkout-auth/init".to_owned());
+        }
+        openapi
+            .paths
+            .paths
+            .insert("/checkout-auth/init".to_owned(), alias);
+    }
+}
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -69,6 +91,14 @@ impl Modify for SecuritySchemes {
     }
 }
 
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document, without the control routes when they are off: it
+/// describes what this sandbox serves.
+pub async fn openapi_json(State(sandbox): State<crate::Sandbox>) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    if !sandbox.config.controls {
+        doc.paths
+            .paths
+            .retain(|path, _| !crate::controls::PATHS.contains(&path.as_str()));
+    }
+    Json(doc)
 }

@@ -26,9 +26,14 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Long enough for a UUID or any client's own scheme, short enough to index.
 const MAX_KEY_LEN: usize = 255;
 
+/// One of the customer's saved methods, and the amount to pay.
+// Both are required; `Option`s only for this API's own 400.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PayRequest {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 64)]
     payment_method_id: Option<String>,
+    /// The invoice's exact total, as a decimal string: "12.5" and "12.50" are one amount.
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{1,12}(\\.[0-9]{1,2})?$")]
     amount: Option<String>,
 }
 
@@ -47,15 +52,18 @@ pub struct PaymentView {
     post,
     path = "/checkout/v1/payments",
     tag = "checkout",
-    params(("Idempotency-Key" = String, Header, description = "1-255 visible ASCII characters; repeats get the first answer")),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "1-255 visible ASCII characters; repeats get the first answer")),
     request_body = PayRequest,
     responses(
         (status = 201, description = "Paid (`Idempotent-Replayed: true` on a repeat)", body = PaymentView),
         (status = 400, description = "missing key, method or amount", body = crate::error::ApiErrorBody),
         (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
         (status = 403, description = "insufficient_scope: not this customer's payment method", body = crate::error::ApiErrorBody),
+        (status = 404, description = "the token's invoice is gone", body = crate::error::ApiErrorBody),
         (status = 409, description = "the invoice is already paid", body = crate::error::ApiErrorBody),
+        (status = 413, description = "payload_too_large: a body over 16 KiB", body = crate::error::ApiErrorBody),
         (status = 422, description = "amount_mismatch, idempotency_key_reused", body = crate::error::ApiErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
     ),
     security(("checkout_bearer" = [])),
 )]

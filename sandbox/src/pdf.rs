@@ -4,6 +4,7 @@
 //! The link carries no bearer token (it is opened by the browser as a plain
 //! URL); an HMAC over the invoice id and expiry is its authority instead.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
@@ -91,6 +92,8 @@ pub struct PdfLink {
     responses(
         (status = 200, description = "A signed link to the invoice PDF, valid 5 minutes", body = PdfLink),
         (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 404, description = "the token's invoice is gone", body = crate::error::ApiErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
     ),
     security(("checkout_bearer" = [])),
 )]
@@ -101,16 +104,7 @@ pub async fn pdf_link(
     let claims = checkout_claims(&sandbox, &headers)?;
     let invoice = scoped_invoice(&sandbox, &claims).await?;
     let expires = sandbox.clock.now() + LINK_LIFETIME_SECS;
-    let base = match &sandbox.config.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .ok_or(ApiError::InvalidRequest("a Host header is required"))?;
-            format!("http://{host}")
-        }
-    };
+    let base = sandbox.public_url();
     let signature = sandbox.links.sign(&invoice.id, expires);
     Ok(Json(PdfLink {
         url: format!(
@@ -132,19 +126,24 @@ pub struct LinkQuery {
     tag = "checkout",
     params(
         ("file" = String, Path, description = "`<invoice id>.pdf`"),
-        ("expires" = u64, Query),
-        ("signature" = String, Query),
+        ("expires" = u64, Query, description = "Unix time after which the link is dead"),
+        ("signature" = String, Query, description = "The sandbox's signature over the invoice and `expires`"),
     ),
     responses(
         (status = 200, description = "The invoice as a PDF", content_type = "application/pdf"),
-        (status = 404, description = "unknown, forged or expired link", body = crate::error::ApiErrorBody),
+        (status = 404, description = "not a live link this sandbox signed: unknown file, forged, expired, or without a well-formed `expires` and `signature`", body = crate::error::ApiErrorBody),
     ),
 )]
 pub async fn invoice_pdf(
     State(sandbox): State<Sandbox>,
     Path(file): Path<String>,
-    Query(query): Query<LinkQuery>,
+    query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    // A link without both parts is no link this sandbox signed: the same
+    // answer as a forged one, so a prober learns nothing from which part is off.
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::NotFound("no such file"));
+    };
     let invoice_id = sandbox.links.check(&file, &query, sandbox.clock.now())?;
     let invoice = sandbox
         .store

@@ -1,5 +1,8 @@
 //! The sandbox's HTTP contract, exercised through its router.
 
+mod brute_force;
+mod cross_site;
+
 use std::time::Duration;
 
 use axum::body::Body;
@@ -123,6 +126,17 @@ impl Harness {
             Request::get(path)
                 .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
                 .header(header::HOST, "sandbox.test")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A sandbox control, as a test harness calls it: with the marker header.
+    async fn control(&self, path: &str) -> Reply {
+        self.send(
+            Request::post(path)
+                .header(crate::CONTROL_HEADER, "1")
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -444,13 +458,11 @@ async fn a_checkout_token_verifies_against_the_published_jwks_with_a_plain_jwt_l
 async fn after_key_rotation_old_tokens_still_work_and_both_keys_are_published() {
     let h = harness().await;
     let old = h.checkout_token("cus_acme", "inv_1001").await;
-    let rotated = h
-        .send(
-            Request::post("/sandbox/rotate-keys")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    // A forced rotation waits until the key has signed for a while (see controls).
+    h.clock.advance(Duration::from_secs(
+        crate::controls::FORCED_ROTATION_MIN_AGE_SECS,
+    ));
+    let rotated = h.control("/sandbox/rotate-keys").await;
     assert_eq!(rotated.status, StatusCode::NO_CONTENT);
     let new = h.checkout_token("cus_acme", "inv_1001").await;
     let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
@@ -656,9 +668,11 @@ async fn the_pdf_link_serves_a_pdf_until_it_expires_and_only_with_its_signature(
     let link = h.get("/checkout/v1/invoice/pdf-link", &token).await;
     assert_eq!(link.status, StatusCode::OK);
     let url = link.body["url"].as_str().unwrap();
+    // The request said `Host: sandbox.test`; the link names the sandbox's
+    // own address instead (`Config::addr` here, nothing being bound).
     let path = url
-        .strip_prefix("http://sandbox.test")
-        .expect("built from the Host header");
+        .strip_prefix("http://127.0.0.1:3030")
+        .unwrap_or_else(|| panic!("not from the Host header: {url}"));
     assert!(path.starts_with("/files/invoices/inv_1001.pdf?"));
 
     let pdf = h
@@ -684,6 +698,39 @@ async fn the_pdf_link_serves_a_pdf_until_it_expires_and_only_with_its_signature(
         .send(Request::get(path).body(Body::empty()).unwrap())
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_pdf_link_names_the_configured_public_url_whatever_the_host_header_says() {
+    let config = Config {
+        public_url: Some("https://files.sandbox.example".into()),
+        ..Config::unlimited_in_memory()
+    };
+    let h = harness_with(config, ManualClock::starting_at(NOW)).await;
+    let token = h.checkout_token("cus_acme", "inv_1001").await;
+    let link = h.get("/checkout/v1/invoice/pdf-link", &token).await;
+    let url = link.body["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://files.sandbox.example/files/invoices/inv_1001.pdf?"),
+        "{url}"
+    );
+}
+
+#[tokio::test]
+async fn a_pdf_link_stripped_of_its_signature_or_expiry_is_no_file_like_a_forged_one() {
+    let h = harness().await;
+    for path in [
+        "/files/invoices/inv_1001.pdf",
+        "/files/invoices/inv_1001.pdf?expires=1900000000",
+        "/files/invoices/inv_1001.pdf?signature=AAAA",
+        "/files/invoices/inv_1001.pdf?expires=soon&signature=AAAA",
+    ] {
+        let reply = h
+            .send(Request::get(path).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(reply.body["code"], "not_found", "{path}");
+    }
 }
 
 #[tokio::test]
@@ -730,9 +777,7 @@ async fn reset_restores_the_seed() {
     let h = harness().await;
     let token = h.checkout_token("cus_acme", "inv_1001").await;
     h.pay(&token, Some("k"), pay_1001()).await;
-    let reset = h
-        .send(Request::post("/sandbox/reset").body(Body::empty()).unwrap())
-        .await;
+    let reset = h.control("/sandbox/reset").await;
     assert_eq!(reset.status, StatusCode::NO_CONTENT);
     assert_eq!(h.get_invoice(&token).await.body["status"], "open");
     assert_eq!(h.sandbox.store.payment_count().await.unwrap(), 0);
@@ -832,6 +877,7 @@ async fn the_openapi_document_describes_every_route() {
     for path in [
         "/oauth/token",
         "/v1/checkout-auth/init",
+        "/checkout-auth/init",
         "/checkout/v1/invoice",
         "/checkout/v1/invoice/pdf-link",
         "/checkout/v1/payment-methods",
