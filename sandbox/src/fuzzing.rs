@@ -121,7 +121,8 @@ mod tests {
     /// sanitizer build (real fuzzing: `scripts/fuzz`, `scripts/chaos long`).
     #[test]
     fn the_committed_corpus_replays_without_a_failure() {
-        let targets: [(&str, fn(&[u8])); 3] = [
+        type Entry = fn(&[u8]);
+        let targets: [(&str, Entry); 3] = [
             ("token_verifier", verify_token),
             ("authorization_header", parse_authorization),
             ("sandbox_bodies", sandbox_body),
