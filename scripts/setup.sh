@@ -4,7 +4,9 @@
 # every step is skipped when its tool is already there at the right version.
 # Nothing is downloaded from anywhere but the package registries (crates.io,
 # npm, Debian): cargo-leptos would fetch wasm-bindgen and wasm-opt from GitHub,
-# so both are installed here first and found on PATH.
+# so both are installed here first, into cargo's bin directory, where any
+# shell finds them: `cargo leptos watch` (or build, serve) typed by hand
+# works as it does in the scripts.
 
 set -euo pipefail
 
@@ -13,7 +15,8 @@ CARGO_LEPTOS_VERSION="0.3.10" # 0.3.11 needs a newer rustc than this machine's 1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-export PATH="$HOME/.cargo/bin:$ROOT/tools/node_modules/.bin:$PATH"
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
 
 setup_rust() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -44,14 +47,26 @@ setup_rust() {
 npm_ci() {
   local dir="$1"
   if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"; then
-    say "installing npm packages in ${dir#"$ROOT"/}"
+    say "installing npm packages in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund)
     cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
   fi
 }
 
+# wasm-opt for release builds: binaryen from npm, at the version tools/
+# pins, installed beside cargo's tools (not in this checkout, so the link
+# outlives it) and linked into cargo's bin directory.
 setup_build_tools() {
-  npm_ci "$ROOT/tools" # wasm-opt, for release builds
+  local version home
+  version="$(awk -F'"' '/"binaryen":/ { print $4; exit }' "$ROOT/tools/package.json")"
+  home="${CARGO_HOME:-$HOME/.cargo}/checkout-tools/binaryen-$version"
+  mkdir -p "$home"
+  cp "$ROOT/tools/package.json" "$ROOT/tools/package-lock.json" "$home/"
+  npm_ci "$home"
+  if [ "$(readlink "$CARGO_BIN/wasm-opt" 2>/dev/null)" != "$home/node_modules/.bin/wasm-opt" ]; then
+    say "linking wasm-opt (binaryen $version) into $CARGO_BIN"
+    ln -sfn "$home/node_modules/.bin/wasm-opt" "$CARGO_BIN/wasm-opt"
+  fi
 }
 
 setup_browser() {

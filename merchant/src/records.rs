@@ -4,9 +4,7 @@
 //! customer.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
-
-use crate::db::DbError;
+use sqlx::{Error as DbError, SqlitePool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct InvoiceRecord {

@@ -10,9 +10,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
-
-use crate::db::DbError;
+use sqlx::{Error as DbError, SqlitePool};
 
 /// A logged-in user, as the session remembers them.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
