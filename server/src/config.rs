@@ -3,12 +3,15 @@
 //! does not set). A missing or malformed variable is named in the error.
 //!
 //! With no `ALTERNATIVE_API_URL` in the sandbox environment, the server runs
-//! the vendor sandbox itself and uses its demo client.
+//! the vendor sandbox itself and uses its demo client — if it was built with
+//! the `embedded-sandbox` feature (a production build is not: README).
 
 use alternative_client::{ClientSecret, VendorConfig};
 
 /// The sandbox's documented demo client.
+#[cfg(feature = "embedded-sandbox")]
 const DEMO_CLIENT_ID: &str = "demo_client_id";
+#[cfg(feature = "embedded-sandbox")]
 const DEMO_CLIENT_SECRET: &str = "demo_client_secret";
 
 /// What the sandbox's checkout tokens carry (its `iss` claim and header
@@ -23,6 +26,7 @@ const PRODUCTION_URL: &str = "https://public-api.alternativepayments.io";
 #[derive(Debug, Clone)]
 pub enum Vendor {
     /// Start the sandbox in-process with this configuration.
+    #[cfg(feature = "embedded-sandbox")]
     EmbeddedSandbox(sandbox::Config),
     /// A vendor already running at this URL (the real API, or a sandbox elsewhere).
     Remote { api_url: String },
@@ -62,8 +66,15 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is malformed: {problem}")]
     Malformed { name: &'static str, problem: String },
+    #[cfg(feature = "embedded-sandbox")]
     #[error(transparent)]
     Sandbox(#[from] sandbox::ConfigError),
+    #[cfg(not(feature = "embedded-sandbox"))]
+    #[error(
+        "ALTERNATIVE_API_URL must be set: this build has no embedded sandbox \
+         (build with the embedded-sandbox feature for one)"
+    )]
+    NoVendor,
 }
 
 impl Config {
@@ -97,11 +108,14 @@ impl Config {
         };
         let api_url = get("ALTERNATIVE_API_URL").or(default_url.map(str::to_owned));
         let (vendor, client_id, client_secret) = match api_url {
+            #[cfg(feature = "embedded-sandbox")]
             None => (
                 Vendor::EmbeddedSandbox(sandbox::Config::from_lookup(&get)?),
                 get("ALTERNATIVE_CLIENT_ID").unwrap_or_else(|| DEMO_CLIENT_ID.into()),
                 get("ALTERNATIVE_CLIENT_SECRET").unwrap_or_else(|| DEMO_CLIENT_SECRET.into()),
             ),
+            #[cfg(not(feature = "embedded-sandbox"))]
+            None => return Err(ConfigError::NoVendor),
             Some(api_url) => {
                 if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
                     return Err(ConfigError::Malformed {
@@ -232,6 +246,7 @@ mod tests {
         Config::from_lookup(|name| env.get(name).cloned())
     }
 
+    #[cfg(feature = "embedded-sandbox")]
     #[test]
     fn nothing_set_means_the_embedded_sandbox_and_its_demo_client() {
         let config = from(&[]).unwrap();
@@ -248,6 +263,7 @@ mod tests {
         assert_eq!(vendor.token_typ.as_deref(), Some("checkout+jwt"));
     }
 
+    #[cfg(feature = "embedded-sandbox")] // reads the sandbox environment's defaults
     #[test]
     fn issuer_and_typ_are_checked_where_known_and_settable_elsewhere() {
         let production = [
@@ -270,6 +286,15 @@ mod tests {
         assert_eq!(off.vendor_config("http://x").token_typ, None);
     }
 
+    /// Built without the sandbox (`--bin-features production`), a missing
+    /// vendor URL is an error, not a fake vendor.
+    #[cfg(not(feature = "embedded-sandbox"))]
+    #[test]
+    fn without_the_embedded_sandbox_a_vendor_url_is_required() {
+        assert!(matches!(from(&[]), Err(ConfigError::NoVendor)));
+    }
+
+    #[cfg(feature = "embedded-sandbox")] // reads the sandbox environment's defaults
     #[test]
     fn rate_limits_are_on_unless_a_benchmark_turns_them_off_outside_production() {
         assert!(from(&[]).unwrap().rate_limits);
@@ -330,6 +355,7 @@ mod tests {
         assert_eq!(vendor.requests_per_second, 10);
     }
 
+    #[cfg(feature = "embedded-sandbox")] // reads the sandbox environment's defaults
     #[test]
     fn malformed_values_are_named() {
         for (name, value) in [

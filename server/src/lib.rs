@@ -94,6 +94,7 @@ pub fn router<R: SessionRows>(
 /// Starts the vendor sandbox in this process on `config.addr`, letting
 /// exactly the site's `origins` call it from the browser (CORS), whatever
 /// the sandbox's own defaults; returns its URL. It stops on [`shutdown`].
+#[cfg(feature = "embedded-sandbox")]
 pub async fn start_embedded_sandbox(
     mut config: sandbox::Config,
     origins: &AllowedOrigins,

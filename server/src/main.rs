@@ -29,6 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let api_url = match config.vendor.clone() {
         Vendor::Remote { api_url } => api_url,
+        #[cfg(feature = "embedded-sandbox")]
         Vendor::EmbeddedSandbox(sandbox_config) => {
             server::start_embedded_sandbox(sandbox_config, &origins).await?
         }

@@ -1,5 +1,6 @@
 //! The embedded vendor sandbox lets exactly the site's origins call it from
 //! the browser: the site at `localhost:PORT` too, and no other port's.
+#![cfg(feature = "embedded-sandbox")]
 
 use server::AllowedOrigins;
 
