@@ -2,15 +2,14 @@
 //! token alone: the token names the customer and the invoice.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Serialize;
 
-use crate::bearer::bearer_token;
+use crate::callers::Checkout;
 use crate::error::ApiError;
-use crate::store::{Invoice, PaymentMethod};
-use crate::token::{CheckoutClaims, TokenError};
-use crate::Sandbox;
+use crate::records::{Invoice, PaymentMethod};
+use crate::state::Sandbox;
+use crate::token::CheckoutClaims;
 
 /// `GET /checkout/v1/invoice`'s body (fields as in the vendor's OpenAPI).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -56,9 +55,8 @@ impl From<Invoice> for InvoiceView {
 )]
 pub async fn invoice(
     State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
+    Checkout(claims): Checkout,
 ) -> Result<Json<InvoiceView>, ApiError> {
-    let claims = checkout_claims(&sandbox, &headers)?;
     Ok(Json(scoped_invoice(&sandbox, &claims).await?.into()))
 }
 
@@ -76,9 +74,8 @@ pub async fn invoice(
 )]
 pub async fn payment_methods(
     State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
+    Checkout(claims): Checkout,
 ) -> Result<Json<Vec<PaymentMethod>>, ApiError> {
-    let claims = checkout_claims(&sandbox, &headers)?;
     Ok(Json(
         sandbox.store.payment_methods(&claims.customer_id).await?,
     ))
@@ -96,31 +93,4 @@ pub(crate) async fn scoped_invoice(
         .await?
         .filter(|i| i.customer_id == claims.customer_id && i.partner_id == claims.partner_id)
         .ok_or(ApiError::NotFound("no such invoice"))
-}
-
-/// The claims of the request's checkout token, or why there are none.
-pub(crate) fn checkout_claims(
-    sandbox: &Sandbox,
-    headers: &HeaderMap,
-) -> Result<CheckoutClaims, ApiError> {
-    let Some(token) = bearer_token(headers) else {
-        sandbox.stats.invalid_token();
-        return Err(ApiError::InvalidToken);
-    };
-    match sandbox.tokens.verify(token, sandbox.clock.now()) {
-        Ok(claims) => {
-            // The browser's calls are limited per checkout token: one
-            // customer's page cannot use up the merchant's quota.
-            sandbox.rate_limit(&format!("token:{}", claims.jti))?;
-            Ok(claims)
-        }
-        Err(TokenError::Expired) => {
-            sandbox.stats.checkout_token_expired();
-            Err(ApiError::TokenExpired)
-        }
-        Err(TokenError::Invalid) => {
-            sandbox.stats.invalid_token();
-            Err(ApiError::InvalidToken)
-        }
-    }
 }

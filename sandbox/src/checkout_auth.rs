@@ -3,17 +3,16 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::bearer::bearer_token;
+use crate::callers::OAuthClient;
 use crate::error::{json_body, ApiError};
-use crate::store::OAuthGrant;
-use crate::token::{random_id, CheckoutClaims, AUDIENCE, ISSUER};
-use crate::Sandbox;
+use crate::ids::random_id;
+use crate::state::Sandbox;
+use crate::token::{CheckoutClaims, AUDIENCE, ISSUER};
 
 /// The customer and one of its invoices.
 // Both are required; `Option`s only so that a missing one gets this API's own
@@ -53,12 +52,10 @@ pub struct InitResponse {
 )]
 pub async fn init(
     State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
+    OAuthClient(grant): OAuthClient,
     body: Result<Json<InitRequest>, JsonRejection>,
 ) -> Result<Json<InitResponse>, ApiError> {
     let now = sandbox.clock.now();
-    let grant = oauth_grant(&sandbox, &headers, now).await?;
-    sandbox.rate_limit(&format!("client:{}", grant.client_id))?;
     let (customer_id, invoice_id) = requested_ids(body)?;
 
     // One answer for "no such thing" and "not yours": a partner learns nothing
@@ -101,27 +98,6 @@ pub async fn init(
         .and_then(|t| t.format(&Rfc3339).ok())
         .expect("a lifetime in seconds from now is a valid date");
     Ok(Json(InitResponse { token, expires_at }))
-}
-
-async fn oauth_grant(
-    sandbox: &Sandbox,
-    headers: &HeaderMap,
-    now: u64,
-) -> Result<OAuthGrant, ApiError> {
-    let token = bearer_token(headers).ok_or(ApiError::InvalidToken)?;
-    let grant = sandbox
-        .store
-        .grant(token)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    if now >= grant.expires_at {
-        return Err(ApiError::TokenExpired);
-    }
-    if sandbox.config.faults.revoke_oauth_token() {
-        tracing::warn!(client_id = %grant.client_id, "fault injection: refusing a valid OAuth token");
-        return Err(ApiError::InvalidToken);
-    }
-    Ok(grant)
 }
 
 /// The body's customer and invoice ids, if both are well formed.

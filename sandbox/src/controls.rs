@@ -25,24 +25,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
-use crate::clock::UnixSeconds;
 use crate::error::ApiError;
-use crate::keys::KeyRing;
-use crate::Sandbox;
+use crate::state::Sandbox;
 
 /// The marker header a control request must carry, with the value `1`.
 pub const CONTROL_HEADER: HeaderName = HeaderName::from_static("x-sandbox-control");
 
 /// The control routes' paths, for leaving them out of the OpenAPI document.
 pub const PATHS: [&str; 2] = ["/sandbox/reset", "/sandbox/rotate-keys"];
-
-/// A forced rotation is refused until the signing key has signed this long.
-/// A verifier that meets an unknown `kid` refetches the JWKS, but not more
-/// often than a floor of its own (the merchant's is 10 s): two rotations
-/// inside that floor leave it with a key it cannot fetch yet, and every token
-/// fails to verify until the floor passes. Three times that floor, for
-/// verifiers a little slower than the merchant's.
-pub const FORCED_ROTATION_MIN_AGE_SECS: UnixSeconds = 30;
 
 /// The control routes, guarded; none when the controls are off.
 pub fn routes(sandbox: &Sandbox) -> Router<Sandbox> {
@@ -82,17 +72,6 @@ fn admit(allowed_origins: &[String], headers: &HeaderMap) -> Result<(), ApiError
             "send X-Sandbox-Control: 1 (a header no HTML form can send)",
         )),
     }
-}
-
-/// Whether a forced rotation may happen at `now`, or how long to wait.
-pub(crate) fn may_force_rotation(keys: &KeyRing, now: UnixSeconds) -> Result<(), ApiError> {
-    let age = now.saturating_sub(keys.signing_since());
-    if age < FORCED_ROTATION_MIN_AGE_SECS {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: FORCED_ROTATION_MIN_AGE_SECS - age,
-        });
-    }
-    Ok(())
 }
 
 /// `POST /sandbox/rotate-keys`: a sandbox-only switch to exercise rotation.

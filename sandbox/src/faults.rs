@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
 use crate::error::ApiError;
-use crate::Sandbox;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
@@ -52,12 +51,8 @@ fn chance(rate: f64) -> bool {
 }
 
 /// Latency and 503s, in front of the vendor API (not the `/sandbox/` controls).
-pub async fn inject(
-    State(sandbox): State<Sandbox>,
-    request: Request<Body>,
-    next: Next,
-) -> Response {
-    let faults = &sandbox.config.faults;
+/// Its state is the configured [`Faults`], all it needs.
+pub async fn inject(State(faults): State<Faults>, request: Request<Body>, next: Next) -> Response {
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }

@@ -97,8 +97,8 @@ pub fn payment_request(body: &[u8]) -> Result<(String, i64), ApiError> {
 /// path extractor decodes it), then `?`, then the raw query string. The key
 /// is random, so no signature holds: this covers reading and refusing.
 pub fn pdf_link(data: &[u8]) -> Result<String, ApiError> {
-    static SIGNER: OnceLock<crate::pdf::LinkSigner> = OnceLock::new();
-    let signer = SIGNER.get_or_init(crate::pdf::LinkSigner::random);
+    static SIGNER: OnceLock<crate::links::LinkSigner> = OnceLock::new();
+    let signer = SIGNER.get_or_init(crate::links::LinkSigner::random);
     let data = String::from_utf8_lossy(data);
     let (file, query) = data.split_once('?').unwrap_or((&data, ""));
     // Only a query a request line can carry reaches the handler.

@@ -12,14 +12,30 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use rand::RngCore;
 
 use crate::clock::UnixSeconds;
-use crate::store::StoredKey;
-use crate::token::random_id;
+use crate::ids::random_id;
 
 /// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410 §7): what
 /// jsonwebtoken expects in front of the 32-byte seed.
 const ED25519_PKCS8_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
+
+/// A forced rotation (`POST /sandbox/rotate-keys`) is refused until the signing key has signed this long.
+/// A verifier that meets an unknown `kid` refetches the JWKS, but not more
+/// often than a floor of its own (the merchant's is 10 s): two rotations
+/// inside that floor leave it with a key it cannot fetch yet, and every token
+/// fails to verify until the floor passes. Three times that floor, for
+/// verifiers a little slower than the merchant's.
+pub const FORCED_ROTATION_MIN_AGE_SECS: UnixSeconds = 30;
+
+/// A signing key as stored.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub seed: [u8; 32],
+    pub created_at: UnixSeconds,
+    pub retired_at: Option<UnixSeconds>,
+}
 
 /// Fresh key material, to be stored and then installed.
 pub fn generate(now: UnixSeconds) -> StoredKey {
@@ -113,6 +129,17 @@ impl KeyRing {
     /// Since when the signing key has signed.
     pub fn signing_since(&self) -> UnixSeconds {
         self.with_signing_key(|key| key.created_at)
+    }
+
+    /// Whether the signing key has signed long enough to be replaced on
+    /// demand ([`FORCED_ROTATION_MIN_AGE_SECS`]); `Err` holds the seconds
+    /// until it has (for `Retry-After`).
+    pub fn may_force_rotation(&self, now: UnixSeconds) -> Result<(), u64> {
+        let age = now.saturating_sub(self.signing_since());
+        if age < FORCED_ROTATION_MIN_AGE_SECS {
+            return Err(FORCED_ROTATION_MIN_AGE_SECS - age);
+        }
+        Ok(())
     }
 
     /// Whether the signing key has signed for its whole period.

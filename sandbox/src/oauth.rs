@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::bearer::basic_credentials;
 use crate::error::OAuthError;
-use crate::store::{ApiClient, OAuthGrant};
-use crate::token::random_id;
-use crate::Sandbox;
+use crate::ids::random_id;
+use crate::records::{ApiClient, OAuthGrant};
+use crate::state::Sandbox;
 
 /// The client credentials grant's form body (RFC 6749 §4.4.2), the client
 /// authenticated with HTTP Basic. A client that cannot use Basic may send

@@ -6,6 +6,9 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::controls;
+use crate::state::Sandbox;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -23,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         crate::pdf::pdf_link,
         crate::pdf::invoice_pdf,
         crate::payments::pay,
-        crate::jwks,
+        crate::jwks::jwks,
         crate::stats::stats,
         crate::controls::rotate_keys,
         crate::controls::reset,
@@ -93,12 +96,12 @@ impl Modify for SecuritySchemes {
 
 /// The document, without the control routes when they are off: it
 /// describes what this sandbox serves.
-pub async fn openapi_json(State(sandbox): State<crate::Sandbox>) -> Json<utoipa::openapi::OpenApi> {
+pub async fn openapi_json(State(sandbox): State<Sandbox>) -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     if !sandbox.config.controls {
         doc.paths
             .paths
-            .retain(|path, _| !crate::controls::PATHS.contains(&path.as_str()));
+            .retain(|path, _| !controls::PATHS.contains(&path.as_str()));
     }
     Json(doc)
 }

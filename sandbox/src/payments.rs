@@ -15,11 +15,13 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::checkout_api::{checkout_claims, scoped_invoice};
+use crate::callers::Checkout;
+use crate::checkout_api::scoped_invoice;
 use crate::error::{json_body, ApiError};
-use crate::store::{sha256, IdempotencyRecord, NewPayment};
-use crate::token::random_id;
-use crate::Sandbox;
+use crate::ids::random_id;
+use crate::records::{IdempotencyRecord, NewPayment};
+use crate::state::Sandbox;
+use crate::store::sha256;
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -69,10 +71,10 @@ pub struct PaymentView {
 )]
 pub async fn pay(
     State(sandbox): State<Sandbox>,
+    Checkout(claims): Checkout,
     headers: HeaderMap,
     body: Result<Json<PayRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let claims = checkout_claims(&sandbox, &headers)?;
     let key = idempotency_key(&headers)?;
     let (method_id, amount) = requested_payment(body)?;
     // The invoice is part of the request: the same key for another invoice is

@@ -2,83 +2,25 @@
 //! short-lived signed link, and the link serves a small, real PDF.
 //!
 //! The link carries no bearer token (it is opened by the browser as a plain
-//! URL); an HMAC over the invoice id and expiry is its authority instead.
+//! URL); an HMAC over the invoice id and expiry is its authority instead
+//! (see `links`).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
-use rand::RngCore;
-use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use serde::Serialize;
 
-use crate::checkout_api::{checkout_claims, scoped_invoice};
-use crate::clock::UnixSeconds;
+use crate::callers::Checkout;
+use crate::checkout_api::scoped_invoice;
 use crate::error::ApiError;
-use crate::store::Invoice;
-use crate::Sandbox;
+use crate::links::LinkQuery;
+use crate::records::Invoice;
+use crate::state::Sandbox;
 
 /// Long enough to click, short enough that a forwarded link soon dies.
 const LINK_LIFETIME_SECS: u64 = 300;
-
-pub struct LinkSigner {
-    key: [u8; 32],
-}
-
-impl LinkSigner {
-    /// A per-process key: links are short-lived, so a restart may void them.
-    pub fn random() -> Self {
-        let mut key = [0u8; 32];
-        rand::rng().fill_bytes(&mut key);
-        Self { key }
-    }
-
-    fn mac(&self, invoice_id: &str, expires: UnixSeconds) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(format!("{invoice_id}\n{expires}").as_bytes());
-        mac
-    }
-
-    fn sign(&self, invoice_id: &str, expires: UnixSeconds) -> String {
-        B64.encode(self.mac(invoice_id, expires).finalize().into_bytes())
-    }
-
-    /// The invoice id of a link to `file` (`<invoice id>.pdf`) that this
-    /// signer signed and that has not expired at `now`.
-    pub(crate) fn check<'a>(
-        &self,
-        file: &'a str,
-        query: &LinkQuery,
-        now: UnixSeconds,
-    ) -> Result<&'a str, ApiError> {
-        let invoice_id = file
-            .strip_suffix(".pdf")
-            .ok_or(ApiError::NotFound("no such file"))?;
-        if !self.verify(invoice_id, query.expires, &query.signature) {
-            return Err(ApiError::NotFound("no such file"));
-        }
-        if now > query.expires {
-            return Err(ApiError::NotFound(
-                "this link has expired; ask for a new one",
-            ));
-        }
-        Ok(invoice_id)
-    }
-
-    fn verify(&self, invoice_id: &str, expires: UnixSeconds, signature: &str) -> bool {
-        let Ok(signature) = B64.decode(signature) else {
-            return false;
-        };
-        // verify_slice compares in constant time.
-        self.mac(invoice_id, expires)
-            .verify_slice(&signature)
-            .is_ok()
-    }
-}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PdfLink {
@@ -99,9 +41,8 @@ pub struct PdfLink {
 )]
 pub async fn pdf_link(
     State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
+    Checkout(claims): Checkout,
 ) -> Result<Json<PdfLink>, ApiError> {
-    let claims = checkout_claims(&sandbox, &headers)?;
     let invoice = scoped_invoice(&sandbox, &claims).await?;
     let expires = sandbox.clock.now() + LINK_LIFETIME_SECS;
     let base = sandbox.public_url();
@@ -112,12 +53,6 @@ pub async fn pdf_link(
             invoice.id
         ),
     }))
-}
-
-#[derive(Deserialize)]
-pub struct LinkQuery {
-    expires: UnixSeconds,
-    signature: String,
 }
 
 #[utoipa::path(
@@ -283,16 +218,5 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         assert_eq!(pdf_text(r"a(b)c\d é"), r"a\(b\)c\\d ?");
-    }
-
-    #[test]
-    fn a_link_signature_covers_the_invoice_and_the_expiry() {
-        let signer = LinkSigner::random();
-        let sig = signer.sign("inv_1001", 100);
-        assert!(signer.verify("inv_1001", 100, &sig));
-        assert!(!signer.verify("inv_1002", 100, &sig));
-        assert!(!signer.verify("inv_1001", 101, &sig));
-        assert!(!signer.verify("inv_1001", 100, "not-base64!"));
-        assert!(!LinkSigner::random().verify("inv_1001", 100, &sig));
     }
 }

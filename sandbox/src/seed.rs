@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::store::Invoice;
+use crate::records::Invoice;
 
 /// The default seed, documented in the README.
 pub const DEMO_SEED: &str = include_str!("../seed.json");

@@ -2,12 +2,11 @@
 //! promises ("one OAuth call per token lifetime") are checked against them.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-
-use crate::Sandbox;
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -65,6 +64,6 @@ impl Stats {
 }
 
 #[utoipa::path(get, path = "/sandbox/stats", tag = "sandbox", responses((status = 200, body = Snapshot)))]
-pub async fn stats(State(sandbox): State<Sandbox>) -> Json<Snapshot> {
-    Json(sandbox.stats.snapshot())
+pub async fn stats(State(stats): State<Arc<Stats>>) -> Json<Snapshot> {
+    Json(stats.snapshot())
 }

@@ -1,5 +1,6 @@
 //! The sandbox's records in SQLite: API clients, customers, invoices,
-//! payment methods, payments, idempotency keys, OAuth grants and signing keys.
+//! payment methods, payments, idempotency keys, OAuth grants and signing keys
+//! (their types are in `records` and `keys`: this module only keeps them).
 //!
 //! SQLite has one writer at a time; writes that must read-then-write
 //! atomically (a payment) also take [`Store::write_lock`], so concurrent
@@ -14,95 +15,15 @@ use sqlx::{Row, SqlitePool};
 use subtle::ConstantTimeEq;
 
 use crate::clock::UnixSeconds;
+use crate::ids::random_id;
+use crate::keys::StoredKey;
+use crate::records::{
+    ApiClient, Customer, IdempotencyRecord, IdempotentReply, Invoice, NewPayment, OAuthGrant,
+    PaymentMethod,
+};
 use crate::seed::Seed;
 
 pub type StoreError = sqlx::Error;
-
-#[derive(Debug, Clone)]
-pub struct ApiClient {
-    pub client_id: String,
-    pub partner_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Invoice {
-    pub id: String,
-    pub partner_id: String,
-    pub customer_id: String,
-    pub invoice_number: String,
-    pub currency: String,
-    pub sub_total: String,
-    pub total: String,
-    pub status: String,
-    pub created_at: String,
-    pub due_date: String,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Customer {
-    pub partner_id: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct PaymentMethod {
-    pub id: String,
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub customer_id: String,
-    /// `card` or `bank_account`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub brand: String,
-    pub last4: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp_month: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp_year: Option<i64>,
-}
-
-/// What an OAuth access token stands for.
-#[derive(Debug, Clone)]
-pub struct OAuthGrant {
-    pub client_id: String,
-    pub partner_id: String,
-    pub expires_at: UnixSeconds,
-}
-
-/// A signing key as stored.
-#[derive(Debug, Clone)]
-pub struct StoredKey {
-    pub kid: String,
-    pub seed: [u8; 32],
-    pub created_at: UnixSeconds,
-    pub retired_at: Option<UnixSeconds>,
-}
-
-/// A stored first answer to an idempotent request.
-#[derive(Debug, Clone)]
-pub struct IdempotentReply {
-    pub request_hash: [u8; 32],
-    pub status: u16,
-    pub response: String,
-}
-
-pub struct NewPayment<'a> {
-    pub id: &'a str,
-    pub invoice_id: &'a str,
-    pub payment_method_id: &'a str,
-    pub amount: &'a str,
-    pub currency: &'a str,
-    pub created_at: UnixSeconds,
-}
-
-pub struct IdempotencyRecord<'a> {
-    pub client_id: &'a str,
-    pub key: &'a str,
-    pub request_hash: [u8; 32],
-    pub status: u16,
-    pub response: &'a str,
-}
 
 pub struct Store {
     pool: SqlitePool,
@@ -130,7 +51,7 @@ impl Store {
         let options = if memory {
             // Named and shared, so every connection of this store (and only
             // of this store) sees the same in-memory database.
-            let name = crate::token::random_id("sandbox-", 12);
+            let name = random_id("sandbox-", 12);
             SqliteConnectOptions::from_str(&format!("sqlite:file:{name}?mode=memory&cache=shared"))?
         } else {
             SqliteConnectOptions::from_str(url)?

@@ -6,9 +6,7 @@
 //! against the injected clock with an explicit leeway — jsonwebtoken's own
 //! expiry check reads the system clock, so it is switched off and done here.
 
-use base64::Engine;
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixSeconds;
@@ -112,14 +110,6 @@ impl CheckoutTokens {
         }
         Ok(claims)
     }
-}
-
-/// A random identifier with a readable prefix, e.g. `jti` or an opaque token.
-pub fn random_id(prefix: &str, bytes: usize) -> String {
-    let mut raw = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut raw);
-    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-    format!("{prefix}{encoded}")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 use super::*;
+use crate::ids::random_id;
 
 const NOW: UnixSeconds = 1_800_000_000;
 const TTL: u64 = 900;
