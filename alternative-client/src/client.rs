@@ -1,6 +1,6 @@
 //! The merchant's HTTP client for the vendor API: the OAuth client
 //! credentials grant and `POST /v1/checkout-auth/init`, within the vendor's
-//! quota, retried on passing failures, and every token verified.
+//! quota, retried on transient failures, and every token verified.
 
 use std::time::{Duration, SystemTime};
 

@@ -2,7 +2,7 @@
 //! merchant's OAuth client credentials for an access token (RFC 6749 §4.4,
 //! cached and shared), and with it asks for short-lived checkout tokens
 //! scoped to one customer and one invoice — the only thing a browser ever
-//! gets. It stays within the vendor's request quota, retries passing
+//! gets. It stays within the vendor's request quota, retries transient
 //! failures, follows no redirects, and verifies every checkout token
 //! against the vendor's published keys before handing it out.
 //!

@@ -1,4 +1,4 @@
-//! Retrying vendor calls that failed for a passing reason (5xx, 429, a
+//! Retrying vendor calls that failed for a transient reason (5xx, 429, a
 //! dropped connection): at most two retries, with jittered exponential
 //! backoff, or the vendor's `Retry-After` when it gives one.
 
@@ -61,7 +61,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_passing_failure_is_retried_until_it_succeeds() {
+    async fn a_transient_failure_is_retried_until_it_succeeds() {
         let calls = AtomicU32::new(0);
         let result = retrying(|| async {
             match calls.fetch_add(1, Ordering::SeqCst) {

@@ -49,6 +49,16 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Whether trying again soon may succeed: the vendor or the merchant's
+    /// server down or busy, or the network between (the same word as
+    /// `alternative_client::VendorError::is_transient`).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::VendorUnavailable | Self::Busy { .. } | Self::Transport(_)
+        )
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotLoggedIn => "not_logged_in",

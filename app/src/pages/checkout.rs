@@ -177,7 +177,7 @@ fn Checkout(
             let opened = loop {
                 match open_client(invoice_id.clone(), refresh, token).await {
                     Ok(opened) => break Rc::new(opened),
-                    Err(e) if passing(&e) => {
+                    Err(e) if e.is_transient() => {
                         failures += 1;
                         if !wait_to_retry(error, e.to_string(), failures).await {
                             return;
@@ -380,15 +380,6 @@ fn describe(method: &PaymentMethod) -> String {
         ("bank_account", ..) => format!("{} account •••• {}", method.brand, method.last4),
         _ => format!("{} •••• {}", method.brand, method.last4),
     }
-}
-
-/// A failure that passes by itself: the vendor or the merchant's server
-/// down or busy, or the network between.
-fn passing(error: &AppError) -> bool {
-    matches!(
-        error,
-        AppError::VendorUnavailable | AppError::Busy { .. } | AppError::Transport(_)
-    )
 }
 
 /// Shows `why` with a note that the page will try again, and waits until
