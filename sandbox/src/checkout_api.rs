@@ -1,5 +1,6 @@
 //! The browser-facing checkout API. Every call is scoped by its checkout
-//! token alone: the token names the customer and the invoice.
+//! token alone (the `callers::Checkout` extractor): the token names the
+//! customer and the invoice.
 
 use axum::extract::State;
 use axum::Json;

@@ -20,12 +20,13 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
-/// A forced rotation (`POST /sandbox/rotate-keys`) is refused until the signing key has signed this long.
-/// A verifier that meets an unknown `kid` refetches the JWKS, but not more
-/// often than a floor of its own (the merchant's is 10 s): two rotations
-/// inside that floor leave it with a key it cannot fetch yet, and every token
-/// fails to verify until the floor passes. Three times that floor, for
-/// verifiers a little slower than the merchant's.
+/// A forced rotation (`POST /sandbox/rotate-keys`) is refused until the
+/// signing key has signed this long. A verifier that meets an unknown `kid`
+/// refetches the JWKS, but not more often than a floor of its own (the
+/// merchant's is 10 s): two rotations inside that floor leave it with a key
+/// it cannot fetch yet, and every token fails to verify until the floor
+/// passes. Three times that floor, for verifiers a little slower than the
+/// merchant's.
 pub const FORCED_ROTATION_MIN_AGE_SECS: UnixSeconds = 30;
 
 /// A signing key as stored.

@@ -1,6 +1,7 @@
 //! Another site driving the sandbox through a visitor's browser: forged
 //! control requests (reset, key rotation), CORS grants to origins not on the
-//! list, and rotations forced faster than verifiers can follow.
+//! list (and the merchant's, which is), and rotations forced faster than
+//! verifiers can follow.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use axum::http::{header, Request, StatusCode};
 use serde_json::Value;
 
 use super::{harness, harness_with, pay_1001, Harness, Reply, NOW};
-use crate::controls::FORCED_ROTATION_MIN_AGE_SECS;
+use crate::keys::FORCED_ROTATION_MIN_AGE_SECS;
 use crate::{Config, ManualClock};
 
 const EVIL: &str = "https://evil.example";
@@ -214,4 +215,28 @@ async fn an_origin_not_in_the_configured_list_gets_no_cors_grant() {
         "http://shop.test:8080"
     );
     assert_eq!(listed.body["invoice_number"], Value::from("INV-1001"));
+}
+
+#[tokio::test]
+async fn cors_admits_the_merchant_origin_only() {
+    let h = harness().await;
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/checkout/v1/invoice")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = h.send(preflight("http://127.0.0.1:3000")).await;
+    assert_eq!(
+        allowed.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://127.0.0.1:3000"
+    );
+    let refused = h.send(preflight("https://evil.example")).await;
+    assert!(!refused
+        .headers
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
 }
