@@ -95,6 +95,13 @@ export async function stepClock(
   counts: { pending: number }[],
   ms: number,
   stepMs = 5_000,
+  // Also wait, after each step, until a refresh the step set off on `page`
+  // has been answered and its next timer armed (the page's
+  // `data-token-refreshing`): without it a busy machine can let the next
+  // step run first, arm the backoff a step late and lose a retry from an
+  // exact count. Single-tab tests only: a tab waiting for another's news
+  // waits on the page clock, which does not move while this waits.
+  settle = false,
 ) {
   for (let done = 0; done < ms; done += stepMs) {
     await page.clock.runFor(Math.min(stepMs, ms - done));
@@ -102,5 +109,12 @@ export async function stepClock(
     await expect
       .poll(() => counts.reduce((n, c) => n + c.pending, 0), { timeout: 20_000 })
       .toBe(0);
+    if (settle) {
+      await expect(page.getByTestId("checkout-root")).toHaveAttribute(
+        "data-token-refreshing",
+        "false",
+        { timeout: 20_000 },
+      );
+    }
   }
 }

@@ -63,6 +63,10 @@ pub fn CheckoutPage() -> impl IntoView {
 /// What the page shows of the token: never the token itself.
 #[derive(Clone, Default, PartialEq)]
 struct TokenView {
+    /// A refresh is under way (a QA hook, `data-token-refreshing`: a test
+    /// that moves the page's clock waits until a refresh it set off has
+    /// been answered and its next timer armed).
+    refreshing: bool,
     expires_in: u64,
     refresh_count: u32,
     last_reason: &'static str,
@@ -77,6 +81,7 @@ struct TokenView {
 impl From<&TokenState> for TokenView {
     fn from(state: &TokenState) -> Self {
         Self {
+            refreshing: state.status == TokenStatus::Refreshing,
             expires_in: state.expires_in.as_secs(),
             refresh_count: state.refresh_count,
             last_reason: match state.last_reason {
@@ -287,6 +292,7 @@ fn Checkout(
             class="checkout"
             data-testid="checkout-root"
             data-hydrated=move || hydrated.get().to_string()
+            data-token-refreshing=move || token.with(|t| t.refreshing).to_string()
         >
             <h1>"Pay invoice " <span data-testid="invoice-number">{field(|i| i.invoice_number.clone())}</span></h1>
             <dl class="summary" aria-busy=move || shown.with(Option::is_none).to_string()>
