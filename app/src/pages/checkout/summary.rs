@@ -1,0 +1,49 @@
+//! The invoice as the page shows it: the server's reading until the SDK's
+//! own, then the PDF link.
+
+use checkout_sdk::Invoice;
+use leptos::prelude::*;
+
+use crate::api::InvoiceView;
+
+impl From<&Invoice> for InvoiceView {
+    fn from(i: &Invoice) -> Self {
+        Self {
+            invoice_number: i.invoice_number.clone(),
+            currency: i.currency.clone(),
+            sub_total: i.sub_total.clone(),
+            total: i.total.clone(),
+            status: i.status.clone(),
+            due_date: i.due_date.clone(),
+        }
+    }
+}
+
+/// The invoice's number, amounts, due date and status, and its PDF link.
+#[component]
+pub fn Summary(
+    shown: Memo<Option<InvoiceView>>,
+    pdf_url: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let field = move |read: fn(&InvoiceView) -> String| {
+        move || shown.with(|i| i.as_ref().map(read).unwrap_or_default())
+    };
+    view! {
+        <h1>"Pay invoice " <span data-testid="invoice-number">{field(|i| i.invoice_number.clone())}</span></h1>
+        <dl class="summary" aria-busy=move || shown.with(Option::is_none).to_string()>
+            <dt>"Subtotal"</dt>
+            <dd data-testid="invoice-subtotal">{field(|i| format!("{} {}", i.currency, i.sub_total))}</dd>
+            <dt>"Total"</dt>
+            <dd data-testid="invoice-total">{field(|i| format!("{} {}", i.currency, i.total))}</dd>
+            <dt>"Due"</dt>
+            <dd data-testid="invoice-due">{field(|i| i.due_date.clone())}</dd>
+            <dt>"Status"</dt>
+            <dd data-testid="invoice-status">{field(|i| i.status.clone())}</dd>
+        </dl>
+        {move || pdf_url.get().map(|url| view! {
+            <p><a href=url target="_blank" rel="noopener" data-testid="invoice-pdf">
+                "Download the invoice (PDF)"<span class="visually-hidden">" (opens in a new tab)"</span>
+            </a></p>
+        })}
+    }
+}

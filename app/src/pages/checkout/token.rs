@@ -1,0 +1,111 @@
+//! The token as the page shows it — its state, never the token itself: the
+//! "session expired" notice with its retry, and the developer panel.
+
+use checkout_sdk::{RefreshReason, SdkError, TokenState, TokenStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::state::Shared;
+
+/// What the page shows of the token: never the token itself.
+#[derive(Clone, Default, PartialEq)]
+pub struct TokenView {
+    /// A refresh is under way (a QA hook, `data-token-refreshing`: a test
+    /// that moves the page's clock waits until a refresh it set off has
+    /// been answered and its next timer armed).
+    pub refreshing: bool,
+    expires_in: u64,
+    refresh_count: u32,
+    last_reason: &'static str,
+    /// "12 ms", or "—" before this tab's first refresh.
+    last_refresh_took: String,
+    /// Why the last refresh failed, while the token is expired.
+    expired: Option<String>,
+    /// Seconds until the SDK tries again by itself.
+    retry_in: Option<u64>,
+}
+
+impl From<&TokenState> for TokenView {
+    fn from(state: &TokenState) -> Self {
+        Self {
+            refreshing: state.status == TokenStatus::Refreshing,
+            expires_in: state.expires_in.as_secs(),
+            refresh_count: state.refresh_count,
+            last_reason: match state.last_reason {
+                None => "—",
+                Some(RefreshReason::Timer) => "timer",
+                Some(RefreshReason::Expired) => "401",
+                Some(RefreshReason::Tab) => "tab",
+                Some(RefreshReason::Visibility) => "visibility",
+                Some(RefreshReason::Manual) => "retry",
+            },
+            last_refresh_took: state
+                .last_refresh_took
+                .map_or_else(|| "—".to_owned(), |took| format!("{} ms", took.as_millis())),
+            expired: match &state.status {
+                TokenStatus::Expired { error, .. } => Some(match error {
+                    SdkError::RefreshFailed(why) => why.clone(),
+                    other => other.to_string(),
+                }),
+                _ => None,
+            },
+            retry_in: match &state.status {
+                TokenStatus::Expired { retry_in, .. } => {
+                    retry_in.map(|d| d.as_secs_f64().ceil() as u64)
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+/// Shown while the token is expired: why, when the SDK tries again by
+/// itself, and a button to try at once.
+#[component]
+pub fn TokenTrouble(shared: Shared) -> impl IntoView {
+    let token = shared.token;
+    let retry_now = move |_| {
+        if let Some(client) = shared.client() {
+            spawn_local(async move {
+                if let Err(e) = client.refresh(RefreshReason::Manual).await {
+                    shared.error.set(Some(e.to_string()));
+                }
+            });
+        }
+    };
+    view! {
+        <Show when=move || token.with(|t| t.expired.is_some())>
+            <div data-testid="token-trouble">
+                // Only the sentence is announced, not the countdown's every tick.
+                <p class="error" role="alert">
+                    "Your checkout session expired. "
+                    <span data-testid="token-trouble-reason">{move || token.with(|t| t.expired.clone().unwrap_or_default())}</span>
+                </p>
+                <p>
+                    {move || token.with(|t| t.retry_in.map(|s| format!("Trying again by itself in {s} s. ")))}
+                    <button type="button" on:click=retry_now>"Try again now"</button>
+                </p>
+            </div>
+        </Show>
+    }
+}
+
+/// The token's lifetime, refreshes and their reasons, for a developer.
+#[component]
+pub fn DeveloperPanel(token: RwSignal<TokenView>) -> impl IntoView {
+    view! {
+        <details class="developer" data-testid="developer-panel">
+            <summary>"Developer"</summary>
+            <dl>
+                <dt>"Token expires in"</dt>
+                <dd><span data-testid="token-expires-in">{move || token.with(|t| t.expires_in)}</span>" s"</dd>
+                <dt>"Refreshes"</dt>
+                <dd data-testid="token-refresh-count">{move || token.with(|t| t.refresh_count)}</dd>
+                <dt>"Last refresh"</dt>
+                <dd data-testid="token-last-reason">{move || token.with(|t| t.last_reason)}</dd>
+                <dt>"Last refresh took"</dt>
+                <dd data-testid="token-last-refresh-took">{move || token.with(|t| t.last_refresh_took.clone())}</dd>
+            </dl>
+        </details>
+    }
+}
