@@ -85,6 +85,11 @@ impl CheckoutService {
         }
     }
 
+    /// The vendor API the tokens are for (the browser calls it).
+    pub fn api_url(&self) -> &str {
+        self.vendor.api_url()
+    }
+
     /// A checkout token for `user` to pay `invoice_id` — if the merchant's
     /// records say it is theirs. Unknown and not-theirs get one answer.
     pub async fn mint(

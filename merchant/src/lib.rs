@@ -15,7 +15,7 @@ mod users;
 pub use checkout::{CheckoutService, MintedToken};
 pub use error::MintError;
 pub use input::{check_credentials, InvoiceId, Malformed};
-pub use records::{InvoiceRecord, Records};
+pub use records::{ImportError, InvoiceRecord, Records};
 pub use sessions::{CachedSessions, SqliteSessions};
 pub use users::{hash_password, User, Users};
 

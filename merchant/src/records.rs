@@ -40,3 +40,158 @@ impl Records {
             .await
     }
 }
+
+/// Why an import was refused: nothing of it was recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file is not a JSON array of invoices of the documented shape.
+    #[error(
+        "not a JSON array of invoices ({{id, customer_id, invoice_number, currency, total}}): {0}"
+    )]
+    Unreadable(#[from] serde_json::Error),
+    /// One invoice is malformed; `index` counts from 0.
+    #[error("invoice {index} ({id:?}): {problem}")]
+    Malformed {
+        index: usize,
+        id: String,
+        problem: &'static str,
+    },
+    #[error("invoice {0} is already recorded (or listed twice)")]
+    Duplicate(String),
+    #[error("the database: {0}")]
+    Storage(DbError),
+}
+
+/// One invoice to import, as the merchant's own system exports it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInvoice {
+    id: String,
+    customer_id: String,
+    invoice_number: String,
+    currency: String,
+    total: String,
+}
+
+impl NewInvoice {
+    fn check(&self) -> Result<(), &'static str> {
+        crate::InvoiceId::parse(&self.id).map_err(|m| m.0)?;
+        crate::InvoiceId::parse(&self.customer_id)
+            .map_err(|_| "a customer id is the vendor's: 1 to 64 letters, digits, _ or -")?;
+        if self.invoice_number.trim().is_empty() || self.invoice_number.len() > 64 {
+            return Err("an invoice number is 1 to 64 characters");
+        }
+        if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err("a currency is three capital letters (ISO 4217, e.g. USD)");
+        }
+        let (units, cents) = self.total.split_once('.').unwrap_or((&self.total, "00"));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(units) && units.len() <= 12 && digits(cents) && cents.len() == 2) {
+            return Err("a total is a decimal string with two decimals, e.g. 1250.00");
+        }
+        Ok(())
+    }
+}
+
+impl Records {
+    /// Records the invoices in `json` (an array of `{id, customer_id,
+    /// invoice_number, currency, total}`): all of them, or — if any is
+    /// malformed or already recorded — none. Returns how many.
+    pub async fn import(&self, json: &[u8]) -> Result<usize, ImportError> {
+        let invoices: Vec<NewInvoice> = serde_json::from_slice(json)?;
+        for (index, invoice) in invoices.iter().enumerate() {
+            invoice.check().map_err(|problem| ImportError::Malformed {
+                index,
+                id: invoice.id.chars().take(64).collect(),
+                problem,
+            })?;
+        }
+        let mut tx = self.pool.begin().await.map_err(ImportError::Storage)?;
+        for invoice in &invoices {
+            sqlx::query(
+                "INSERT INTO invoices (id, customer_id, invoice_number, currency, total) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&invoice.id)
+            .bind(&invoice.customer_id)
+            .bind(&invoice.invoice_number)
+            .bind(&invoice.currency)
+            .bind(&invoice.total)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| match &error {
+                DbError::Database(e) if e.is_unique_violation() => {
+                    ImportError::Duplicate(invoice.id.clone())
+                }
+                _ => ImportError::Storage(error),
+            })?;
+        }
+        tx.commit().await.map_err(ImportError::Storage)?;
+        Ok(invoices.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The records, and the database they live in (dropped with it).
+    async fn records() -> (crate::db::Database, Records) {
+        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let records = Records::new(db.pool().clone());
+        (db, records)
+    }
+
+    const TWO: &str = r#"[
+        {"id": "inv_9001", "customer_id": "cus_acme", "invoice_number": "INV-9001", "currency": "USD", "total": "10.00"},
+        {"id": "inv_9002", "customer_id": "cus_globex", "invoice_number": "INV-9002", "currency": "EUR", "total": "7"}
+    ]"#;
+
+    #[tokio::test]
+    async fn an_import_records_every_invoice() {
+        let (_db, records) = records().await;
+        assert_eq!(records.import(TWO.as_bytes()).await.unwrap(), 2);
+        let second = records.invoice("inv_9002").await.unwrap().unwrap();
+        assert_eq!(second.customer_id, "cus_globex");
+        assert_eq!(second.total, "7");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_invoice_is_named_and_nothing_is_recorded() {
+        let (_db, records) = records().await;
+        let bad = TWO.replace("\"EUR\"", "\"euro\"");
+        let error = records.import(bad.as_bytes()).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invoice 1 (\"inv_9002\"): a currency is three capital letters (ISO 4217, e.g. USD)"
+        );
+        assert!(records.invoice("inv_9001").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_invoice_already_recorded_refuses_the_whole_import() {
+        let (_db, records) = records().await;
+        let again = TWO.replace("inv_9002", "inv_9001");
+        assert!(matches!(
+            records.import(again.as_bytes()).await,
+            Err(ImportError::Duplicate(id)) if id == "inv_9001"
+        ));
+        assert!(records.invoice("inv_9001").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn what_is_not_an_array_of_invoices_is_refused_as_unreadable() {
+        let (_db, records) = records().await;
+        for input in [
+            "",
+            "{}",
+            r#"[{"id": "inv_1"}]"#,
+            r#"[{"id": "x", "extra": 1}]"#,
+        ] {
+            assert!(matches!(
+                records.import(input.as_bytes()).await,
+                Err(ImportError::Unreadable(_))
+            ));
+        }
+    }
+}

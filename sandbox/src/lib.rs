@@ -79,7 +79,8 @@ impl Sandbox {
         // Documents and counters: never faulty, never rate-limited.
         let documents = Router::new()
             .route("/openapi.json", get(openapi::openapi_json))
-            .route("/sandbox/stats", get(stats::stats));
+            .route("/sandbox/stats", get(stats::stats))
+            .route("/sandbox/payments", get(stats::payments));
         vendor_api
             .merge(documents)
             .layer(self.cors())

@@ -28,6 +28,7 @@ use crate::state::Sandbox;
         crate::payments::pay,
         crate::jwks::jwks,
         crate::stats::stats,
+        crate::stats::payments,
         crate::controls::rotate_keys,
         crate::controls::reset,
     ),

@@ -1,5 +1,6 @@
-//! Counters that tests read at `GET /sandbox/stats`, since the merchant side's
-//! promises ("one OAuth call per token lifetime") are checked against them.
+//! What tests read from outside: counters at `GET /sandbox/stats`, since the
+//! merchant side's promises ("one OAuth call per token lifetime") are
+//! checked against them, and the payments held at `GET /sandbox/payments`.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -7,6 +8,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::state::Sandbox;
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -66,4 +70,28 @@ impl Stats {
 #[utoipa::path(get, path = "/sandbox/stats", tag = "sandbox", responses((status = 200, body = Snapshot)))]
 pub async fn stats(State(stats): State<Arc<Stats>>) -> Json<Snapshot> {
     Json(stats.snapshot())
+}
+
+/// One payment as the sandbox holds it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StoredPayment {
+    pub id: String,
+    pub invoice_id: String,
+    pub amount: String,
+    pub currency: String,
+}
+
+/// `GET /sandbox/payments`: every payment the sandbox holds, oldest first,
+/// so a drill can check from outside that each acknowledged payment is
+/// stored exactly once.
+#[utoipa::path(
+    get,
+    path = "/sandbox/payments",
+    tag = "sandbox",
+    responses((status = 200, body = Vec<StoredPayment>)),
+)]
+pub async fn payments(
+    State(sandbox): State<Sandbox>,
+) -> Result<Json<Vec<StoredPayment>>, ApiError> {
+    Ok(Json(sandbox.store.payments().await?))
 }

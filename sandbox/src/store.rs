@@ -384,6 +384,15 @@ impl Store {
         tx.commit().await
     }
 
+    /// Every payment held, in the order they were made.
+    pub async fn payments(&self) -> Result<Vec<crate::stats::StoredPayment>, StoreError> {
+        sqlx::query_as(
+            "SELECT id, invoice_id, amount, currency FROM payments ORDER BY created_at, rowid",
+        )
+        .fetch_all(&self.pool)
+        .await
+    }
+
     #[cfg(test)]
     pub async fn payment_count(&self) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COUNT(*) FROM payments")

@@ -61,15 +61,40 @@ struct ErrorBody {
 }
 
 impl CheckoutClient {
+    /// A client for a token the page already has.
     pub fn new(token: AccessToken, options: Options) -> Self {
+        Self::start(options, |platform, keeper_options| {
+            Keeper::new(platform, token, keeper_options)
+        })
+    }
+
+    /// Opens the checkout: asks `mint` for the first token and resolves once
+    /// it is in. Meanwhile a transient failure is retried on the same
+    /// backoff as every refresh (told to `on_token_state`), and the tabs of
+    /// the checkout share the outcome; a permanent one
+    /// ([`crate::RefreshError::permanent`]) resolves with
+    /// [`SdkError::RefreshRefused`]. Later tokens come from
+    /// `options.on_access_token_expired`, usually the same function.
+    /// Dropping the future gives up, timers and all.
+    pub async fn connect(mint: ExpiryHandler, options: Options) -> Result<Self, SdkError> {
+        let client = Self::start(options, |platform, keeper_options| {
+            Keeper::connect(platform, mint, keeper_options)
+        });
+        client.keeper.opened().await?;
+        Ok(client)
+    }
+
+    fn start(
+        options: Options,
+        keeper: impl FnOnce(Browser, KeeperOptions) -> Rc<Keeper<Browser>>,
+    ) -> Self {
         let tabs = options
             .share_between_tabs
             .as_deref()
             .and_then(BrowserTabs::open)
             .map(Rc::new);
-        let keeper = Keeper::new(
+        let keeper = keeper(
             Browser::default(),
-            token,
             KeeperOptions {
                 handler: options.on_access_token_expired,
                 margin: options.refresh_margin,

@@ -7,8 +7,11 @@
 //! - Single flight: however many ask at once, the handler is called once and
 //!   every caller gets its outcome; with [`Tabs`], that holds across the tabs
 //!   of one checkout too.
-//! - A failed refresh backs off (1 s, 2 s, 4 s … 30 s) and the keeper reports
-//!   itself expired until one succeeds: no tight loop, ever.
+//! - A failed refresh backs off (1 s, 2 s, 4 s … then every 30–60 s) and the
+//!   keeper reports itself expired until one succeeds: no tight loop, ever.
+//!   A permanent refusal ([`RefreshError::permanent`]) stops the timers.
+//! - Opening ([`Keeper::connect`]): the first token comes through the same
+//!   flight, backoff and tab sharing as every later one.
 //!
 //! Time, timers and tasks come from a [`Platform`], so all of this is tested
 //! natively with simulated time.
@@ -20,15 +23,16 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use futures::future::{self, FutureExt, LocalBoxFuture, Shared};
 
-use crate::error::SdkError;
+use crate::error::{RefreshError, SdkError};
 use crate::platform::Platform;
 use crate::schedule::{refresh_delay, retry_delay};
-use crate::tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
+use crate::tabs::{TabNews, Tabs};
 use crate::types::AccessToken;
 
-/// Asks the merchant's server for a new checkout token. An error is a
-/// sentence for the person at the page.
-pub type ExpiryHandler = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<AccessToken, String>>>;
+mod flight;
+
+/// Asks the merchant's server for a new checkout token.
+pub type ExpiryHandler = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<AccessToken, RefreshError>>>;
 
 /// Told whenever the token's state changes (never the token itself).
 pub type StateListener = Rc<dyn Fn(&TokenState)>;
@@ -53,7 +57,8 @@ pub enum RefreshReason {
 pub enum TokenStatus {
     Valid,
     Refreshing,
-    /// The last refresh failed; the next automatic try is `retry_in` away.
+    /// The last refresh failed; the next automatic try is `retry_in` away
+    /// (none after a permanent refusal: [`SdkError::RefreshRefused`]).
     Expired {
         error: SdkError,
         retry_in: Option<Duration>,
@@ -64,6 +69,8 @@ pub enum TokenStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenState {
     pub status: TokenStatus,
+    /// A first token has arrived (always, for a keeper built with one).
+    pub opened: bool,
     /// Lifetime left, by this tab's monotonic clock.
     pub expires_in: Duration,
     pub refresh_count: u32,
@@ -76,8 +83,8 @@ pub struct TokenState {
 
 type Flight = Shared<LocalBoxFuture<'static, Result<(), SdkError>>>;
 
-/// Another tab's failed refresh: its message, and when it tries again.
-type Heard = (String, Option<Duration>);
+/// Another tab's failed refresh, and when it tries again.
+type Heard = (RefreshError, Option<Duration>);
 
 pub struct Keeper<P: Platform> {
     platform: P,
@@ -112,6 +119,25 @@ struct State<P: Platform> {
     heard_failure: Option<Heard>,
     /// Wakes a flight waiting for another tab's news.
     news_waiter: Option<oneshot::Sender<()>>,
+    /// Until the first token arrives: what asks for it (then `handler`
+    /// takes over, if there is one).
+    opener: Option<ExpiryHandler>,
+    /// Told when the first token arrives, or it is refused for good.
+    open_waiters: Vec<oneshot::Sender<Result<(), SdkError>>>,
+}
+
+impl<P: Platform> State<P> {
+    /// Puts a new token in place: its deadline and refresh point count from
+    /// now, and any failure is over.
+    fn take(&mut self, token: AccessToken, now: Duration, margin: Duration) {
+        self.token = token.token;
+        self.deadline = now + token.expires_in;
+        self.refresh_at = now + refresh_delay(token.expires_in, margin);
+        self.generation += 1;
+        self.failures = 0;
+        self.last_error = None;
+        self.retry_at = None;
+    }
 }
 
 /// What a keeper is built with, besides its platform and first token.
@@ -123,7 +149,37 @@ pub struct KeeperOptions {
 }
 
 impl<P: Platform> Keeper<P> {
+    /// A keeper for a token the page already has.
     pub fn new(platform: P, token: AccessToken, options: KeeperOptions) -> Rc<Self> {
+        let keeper = Self::build(platform, token, None, options);
+        keeper.arm();
+        keeper
+    }
+
+    /// A keeper that asks `opener` for its first token at once — retried on
+    /// the same backoff, shared with the same tabs, as every later refresh
+    /// — and then refreshes with the options' handler (none: the token is
+    /// used until it expires). [`Keeper::opened`] says when it has one.
+    pub fn connect(platform: P, opener: ExpiryHandler, options: KeeperOptions) -> Rc<Self> {
+        let nothing = AccessToken {
+            token: String::new(),
+            expires_in: Duration::ZERO,
+        };
+        let keeper = Self::build(platform, nothing, Some(opener), options);
+        let first = keeper
+            .refresh(RefreshReason::Timer)
+            .map(|_| ())
+            .boxed_local();
+        keeper.platform.spawn(first);
+        keeper
+    }
+
+    fn build(
+        platform: P,
+        token: AccessToken,
+        opener: Option<ExpiryHandler>,
+        options: KeeperOptions,
+    ) -> Rc<Self> {
         let KeeperOptions {
             handler,
             margin,
@@ -131,7 +187,7 @@ impl<P: Platform> Keeper<P> {
             tabs,
         } = options;
         let now = platform.now();
-        let keeper = Rc::new(Self {
+        Rc::new(Self {
             state: RefCell::new(State {
                 deadline: now + token.expires_in,
                 refresh_at: now + refresh_delay(token.expires_in, margin),
@@ -148,23 +204,50 @@ impl<P: Platform> Keeper<P> {
                 generation: 0,
                 heard_failure: None,
                 news_waiter: None,
+                opener,
+                open_waiters: Vec::new(),
             }),
             platform,
             handler,
             margin,
             listener,
             tabs,
-        });
-        keeper.arm();
-        keeper
+        })
     }
 
     pub fn token(&self) -> String {
         self.state.borrow().token.clone()
     }
 
+    /// Whether the keeper has anything to ask for a token: a handler, or an
+    /// opener still waiting for the first one.
     pub fn has_handler(&self) -> bool {
-        self.handler.is_some()
+        self.minter().is_some()
+    }
+
+    /// What asks for the next token: the opener until the first arrives,
+    /// then the handler.
+    fn minter(&self) -> Option<ExpiryHandler> {
+        let opener = self.state.borrow().opener.clone();
+        opener.or_else(|| self.handler.clone())
+    }
+
+    /// Resolves once the first token is in (at once for a keeper built with
+    /// one), or with the refusal if the opener refused for good. Transient
+    /// failures meanwhile are retried, and reported to the listener.
+    pub fn opened(&self) -> LocalBoxFuture<'static, Result<(), SdkError>> {
+        let mut state = self.state.borrow_mut();
+        if state.opener.is_none() {
+            return future::ready(Ok(())).boxed_local();
+        }
+        if let Some(error) = state.last_error.clone().filter(|e| !e.is_transient()) {
+            return future::ready(Err(error)).boxed_local();
+        }
+        let (waiter, outcome) = oneshot::channel();
+        state.open_waiters.push(waiter);
+        outcome
+            .map(|outcome| outcome.unwrap_or(Err(SdkError::AccessTokenExpired)))
+            .boxed_local()
     }
 
     pub fn snapshot(&self) -> TokenState {
@@ -182,6 +265,7 @@ impl<P: Platform> Keeper<P> {
         };
         TokenState {
             status,
+            opened: state.opener.is_none(),
             expires_in: state.deadline.saturating_sub(now),
             refresh_count: state.refresh_count,
             last_reason: state.last_reason,
@@ -194,14 +278,14 @@ impl<P: Platform> Keeper<P> {
         self: &Rc<Self>,
         reason: RefreshReason,
     ) -> LocalBoxFuture<'static, Result<(), SdkError>> {
-        let Some(handler) = self.handler.clone() else {
+        let Some(handler) = self.minter() else {
             return async { Err(SdkError::AccessTokenExpired) }.boxed_local();
         };
         if let Some(flight) = self.state.borrow().flight.clone() {
             return flight.boxed_local();
         }
         let generation = self.state.borrow().generation;
-        let flight = fly(
+        let flight = flight::fly(
             Rc::downgrade(self),
             handler,
             self.tabs.clone(),
@@ -221,15 +305,17 @@ impl<P: Platform> Keeper<P> {
     }
 
     /// Refreshes at once if the token is due (or a backed-off retry is),
-    /// e.g. after the tab was hidden and its timers throttled.
+    /// e.g. after the tab was hidden and its timers throttled. Not after a
+    /// permanent refusal: only the page asking again ends that.
     pub fn check(self: &Rc<Self>, reason: RefreshReason) {
         let now = self.platform.now();
         let due = {
             let state = self.state.borrow();
             let waiting_out_backoff = state.retry_at.is_some_and(|at| now < at);
-            state.flight.is_none() && !waiting_out_backoff && now >= state.refresh_at
+            let refused = state.last_error.as_ref().is_some_and(|e| !e.is_transient());
+            state.flight.is_none() && !waiting_out_backoff && !refused && now >= state.refresh_at
         };
-        if due && self.handler.is_some() {
+        if due && self.has_handler() {
             self.platform
                 .spawn(self.refresh(reason).map(|_| ()).boxed_local());
         }
@@ -248,12 +334,23 @@ impl<P: Platform> Keeper<P> {
             TabNews::Failed {
                 message,
                 retry_in_ms,
+                permanent,
             } => {
                 let retry_in = retry_in_ms.map(Duration::from_millis);
+                let error = if permanent {
+                    RefreshError::permanent(message)
+                } else {
+                    RefreshError::transient(message)
+                };
                 let mut state = self.state.borrow_mut();
                 if state.flight.is_some() {
                     // A flight waiting its turn takes this outcome as its own.
-                    state.heard_failure = Some((message, retry_in));
+                    state.heard_failure = Some((error, retry_in));
+                } else if state.last_error.is_some() && permanent {
+                    // Failing too, and the teller was refused for good: so
+                    // would this tab be. Stop with it.
+                    drop(state);
+                    let _ = self.finish(Err(error), RefreshReason::Tab, None);
                 } else if let (true, Some(retry_in)) = (state.last_error.is_some(), retry_in) {
                     // Failing too, between tries: try again with the teller,
                     // so the next try is one call for the checkout, not one
@@ -280,117 +377,78 @@ impl<P: Platform> Keeper<P> {
             if now + token.expires_in <= state.deadline {
                 return;
             }
-            state.token = token.token;
-            state.deadline = now + token.expires_in;
-            state.refresh_at = now + refresh_delay(token.expires_in, self.margin);
-            state.refresh_count += 1;
-            state.generation += 1;
-            state.last_reason = Some(RefreshReason::Tab);
-            state.failures = 0;
-            state.last_error = None;
-            state.retry_at = None;
+            state.take(token, now, self.margin);
+            if state.opener.take().is_none() {
+                state.refresh_count += 1;
+                state.last_reason = Some(RefreshReason::Tab);
+            }
         }
         self.arm();
         self.notify();
+        self.tell_opened(Ok(()));
+    }
+
+    /// Tells whoever waits in [`Keeper::opened`].
+    fn tell_opened(&self, outcome: Result<(), SdkError>) {
+        let waiters = std::mem::take(&mut self.state.borrow_mut().open_waiters);
+        for waiter in waiters {
+            let _ = waiter.send(outcome.clone());
+        }
     }
 
     /// `retry_in`: when to try again after a failure, if already chosen
     /// (told to the other tabs, or told by one); else chosen here.
     fn finish(
         self: &Rc<Self>,
-        result: Result<AccessToken, String>,
+        result: Result<AccessToken, RefreshError>,
         reason: RefreshReason,
         retry_in: Option<Duration>,
     ) -> Result<(), SdkError> {
         let now = self.platform.now();
-        let outcome = {
+        let (outcome, opened) = {
             let mut state = self.state.borrow_mut();
             state.flight = None;
+            let opening = state.opener.is_some();
             match result {
                 Ok(token) => {
-                    state.token = token.token;
-                    state.deadline = now + token.expires_in;
-                    state.refresh_at = now + refresh_delay(token.expires_in, self.margin);
-                    state.refresh_count += 1;
-                    state.generation += 1;
-                    state.last_reason = Some(reason);
-                    state.last_refresh_took = Some(now.saturating_sub(state.flight_started));
-                    state.failures = 0;
-                    state.last_error = None;
-                    state.retry_at = None;
-                    Ok(())
+                    state.take(token, now, self.margin);
+                    state.opener = None;
+                    // The first token is no refresh: the counts start after it.
+                    if !opening {
+                        state.refresh_count += 1;
+                        state.last_reason = Some(reason);
+                        state.last_refresh_took = Some(now.saturating_sub(state.flight_started));
+                    }
+                    (Ok(()), opening.then_some(Ok(())))
                 }
-                Err(message) => {
-                    let error = SdkError::RefreshFailed(message);
+                Err(refusal) => {
+                    let transient = refusal.is_transient();
+                    let error = SdkError::from(refusal);
                     state.failures += 1;
                     state.last_error = Some(error.clone());
-                    let delay = retry_in
-                        .unwrap_or_else(|| retry_delay(state.failures, self.platform.random()));
-                    state.retry_at = Some(now + delay);
-                    Err(error)
+                    let failures = state.failures;
+                    state.retry_at = transient.then(|| {
+                        now + retry_in
+                            .unwrap_or_else(|| retry_delay(failures, self.platform.random()))
+                    });
+                    let opened = (opening && !transient).then(|| Err(error.clone()));
+                    (Err(error), opened)
                 }
             }
         };
         self.arm();
         self.notify();
+        if let Some(opened) = opened {
+            self.tell_opened(opened);
+        }
         outcome
     }
 
-    /// What another tab's refresh brought since this flight began, if anything.
-    /// `Ok`: its token, already adopted; `Err`: its failure, and when it
-    /// will try again.
-    fn news_since(&self, generation: u64) -> Option<Result<(), Heard>> {
-        let mut state = self.state.borrow_mut();
-        if state.generation != generation {
-            return Some(Ok(()));
-        }
-        state.heard_failure.take().map(Err)
-    }
-
-    /// Resolves at the next news from another tab, or after `grace`.
-    fn next_news(&self, grace: Duration) -> LocalBoxFuture<'static, ()> {
-        let (waiter, news) = oneshot::channel();
-        self.state.borrow_mut().news_waiter = Some(waiter);
-        let (wake, timeout) = oneshot::channel::<()>();
-        let timer = self.platform.timer(
-            grace,
-            Box::new(move || {
-                let _ = wake.send(());
-            }),
-        );
-        async move {
-            future::select(news, timeout).await;
-            drop(timer);
-        }
-        .boxed_local()
-    }
-
-    /// Ends a flight with another tab's outcome instead of a handler call.
-    fn land(
-        self: &Rc<Self>,
-        outcome: Result<(), Heard>,
-        reason: RefreshReason,
-    ) -> Result<(), SdkError> {
-        match outcome {
-            // The token is in place already (adopted); the flight is over.
-            Ok(()) => {
-                self.state.borrow_mut().flight = None;
-                self.notify();
-                Ok(())
-            }
-            Err((message, retry_in)) => self.finish(Err(message), reason, retry_in),
-        }
-    }
-
-    /// When this tab tries again if the refresh under way fails now.
-    fn next_retry_in(&self) -> Duration {
-        retry_delay(self.state.borrow().failures + 1, self.platform.random())
-    }
-
     /// Sets the one timer: at the refresh point, or at the next retry after
-    /// a failure; none when there is nothing to wait for.
+    /// a failure; none when there is nothing to wait for (no handler, or a
+    /// permanent refusal).
     fn arm(self: &Rc<Self>) {
-        if self.handler.is_none() {
+        if !self.has_handler() {
             return;
         }
         let now = self.platform.now();
@@ -426,63 +484,6 @@ impl<P: Platform> Keeper<P> {
             listener(&self.snapshot());
         }
     }
-}
-
-/// One refresh: wait for this tab's turn, take another tab's outcome if one
-/// came meanwhile, else ask the handler and tell the other tabs. Holds the
-/// keeper weakly: the page may go away at any await.
-async fn fly<P: Platform>(
-    keeper: Weak<Keeper<P>>,
-    handler: ExpiryHandler,
-    tabs: Option<Rc<dyn Tabs>>,
-    generation: u64,
-    reason: RefreshReason,
-) -> Result<(), SdkError> {
-    let turn = match &tabs {
-        Some(tabs) => tabs.turn().await,
-        None => Turn::alone(),
-    };
-    let wait = {
-        let Some(keeper) = keeper.upgrade() else {
-            return Ok(());
-        };
-        if let Some(outcome) = keeper.news_since(generation) {
-            return keeper.land(outcome, reason);
-        }
-        // The tab before us has just finished; its news was posted before
-        // it let go of the turn, and is at most a message away.
-        turn.waited.then(|| keeper.next_news(NEWS_GRACE))
-    };
-    if let Some(wait) = wait {
-        wait.await;
-        let Some(keeper) = keeper.upgrade() else {
-            return Ok(());
-        };
-        if let Some(outcome) = keeper.news_since(generation) {
-            return keeper.land(outcome, reason);
-        }
-    }
-    let result = handler().await;
-    let keeper = keeper.upgrade();
-    // A failure's next try is chosen now, so the other tabs can keep to it.
-    let retry_in = match (&result, &keeper) {
-        (Err(_), Some(keeper)) => Some(keeper.next_retry_in()),
-        _ => None,
-    };
-    if let Some(tabs) = &tabs {
-        tabs.tell(&match &result {
-            Ok(token) => TabNews::refreshed(token),
-            Err(message) => TabNews::Failed {
-                message: message.clone(),
-                retry_in_ms: retry_in.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            },
-        });
-    }
-    drop(turn);
-    let Some(keeper) = keeper else {
-        return Ok(());
-    };
-    keeper.finish(result, reason, retry_in)
 }
 
 #[cfg(test)]

@@ -32,10 +32,14 @@ pub enum TabNews {
     /// The merchant's server could not give one; the others back off too
     /// instead of each trying in turn — and try again when the teller will
     /// (`retry_in_ms`), so the tabs of one checkout keep retrying as one.
+    /// `permanent`: the server said trying again will not help, and the
+    /// others stop too.
     Failed {
         message: String,
         #[serde(default)]
         retry_in_ms: Option<u64>,
+        #[serde(default)]
+        permanent: bool,
     },
 }
 

@@ -1,6 +1,10 @@
 //! The merchant's server binary: reads the configuration, opens the
 //! database, starts the vendor sandbox beside it unless a vendor URL is
 //! configured, and serves [`server::router`].
+//!
+//! `server invoices import FILE` instead records the merchant's invoices
+//! from a JSON file (`-` for standard input) in the configured database:
+//! all of them, or none and a sentence naming what is wrong.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +31,40 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => serve().await,
+        ["invoices", "import", file] => import_invoices(file).await,
+        _ => Err(format!(
+            "unknown arguments {args:?}; usage: server | server invoices import FILE"
+        )
+        .into()),
+    }
+}
+
+/// `server invoices import FILE`: prints how many were recorded.
+async fn import_invoices(file: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let json = if file == "-" {
+        let mut json = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut json)?;
+        json
+    } else {
+        std::fs::read(file).map_err(|e| format!("{file}: {e}"))?
+    };
+    let config = Config::from_env()?;
+    let database = merchant::db::open(&config.merchant_database_url).await?;
+    let imported = Records::new(database.pool().clone())
+        .import(&json)
+        .await
+        .map_err(|e| format!("{file}: nothing imported: {e}"))?;
+    println!(
+        "imported {imported} invoices into {}",
+        config.merchant_database_url
+    );
+    Ok(())
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -25,6 +25,22 @@ impl std::fmt::Debug for CheckoutSession {
     }
 }
 
+/// The vendor API the page's checkout talks to. Public (the browser calls
+/// it), so the server renders it into the island's props and the island
+/// can open before its first token. Known only on the server.
+pub fn vendor_api_url() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        super::ssr::checkout()
+            .map(|checkout| checkout.api_url().to_owned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
+}
+
 /// Mints a checkout token for the logged-in user to pay `invoice_id`.
 /// `POST /api/checkout/token`, form-encoded (`invoice_id=…`), with the
 /// session cookie: 400 for an id not of the documented shape, 401 without a

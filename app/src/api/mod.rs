@@ -12,7 +12,8 @@ pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, MyInvoices, U
 // The server functions' argument structs (`MintCheckoutToken` …) are public
 // for the fuzz target that decodes their form bodies (app/fuzz).
 pub use checkout::{
-    invoice_summary, mint_checkout_token, CheckoutSession, InvoiceView, MintCheckoutToken,
+    invoice_summary, mint_checkout_token, vendor_api_url, CheckoutSession, InvoiceView,
+    MintCheckoutToken,
 };
 
 use leptos::server_fn::codec::JsonEncoding;
@@ -49,13 +50,18 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// Whether trying again soon may succeed: the vendor or the merchant's
-    /// server down or busy, or the network between (the same word as
-    /// `alternative_client::VendorError::is_transient`).
+    /// Whether trying again later may succeed: the vendor or the merchant's
+    /// server down or busy, a limit that lifts, or the network between (the
+    /// same word as `alternative_client::VendorError::is_transient`). The
+    /// rest (not logged in, not yours, not payable) stand until someone acts.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::VendorUnavailable | Self::Busy { .. } | Self::Transport(_)
+            Self::VendorUnavailable
+                | Self::Busy { .. }
+                | Self::TooManyRequests { .. }
+                | Self::Internal
+                | Self::Transport(_)
         )
     }
 

@@ -25,6 +25,7 @@ async fn the_openapi_document_describes_every_route() {
         "/files/invoices/{file}",
         "/.well-known/jwks.json",
         "/sandbox/stats",
+        "/sandbox/payments",
         "/sandbox/rotate-keys",
         "/sandbox/reset",
     ] {

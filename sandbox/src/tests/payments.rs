@@ -18,6 +18,13 @@ async fn paying_marks_the_invoice_paid_and_is_counted() {
     assert!(reply.body["id"].as_str().unwrap().starts_with("pay_"));
     assert_eq!(h.get_invoice(&token).await.body["status"], "paid");
     assert_eq!(h.sandbox.stats().payments, 1);
+    // And it is listed, for drills that check from outside.
+    let listed = h.get("/sandbox/payments", "").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(
+        listed.body,
+        json!([{ "id": reply.body["id"], "invoice_id": "inv_1001", "amount": "1250.00", "currency": "USD" }])
+    );
 }
 
 #[tokio::test]

@@ -2,9 +2,9 @@
 //! page; the checkout itself is an island, the one part of the site that is
 //! hydrated (and so the only code in the wasm).
 //!
-//! In the browser the island asks the merchant's server for a checkout
-//! token, builds a [`CheckoutClient`] whose `on_access_token_expired`
-//! handler asks again, and talks to the vendor with it: invoice, PDF link,
+//! In the browser the island connects a [`CheckoutClient`] whose
+//! `on_access_token_expired` handler asks the merchant's server for a
+//! checkout token (the first one too), and talks to the vendor with it: invoice, PDF link,
 //! saved payment methods, payment. The token lives in the client, never in
 //! the HTML or in a signal. `?refresh=off` leaves the handler out, to show
 //! `AccessTokenExpiredError`.
@@ -26,7 +26,7 @@ use self::pay::PayForm;
 use self::state::Shared;
 use self::summary::Summary;
 use self::token::{DeveloperPanel, TokenTrouble, TokenView};
-use crate::api::{invoice_summary, InvoiceView};
+use crate::api::{invoice_summary, vendor_api_url, InvoiceView};
 
 /// The server's part: which invoice, whether to refresh, and the invoice as
 /// the vendor has it — all handed to the island as its starting point.
@@ -56,7 +56,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     };
                     view! {
                         <Title text=title/>
-                        <Checkout invoice_id refresh summary server_error/>
+                        <Checkout invoice_id api_url=vendor_api_url() refresh summary server_error/>
                     }
                 })
             }}
@@ -70,6 +70,8 @@ pub fn CheckoutPage() -> impl IntoView {
 #[island]
 fn Checkout(
     invoice_id: String,
+    /// The vendor API the checkout talks to (public: the browser calls it).
+    api_url: String,
     refresh: bool,
     /// The invoice as the server read it, shown until the SDK's own read.
     summary: Option<InvoiceView>,
@@ -95,7 +97,12 @@ fn Checkout(
                 interval.clear();
             }
         });
-        spawn_local(open::open(shared, invoice_id.clone(), refresh));
+        spawn_local(open::open(
+            shared,
+            invoice_id.clone(),
+            api_url.clone(),
+            refresh,
+        ));
     });
     let shown = Memo::new(move |_| {
         shared
@@ -103,7 +110,8 @@ fn Checkout(
             .with(|i| i.as_ref().map(InvoiceView::from))
             .or_else(|| summary.clone())
     });
-    // The SDK's error, or else the server's (e.g. "please log in" without JavaScript).
+    // The page's error, or why it has no token yet, or else the server's
+    // (e.g. "please log in" without JavaScript).
     let error_text = move || {
         let Shared {
             error,
@@ -112,6 +120,7 @@ fn Checkout(
         } = shared;
         error
             .get()
+            .or_else(|| token.with(TokenView::opening_trouble))
             .or_else(|| server_error.get())
             .unwrap_or_default()
     };

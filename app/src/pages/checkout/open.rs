@@ -1,11 +1,13 @@
-//! Opening the checkout in the browser: the first token, the SDK client
-//! with its expiry handler, and the first reads — retried on the SDK's
-//! schedule while the merchant or the vendor is down.
+//! Opening the checkout in the browser: the SDK client, connected through
+//! the same handler that refreshes its token (so the first mint is retried
+//! and shared between tabs like every later one), then the first reads.
 
 use std::rc::Rc;
 use std::time::Duration;
 
-use checkout_sdk::{retry_delay, AccessToken, CheckoutClient, Options, SdkError};
+use checkout_sdk::{
+    retry_delay, AccessToken, CheckoutClient, ExpiryHandler, Options, RefreshError, SdkError,
+};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
@@ -13,9 +15,10 @@ use super::state::Shared;
 use super::token::TokenView;
 use crate::api::{mint_checkout_token, AppError, CheckoutSession};
 
-/// Mints, starts the client and reads the invoice, its methods and its PDF
-/// link; says so and tries again by itself while something is down.
-pub async fn open(shared: Shared, invoice_id: String, refresh: bool) {
+/// Connects, then reads the invoice, its methods and its PDF link; while
+/// the merchant or the vendor is down the SDK (for the token) or this (for
+/// the reads) says so and tries again by itself.
+pub async fn open(shared: Shared, invoice_id: String, api_url: String, refresh: bool) {
     let Shared {
         invoice,
         methods,
@@ -26,22 +29,23 @@ pub async fn open(shared: Shared, invoice_id: String, refresh: bool) {
         token,
         ..
     } = shared;
-    let mut failures = 0;
-    let opened = loop {
-        match open_client(invoice_id.clone(), refresh, token).await {
-            Ok(opened) => break Rc::new(opened),
-            Err(e) if e.is_transient() => {
-                failures += 1;
-                if !wait_to_retry(error, e.to_string(), failures).await {
-                    return;
-                }
-            }
-            Err(e) => return error.set(Some(e.to_string())),
-        }
+    let mint = mint_handler(invoice_id.clone());
+    let mut options = Options::new(api_url);
+    if refresh {
+        options.on_access_token_expired = Some(mint.clone());
+    }
+    options.on_token_state = Some(Rc::new(move |state| token.set(TokenView::from(state))));
+    options.share_between_tabs = Some(invoice_id);
+    let opened = match CheckoutClient::connect(mint, options).await {
+        Ok(client) => Rc::new(client),
+        Err(SdkError::RefreshRefused(why)) => return error.set(Some(why)),
+        Err(e) => return error.set(Some(e.to_string())),
     };
+    token.set(TokenView::from(&opened.token_state()));
     shared
         .client
         .set_value(Some(SendWrapper::new(opened.clone())));
+    let mut failures = 0;
     loop {
         // The three reads go out together: one round trip instead of
         // three, and if the token has expired they share one refresh.
@@ -87,32 +91,27 @@ async fn wait_to_retry(error: RwSignal<Option<String>>, why: String, failures: u
     error.try_get_untracked().is_some()
 }
 
-/// Mints the first token and starts the SDK — with a handler that mints the
-/// next ones unless `refresh` is off.
-async fn open_client(
-    invoice_id: String,
-    refresh: bool,
-    token: RwSignal<TokenView>,
-) -> Result<CheckoutClient, AppError> {
-    let first = mint_checkout_token(invoice_id.clone()).await?;
-    let mut options = Options::new(first.api_url.clone());
-    if refresh {
-        let invoice_id_for_handler = invoice_id.clone();
-        options.on_access_token_expired = Some(Rc::new(move || {
-            let invoice_id = invoice_id_for_handler.clone();
-            Box::pin(async move {
-                mint_checkout_token(invoice_id)
-                    .await
-                    .map(access_token)
-                    .map_err(|e| e.to_string())
-            })
-        }));
+/// The SDK's handler: a token from the merchant's server for this invoice,
+/// or the server's sentence — transient (down, busy: the SDK tries again)
+/// or permanent (not logged in, not yours, not payable: it stops).
+fn mint_handler(invoice_id: String) -> ExpiryHandler {
+    Rc::new(move || {
+        let invoice_id = invoice_id.clone();
+        Box::pin(async move {
+            mint_checkout_token(invoice_id)
+                .await
+                .map(access_token)
+                .map_err(refresh_error)
+        })
+    })
+}
+
+fn refresh_error(error: AppError) -> RefreshError {
+    if error.is_transient() {
+        RefreshError::transient(error.to_string())
+    } else {
+        RefreshError::permanent(error.to_string())
     }
-    options.on_token_state = Some(Rc::new(move |state| token.set(TokenView::from(state))));
-    options.share_between_tabs = Some(invoice_id);
-    let client = CheckoutClient::new(access_token(first), options);
-    token.set(TokenView::from(&client.token_state()));
-    Ok(client)
 }
 
 fn access_token(session: CheckoutSession) -> AccessToken {

@@ -14,6 +14,9 @@ pub struct TokenView {
     /// that moves the page's clock waits until a refresh it set off has
     /// been answered and its next timer armed).
     pub refreshing: bool,
+    /// The first token has arrived: until then a failure is the page's
+    /// error (there is no session to call expired yet).
+    opened: bool,
     expires_in: u64,
     refresh_count: u32,
     last_reason: &'static str,
@@ -29,6 +32,7 @@ impl From<&TokenState> for TokenView {
     fn from(state: &TokenState) -> Self {
         Self {
             refreshing: state.status == TokenStatus::Refreshing,
+            opened: state.opened,
             expires_in: state.expires_in.as_secs(),
             refresh_count: state.refresh_count,
             last_reason: match state.last_reason {
@@ -44,7 +48,7 @@ impl From<&TokenState> for TokenView {
                 .map_or_else(|| "—".to_owned(), |took| format!("{} ms", took.as_millis())),
             expired: match &state.status {
                 TokenStatus::Expired { error, .. } => Some(match error {
-                    SdkError::RefreshFailed(why) => why.clone(),
+                    SdkError::RefreshFailed(why) | SdkError::RefreshRefused(why) => why.clone(),
                     other => other.to_string(),
                 }),
                 _ => None,
@@ -56,6 +60,21 @@ impl From<&TokenState> for TokenView {
                 _ => None,
             },
         }
+    }
+}
+
+impl TokenView {
+    /// Why the first token has not come yet, and when the SDK tries again.
+    pub fn opening_trouble(&self) -> Option<String> {
+        let why = self.expired.as_ref().filter(|_| !self.opened)?;
+        Some(match self.retry_in {
+            Some(s) => format!("{why} Trying again by itself in {s} s."),
+            None => why.clone(),
+        })
+    }
+
+    fn session_trouble(&self) -> bool {
+        self.opened && self.expired.is_some()
     }
 }
 
@@ -74,7 +93,7 @@ pub fn TokenTrouble(shared: Shared) -> impl IntoView {
         }
     };
     view! {
-        <Show when=move || token.with(|t| t.expired.is_some())>
+        <Show when=move || token.with(TokenView::session_trouble)>
             <div data-testid="token-trouble">
                 // Only the sentence is announced, not the countdown's every tick.
                 <p class="error" role="alert">

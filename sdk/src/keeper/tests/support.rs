@@ -12,6 +12,7 @@ use futures::executor::LocalPool;
 use futures::future::{FutureExt, LocalBoxFuture};
 use futures::task::LocalSpawnExt;
 
+use crate::error::RefreshError;
 use crate::keeper::{ExpiryHandler, Keeper, KeeperOptions};
 use crate::platform::Platform;
 use crate::tabs::Tabs;
@@ -133,7 +134,7 @@ pub fn token(name: &str, expires_in: Duration) -> AccessToken {
 /// A handler whose answers the test gives, one per call, and which counts calls.
 pub struct Server {
     pub calls: Cell<u32>,
-    replies: RefCell<Vec<oneshot::Sender<Result<AccessToken, String>>>>,
+    replies: RefCell<Vec<oneshot::Sender<Result<AccessToken, RefreshError>>>>,
 }
 
 impl Server {
@@ -152,7 +153,7 @@ impl Server {
         self.replies.borrow().len()
     }
 
-    pub fn answer(&self, result: Result<AccessToken, String>) {
+    pub fn answer(&self, result: Result<AccessToken, RefreshError>) {
         let reply = self.replies.borrow_mut().remove(0);
         let _ = reply.send(result);
     }

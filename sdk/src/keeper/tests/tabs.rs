@@ -11,7 +11,7 @@ use futures::channel::oneshot;
 use futures::future::{FutureExt, LocalBoxFuture};
 
 use super::support::*;
-use crate::keeper::{Keeper, RefreshReason, TokenStatus};
+use crate::keeper::{Keeper, KeeperOptions, RefreshReason, TokenStatus};
 use crate::tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
 use crate::SdkError;
 
@@ -294,8 +294,72 @@ fn a_failure_in_another_tab_does_not_disturb_an_idle_tab() {
     keepers[0].hear(TabNews::Failed {
         message: "elsewhere".into(),
         retry_in_ms: Some(1_000),
+        permanent: false,
     });
     platform.run_tasks();
     assert_eq!(keepers[0].snapshot().status, TokenStatus::Valid);
     assert_eq!(keepers[0].token(), "t1");
+}
+
+#[test]
+fn a_refusal_for_good_is_shared_and_every_tab_stops_asking() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    } = tabs(2);
+    platform.advance(secs(840));
+    server.answer(Err(crate::RefreshError::permanent(
+        "Please log in to continue.",
+    )));
+    platform.run_tasks();
+    bus.deliver();
+    platform.run_tasks();
+    for keeper in &keepers {
+        assert!(matches!(
+            keeper.snapshot().status,
+            TokenStatus::Expired { error: SdkError::RefreshRefused(ref m), retry_in: None }
+                if m == "Please log in to continue."
+        ));
+    }
+    assert_eq!(platform.pending_timers(), 0);
+    platform.advance(secs(3600));
+    assert_eq!(server.calls.get(), 1);
+}
+
+#[test]
+fn a_tab_opening_while_another_refreshes_takes_its_token_without_a_call() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    } = tabs(1);
+    platform.advance(secs(840)); // the open tab's timer fires: its turn
+    assert_eq!(server.calls.get(), 1);
+    let tabs: Rc<dyn Tabs> = Rc::new(FakeTabs {
+        bus: bus.clone(),
+        me: 1,
+    });
+    let opening = Keeper::connect(
+        platform.clone(),
+        server.handler(),
+        KeeperOptions {
+            tabs: Some(tabs),
+            ..options(Some(server.handler()))
+        },
+    );
+    bus.members.borrow_mut().push(Rc::downgrade(&opening));
+    platform.run_tasks(); // waits for the turn
+    server.answer(Ok(token("t2", secs(900))));
+    platform.run_tasks();
+    bus.deliver();
+    platform.run_tasks();
+    assert_eq!(server.calls.get(), 1);
+    assert_eq!(opening.token(), "t2");
+    let state = opening.snapshot();
+    assert!(state.opened);
+    assert_eq!(state.refresh_count, 0);
+    assert_eq!(keepers[0].token(), "t2");
 }

@@ -1,4 +1,4 @@
-//! `cargo run --release -p loadtest -- [RATE[:SECONDS]…]`
+//! `cargo run --release -p drivers --bin loadtest -- [RATE[:SECONDS]…]`
 //!
 //! Measures minting under load, for BENCHMARKS.md: logged-in sessions POST
 //! `/api/checkout/token` for many distinct invoices, at fixed rates, against
@@ -22,9 +22,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use loadtest::process::{rss_mib, Process};
-use loadtest::setup::{self, invoice_ids};
-use loadtest::{percentile, Error};
+use drivers::process::{rss_mib, Process, SERVER};
+use drivers::setup::{self, invoice_ids};
+use drivers::{percentile, Error};
 use tokio::sync::Mutex;
 
 const SITE: &str = "127.0.0.1:3300";
@@ -75,7 +75,7 @@ async fn main() -> Result<(), Error> {
         // Per-request info lines (two per mint) would be most of the work.
         ("RUST_LOG", "warn".into()),
     ]);
-    let mut server = Process::spawn("target/release/server", &env, None)?;
+    let mut server = Process::spawn(SERVER, &env, None)?;
     // Memory over time, for the soak: flat is the goal.
     let pid = server.pid();
     tokio::spawn(async move {

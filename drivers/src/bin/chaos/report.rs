@@ -1,7 +1,7 @@
 //! What the drills found, as a Markdown report: per drill, what was done,
 //! what was measured, and each check with its verdict.
 
-use loadtest::Error;
+use drivers::Error;
 
 use crate::Length;
 

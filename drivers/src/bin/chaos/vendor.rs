@@ -10,7 +10,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use loadtest::Error;
+use drivers::Error;
 
 /// Give up on an answer after this long: the vendor is down for good.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -91,7 +91,9 @@ impl Vendor {
                 self.http
                     .post(format!("{}/v1/checkout-auth/init", self.url))
                     .bearer_auth(&oauth)
-                    .json(&json!({"customer_id": loadtest::setup::CUSTOMER, "invoice_id": invoice_id}))
+                    .json(
+                        &json!({"customer_id": drivers::setup::CUSTOMER, "invoice_id": invoice_id}),
+                    )
             })
             .await?;
         if response.status() != StatusCode::OK {

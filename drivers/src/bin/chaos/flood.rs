@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use loadtest::process::Process;
-use loadtest::setup::{self, invoice_ids};
-use loadtest::Error;
+use drivers::process::{Process, SERVER};
+use drivers::setup::{self, invoice_ids};
+use drivers::Error;
 use rand::Rng;
 use serde_json::Value;
 
@@ -97,7 +97,7 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
         ("MERCHANT_DATABASE_URL", merchant_db),
         ("RUST_LOG", "warn".to_owned()),
     ]);
-    let mut server = Process::spawn("target/release/server", &env, Some(&dir.join("server.log")))?;
+    let mut server = Process::spawn(SERVER, &env, Some(&dir.join("server.log")))?;
     server
         .wait_ready(http, &format!("http://{SITE}/healthz"))
         .await?;

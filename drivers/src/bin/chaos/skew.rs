@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use loadtest::process::Process;
-use loadtest::setup;
-use loadtest::Error;
+use drivers::process::{Process, SERVER};
+use drivers::setup;
+use drivers::Error;
 use serde_json::{json, Value};
 
 use crate::report::Section;
@@ -39,7 +39,7 @@ pub async fn run(http: &reqwest::Client) -> Result<Section, Error> {
             ("RUST_LOG", "warn".to_owned()),
         ]);
         let log = dir.join(format!("server{offset:+}.log"));
-        let mut server = Process::spawn("target/release/server", &env, Some(&log))?;
+        let mut server = Process::spawn(SERVER, &env, Some(&log))?;
         server
             .wait_ready(http, &format!("http://{SITE}/healthz"))
             .await?;

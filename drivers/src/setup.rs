@@ -14,27 +14,37 @@ pub fn invoice_ids(prefix: &str, n: usize) -> Vec<String> {
 }
 
 /// A fresh merchant database at `path` with the demo users and `invoices`
-/// more of alice's (10.00 USD each). Returns its URL.
+/// more of alice's (10.00 USD each), recorded as a merchant would: by the
+/// release server's `invoices import`. Returns its URL.
 pub async fn merchant_db(path: &Path, invoices: &[String]) -> Result<String, Error> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let url = format!("sqlite://{}", path.display());
-    let db = merchant::db::open(&url).await?;
-    let mut tx = db.pool().begin().await?;
-    for id in invoices {
-        sqlx::query(
-            "INSERT INTO invoices (id, customer_id, invoice_number, currency, total) \
-             VALUES (?, ?, ?, 'USD', '10.00')",
+    let file = path.with_extension("invoices.json");
+    let list: Vec<serde_json::Value> = invoices
+        .iter()
+        .map(|id| {
+            serde_json::json!({
+                "id": id, "customer_id": CUSTOMER, "invoice_number": id.to_uppercase(),
+                "currency": "USD", "total": "10.00"
+            })
+        })
+        .collect();
+    std::fs::write(&file, serde_json::to_vec(&list)?)?;
+    let imported = std::process::Command::new(crate::process::SERVER)
+        .args(["invoices", "import"])
+        .arg(&file)
+        .env("MERCHANT_DATABASE_URL", &url)
+        .output()
+        .map_err(|e| format!("starting {}: {e} (built it?)", crate::process::SERVER))?;
+    if !imported.status.success() {
+        return Err(format!(
+            "server invoices import: {}",
+            String::from_utf8_lossy(&imported.stderr).trim()
         )
-        .bind(id)
-        .bind(CUSTOMER)
-        .bind(id.to_uppercase())
-        .execute(&mut *tx)
-        .await?;
+        .into());
     }
-    tx.commit().await?;
-    db.pool().close().await;
     Ok(url)
 }
 
@@ -58,7 +68,7 @@ pub fn sandbox_seed(path: &Path, invoices: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// What `target/release/server` needs to serve the built site on `site`,
+/// What [`crate::process::SERVER`] needs to serve the built site on `site`,
 /// with the embedded sandbox on `sandbox` — as `cargo leptos serve
 /// --release` would set it up.
 pub fn server_env(site: &str, sandbox: &str) -> Vec<(&'static str, String)> {

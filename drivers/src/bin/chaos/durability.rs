@@ -8,9 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use loadtest::process::Process;
-use loadtest::setup::{self, invoice_ids};
-use loadtest::Error;
+use drivers::process::Process;
+use drivers::setup::{self, invoice_ids};
+use drivers::Error;
 use rand::Rng;
 use tokio::sync::Mutex;
 
@@ -132,14 +132,15 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     let (kills, results) = tokio::join!(killer, payers);
     let kills = kills?;
 
-    // One more kill after the last answer, then read what survived.
+    // One more kill after the last answer, then ask the restarted sandbox
+    // what survived.
     {
         let mut running = sandbox.lock().await;
         running.kill();
         *running = start_sandbox().await?;
-        running.interrupt();
     }
-    let stored = stored_payments(&db).await?;
+    let stored = stored_payments(http).await?;
+    sandbox.lock().await.interrupt();
 
     let mut section = Section::default();
     section.fact(format!(
@@ -261,21 +262,28 @@ async fn pay_one(vendor: &Vendor, invoice_id: String) -> Result<Paid, Error> {
     })
 }
 
-/// The payments in the vendor's database, by invoice (the drill's only).
-async fn stored_payments(db: &Path) -> Result<HashMap<String, Vec<String>>, Error> {
-    use sqlx::ConnectOptions;
-    let mut connection = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(db)
-        .read_only(true)
-        .connect()
+/// The payments the vendor holds, by invoice (the drill's only), as it
+/// lists them at `GET /sandbox/payments`.
+async fn stored_payments(http: &reqwest::Client) -> Result<HashMap<String, Vec<String>>, Error> {
+    let listed: Vec<serde_json::Value> = http
+        .get(format!("http://{SANDBOX}/sandbox/payments"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
         .await?;
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT invoice_id, id FROM payments WHERE invoice_id LIKE 'inv_d%'")
-            .fetch_all(&mut connection)
-            .await?;
     let mut stored: HashMap<String, Vec<String>> = HashMap::new();
-    for (invoice, id) in rows {
-        stored.entry(invoice).or_default().push(id);
+    for payment in listed {
+        let (Some(invoice), Some(id)) = (payment["invoice_id"].as_str(), payment["id"].as_str())
+        else {
+            return Err(format!("a listed payment without its ids: {payment}").into());
+        };
+        if invoice.starts_with("inv_d") {
+            stored
+                .entry(invoice.to_owned())
+                .or_default()
+                .push(id.to_owned());
+        }
     }
     Ok(stored)
 }

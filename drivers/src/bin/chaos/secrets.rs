@@ -9,9 +9,9 @@
 
 use std::path::Path;
 
-use loadtest::process::Process;
-use loadtest::setup;
-use loadtest::Error;
+use drivers::process::{Process, SERVER};
+use drivers::setup;
+use drivers::Error;
 use serde_json::{json, Value};
 
 use crate::report::Section;
@@ -49,7 +49,7 @@ pub async fn run(http: &reqwest::Client) -> Result<Section, Error> {
         ("MERCHANT_DATABASE_URL", "sqlite::memory:".to_owned()),
         ("RUST_LOG", "debug".to_owned()),
     ]);
-    let mut server = Process::spawn("target/release/server", &env, Some(&server_log))?;
+    let mut server = Process::spawn(SERVER, &env, Some(&server_log))?;
     server
         .wait_ready(http, &format!("http://{SITE}/healthz"))
         .await?;

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::Error;
 
+/// The merchant's release server, as `cargo leptos build --release` leaves it.
+pub const SERVER: &str = "target/release/server";
+
 pub struct Process {
     child: Child,
 }

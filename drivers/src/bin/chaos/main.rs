@@ -1,4 +1,4 @@
-//! `cargo run --release -p loadtest --bin chaos -- [short|long] [drill…]`
+//! `cargo run --release -p drivers --bin chaos -- [short|long] [drill…]`
 //! (or `./scripts/chaos`): the fault drills of the assembled system. Each
 //! drill starts the release binaries itself, breaks something on purpose,
 //! and checks that nothing was lost; the results go to
@@ -12,7 +12,7 @@
 //! is the version `.ci/run` runs; `long` is the one for a human.
 //!
 //! Build first: `cargo leptos build --release && cargo build --release -p
-//! sandbox -p loadtest` (the script does).
+//! sandbox -p drivers` (the script does).
 
 mod durability;
 mod flood;
@@ -23,7 +23,7 @@ mod vendor;
 
 use std::time::Duration;
 
-use loadtest::Error;
+use drivers::Error;
 use report::Report;
 
 const WORK_DIR: &str = "target/chaos";
