@@ -99,6 +99,9 @@ pub(super) async fn fly<P: Platform>(
             return keeper.land(outcome, reason);
         }
     }
+    let opening = keeper
+        .upgrade()
+        .is_some_and(|keeper| keeper.state.borrow().opener.is_some());
     let result = handler().await;
     let keeper = keeper.upgrade();
     // A transient failure's next try is chosen now, so the other tabs can
@@ -107,7 +110,10 @@ pub(super) async fn fly<P: Platform>(
         (Err(refusal), Some(keeper)) if refusal.is_transient() => Some(keeper.next_retry_in()),
         _ => None,
     };
-    if let Some(tabs) = &tabs {
+    // A first token is not news: the others hold one already (the server
+    // hands out the same one while it is fresh). A failure is: tabs that are
+    // failing too keep in step with it, or stop with it.
+    if let (Some(tabs), false) = (&tabs, opening && result.is_ok()) {
         tabs.tell(&match &result {
             Ok(token) => TabNews::refreshed(token),
             Err(refusal) => TabNews::Failed {

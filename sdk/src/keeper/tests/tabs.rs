@@ -363,3 +363,31 @@ fn a_tab_opening_while_another_refreshes_takes_its_token_without_a_call() {
     assert_eq!(state.refresh_count, 0);
     assert_eq!(keepers[0].token(), "t2");
 }
+
+#[test]
+fn a_tab_that_opens_on_its_own_tells_the_others_nothing() {
+    let Scene {
+        platform,
+        server,
+        bus,
+        keepers,
+    } = tabs(1);
+    let tabs: Rc<dyn Tabs> = Rc::new(FakeTabs {
+        bus: bus.clone(),
+        me: 1,
+    });
+    let opening = Keeper::connect(
+        platform.clone(),
+        server.handler(),
+        KeeperOptions {
+            tabs: Some(tabs),
+            ..options(Some(server.handler()))
+        },
+    );
+    platform.run_tasks();
+    server.answer(Ok(token("t1", secs(890))));
+    platform.run_tasks();
+    assert!(opening.snapshot().opened);
+    assert!(bus.in_transit.borrow().is_empty());
+    assert_eq!(keepers[0].snapshot().refresh_count, 0);
+}
