@@ -13,7 +13,7 @@ test("the minimal example refreshes its token through its server function and pa
   await page.goto("/");
   await expect(page.locator("section[data-hydrated]")).toHaveAttribute("data-hydrated", "true");
   expect((await firstMint).status()).toBe(200);
-  await expect(page.getByTestId("status")).toHaveText("Invoice INV-1001 is open.");
+  await expect(page.getByTestId("status")).toHaveText("Invoice INV-1001 is open: 1250.00 USD.");
   await expect(page.getByTestId("refreshes")).toHaveText("0");
 
   // A quarter of the lifetime before expiry, the SDK asks the handler.

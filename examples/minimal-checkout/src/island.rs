@@ -4,48 +4,46 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use checkout_sdk::{
-    AccessToken, CheckoutClient, ExpiryHandler, Options, PaymentRequest, RefreshError,
-};
+use checkout_sdk::RefreshError;
+use checkout_sdk::{AccessToken, CheckoutClient, ExpiryHandler, Options, PaymentRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::mint::checkout_token;
 
-/// What the person sees; the token itself never leaves the SDK.
-#[derive(Clone, Default)]
-struct Shown {
-    status: String,
-    total: Option<String>,
-    refreshes: u32,
-}
+/// The client and the payment it will make: not `Send` (browser handles),
+/// so kept on this thread, and dropped with the island (timers and all).
+type Ready = StoredValue<Option<(Rc<CheckoutClient>, PaymentRequest)>, LocalStorage>;
 
 #[island]
 pub fn Checkout(invoice_id: String, api_url: String) -> impl IntoView {
-    let shown = RwSignal::new(Shown {
-        status: "Connecting…".into(),
-        ..Shown::default()
-    });
-    // Not `Send` (it holds browser handles): kept on this thread, dropped
-    // with the island, which stops its timers.
-    let client = StoredValue::new_local(None::<Rc<CheckoutClient>>);
+    let status = RwSignal::new("Connecting…".to_owned());
+    let refreshes = RwSignal::new(0);
+    let ready: Ready = StoredValue::new_local(None);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
         hydrated.set(true);
-        spawn_local(open(invoice_id.clone(), api_url.clone(), shown, client));
+        let (invoice_id, api_url) = (invoice_id.clone(), api_url.clone());
+        spawn_local(open(invoice_id, api_url, status, refreshes, ready));
     });
     let pay = move |_| {
-        if let Some(client) = client.get_value() {
-            spawn_local(pay(client, shown));
-        }
+        let Some((client, request)) = ready.get_value() else {
+            return;
+        };
+        // The same request, so the same idempotency key, on every click:
+        // a retry after a lost answer cannot pay twice.
+        spawn_local(async move {
+            status.set(match client.pay(&request).await {
+                Ok(paid) => format!("Paid: {} {} ({}).", paid.amount, paid.currency, paid.status),
+                Err(e) => e.to_string(),
+            });
+        });
     };
     view! {
         <section data-hydrated=move || hydrated.get().to_string()>
-            <p role="status" data-testid="status">{move || shown.with(|s| s.status.clone())}</p>
-            <p>"Total: " <span data-testid="total">{move || shown.with(|s| s.total.clone())}</span></p>
-            <p>"Token refreshes: " <span data-testid="refreshes">{move || shown.with(|s| s.refreshes)}</span></p>
-            <button type="button" data-testid="pay" on:click=pay
-                disabled=move || shown.with(|s| s.total.is_none())>"Pay"</button>
+            <p role="status" data-testid="status">{status}</p>
+            <p>"Token refreshes: " <span data-testid="refreshes">{refreshes}</span></p>
+            <button type="button" data-testid="pay" on:click=pay>"Pay"</button>
         </section>
     }
 }
@@ -69,49 +67,33 @@ fn mint(invoice_id: String) -> ExpiryHandler {
     })
 }
 
+/// Connects (the first token, retried by the SDK while the server or the
+/// vendor is down), then reads the invoice and the customer's saved methods.
 async fn open(
     invoice_id: String,
     api_url: String,
-    shown: RwSignal<Shown>,
-    client: StoredValue<Option<Rc<CheckoutClient>>, LocalStorage>,
+    status: RwSignal<String>,
+    refreshes: RwSignal<u32>,
+    ready: Ready,
 ) {
     let handler = mint(invoice_id);
     let mut options = Options::new(api_url);
     options.on_access_token_expired = Some(handler.clone());
-    options.on_token_state = Some(Rc::new(move |state| {
-        shown.update(|s| s.refreshes = state.refresh_count);
-    }));
-    let opened = match CheckoutClient::connect(handler, options).await {
-        Ok(opened) => Rc::new(opened),
-        Err(e) => return shown.update(|s| s.status = e.to_string()),
+    options.on_token_state = Some(Rc::new(move |state| refreshes.set(state.refresh_count)));
+    let client = match CheckoutClient::connect(handler, options).await {
+        Ok(client) => Rc::new(client),
+        Err(e) => return status.set(e.to_string()),
     };
-    client.set_value(Some(opened.clone()));
-    match opened.invoice().await {
-        Ok(invoice) => shown.update(|s| {
-            s.status = format!("Invoice {} is {}.", invoice.invoice_number, invoice.status);
-            s.total = Some(format!("{} {}", invoice.total, invoice.currency));
-        }),
-        Err(e) => shown.update(|s| s.status = e.to_string()),
+    match futures::join!(client.invoice(), client.payment_methods()) {
+        (Ok(invoice), Ok(methods)) if !methods.is_empty() => {
+            let request = PaymentRequest::new(methods[0].id.clone(), invoice.total.clone());
+            ready.set_value(Some((client, request)));
+            status.set(format!(
+                "Invoice {} is {}: {} {}.",
+                invoice.invoice_number, invoice.status, invoice.total, invoice.currency
+            ));
+        }
+        (Err(e), _) | (_, Err(e)) => status.set(e.to_string()),
+        _ => status.set("No saved payment method.".to_owned()),
     }
-}
-
-async fn pay(client: Rc<CheckoutClient>, shown: RwSignal<Shown>) {
-    let (Ok(invoice), Ok(methods)) = futures::join!(client.invoice(), client.payment_methods())
-    else {
-        return shown.update(|s| s.status = "Could not read the invoice.".into());
-    };
-    let Some(method) = methods.first() else {
-        return shown.update(|s| s.status = "No saved payment method.".into());
-    };
-    // A new request, so a new idempotency key, per click: the vendor refuses
-    // to pay an invoice twice. (The main app keeps the request to retry it.)
-    let request = PaymentRequest::new(method.id.clone(), invoice.total);
-    let status = match client.pay(&request).await {
-        Ok(payment) => format!(
-            "Paid: {} {} ({}).",
-            payment.amount, payment.currency, payment.status
-        ),
-        Err(e) => e.to_string(),
-    };
-    shown.update(|s| s.status = status);
 }

@@ -7,7 +7,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// The vendor's API address, provided by the server to the page.
+/// The vendor's API address (public: the browser calls it), as context.
 #[derive(Clone, Debug)]
 pub struct ApiUrl(pub String);
 
