@@ -1,5 +1,5 @@
 //! Checkout tokens: short-lived JWTs scoped to one customer and one invoice,
-//! signed with Ed25519 keys from the [`KeyRing`].
+//! signed with Ed25519 keys from the key ring (`keys`).
 //!
 //! Verification pins one algorithm (EdDSA), requires `typ: checkout+jwt` and a
 //! known `kid`, requires every claim, checks `iss` and `aud`, and judges `exp`
