@@ -12,6 +12,15 @@ use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode, StaticSegment};
 
+/// Where the site runs, as far as the pages care: provided as Leptos
+/// context by the server.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Deployment {
+    /// The checkout's developer panel (the token's lifetime, refreshes and
+    /// their reasons): the sandbox environment only.
+    pub developer_panel: bool,
+}
+
 /// The whole document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

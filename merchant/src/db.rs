@@ -26,9 +26,23 @@ impl Database {
     }
 }
 
-/// Opens (creating and migrating if need be) the database at `url`, and
-/// seeds the demo users and invoices into an empty one. `sqlite::memory:`
-/// gives a private in-memory database, gone when the `Database` is dropped.
+/// Opens (creating and migrating if need be) the database at `url`, with
+/// the demo users and invoices (README) seeded into one that has no user:
+/// for the sandbox environment and the tests, never for real money.
+pub async fn open_with_demo(url: &str) -> Result<Database, DbError> {
+    let database = open(url).await?;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&database.pool)
+        .await?;
+    if users == 0 {
+        seed_demo(&database.pool).await?;
+    }
+    Ok(database)
+}
+
+/// Opens (creating and migrating if need be) the database at `url`; an empty
+/// one stays empty. `sqlite::memory:` gives a private in-memory database,
+/// gone when the `Database` is dropped.
 pub async fn open(url: &str) -> Result<Database, DbError> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");
     let options = if memory {
@@ -63,12 +77,6 @@ pub async fn open(url: &str) -> Result<Database, DbError> {
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&pool)
-        .await?;
-    if users == 0 {
-        seed_demo(&pool).await?;
-    }
     Ok(Database {
         pool,
         _keep_alive: keep_alive,
@@ -136,7 +144,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_in_memory_database_outlives_its_pool_connection() {
-        let db = open("sqlite::memory:").await.unwrap();
+        let db = open_with_demo("sqlite::memory:").await.unwrap();
         // The pool's one connection goes away (as after a cancelled query);
         // the next one must find the same database, not an empty one.
         db.pool().acquire().await.unwrap().close().await.unwrap();
@@ -145,13 +153,24 @@ mod tests {
 
     #[tokio::test]
     async fn two_in_memory_databases_are_two_databases() {
-        let first = open("sqlite::memory:").await.unwrap();
-        let second = open("sqlite::memory:").await.unwrap();
+        let first = open_with_demo("sqlite::memory:").await.unwrap();
+        let second = open_with_demo("sqlite::memory:").await.unwrap();
         sqlx::query("DELETE FROM users WHERE email = 'bob@example.com'")
             .execute(first.pool())
             .await
             .unwrap();
         assert_eq!(user_count(first.pool()).await, 1);
         assert_eq!(user_count(second.pool()).await, 2);
+    }
+
+    #[tokio::test]
+    async fn an_empty_database_stays_empty_unless_the_demo_is_asked_for() {
+        let db = open("sqlite::memory:").await.unwrap();
+        assert_eq!(user_count(db.pool()).await, 0);
+        let invoices: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invoices")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(invoices, 0);
     }
 }

@@ -17,7 +17,7 @@ pub use error::MintError;
 pub use input::{check_credentials, InvoiceId, Malformed};
 pub use records::{ImportError, InvoiceRecord, Records};
 pub use sessions::{CachedSessions, SqliteSessions};
-pub use users::{hash_password, User, Users};
+pub use users::{hash_password, AddUserError, User, Users};
 
 #[cfg(test)]
 mod tests;

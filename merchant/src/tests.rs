@@ -66,7 +66,7 @@ async fn service(url: &str, secret: &str) -> CheckoutService {
 
 async fn service_with(config: VendorConfig) -> CheckoutService {
     let records = Records::new(
-        crate::db::open("sqlite::memory:")
+        crate::db::open_with_demo("sqlite::memory:")
             .await
             .unwrap()
             .pool()
@@ -145,7 +145,7 @@ async fn a_token_with_most_of_its_life_left_is_reused_with_its_remaining_lifetim
 #[tokio::test]
 async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
     let running = start_sandbox(Config::in_memory()).await;
-    let db = crate::db::open("sqlite::memory:").await.unwrap();
+    let db = crate::db::open_with_demo("sqlite::memory:").await.unwrap();
     let pool = db.pool().clone();
     let service = CheckoutService::new(
         VendorClient::new(VendorConfig::new(

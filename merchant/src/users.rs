@@ -41,9 +41,70 @@ pub struct Users {
     pool: SqlitePool,
 }
 
+/// Why [`Users::add`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AddUserError {
+    #[error("{0}")]
+    Malformed(&'static str),
+    #[error("a user with that email exists already")]
+    Taken,
+    #[error("the database: {0}")]
+    Storage(DbError),
+}
+
 impl Users {
     pub fn new(pool: SqlitePool) -> Self {
         Self { pool }
+    }
+
+    /// Adds a user who pays as the vendor's customer `customer_id`.
+    /// Refused, with nothing stored: a malformed email, customer id or
+    /// name, a password under 12 characters, an email already taken.
+    pub async fn add(
+        &self,
+        email: &str,
+        password: &str,
+        customer_id: &str,
+        name: &str,
+    ) -> Result<User, AddUserError> {
+        let email = email.trim();
+        crate::check_credentials(email, password).map_err(|m| AddUserError::Malformed(m.0))?;
+        if password.chars().count() < 12 {
+            return Err(AddUserError::Malformed(
+                "a password is at least 12 characters",
+            ));
+        }
+        crate::InvoiceId::parse(customer_id).map_err(|_| {
+            AddUserError::Malformed(
+                "a customer id is the vendor's: 1 to 64 letters, digits, _ or -",
+            )
+        })?;
+        let name = name.trim();
+        if !(1..=100).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+            return Err(AddUserError::Malformed(
+                "a name is 1 to 100 printable characters",
+            ));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, customer_id, name) VALUES (?, ?, ?, ?) \
+             RETURNING id",
+        )
+        .bind(email)
+        .bind(hash_password(password))
+        .bind(customer_id)
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| match &error {
+            DbError::Database(e) if e.is_unique_violation() => AddUserError::Taken,
+            _ => AddUserError::Storage(error),
+        })?;
+        Ok(User {
+            id,
+            email: email.to_owned(),
+            name: name.to_owned(),
+            customer_id: customer_id.to_owned(),
+        })
     }
 
     /// The user with these credentials, if they are right.
@@ -86,7 +147,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_right_password_logs_in_and_emails_ignore_case() {
-        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let db = crate::db::open_with_demo("sqlite::memory:").await.unwrap();
         let users = Users::new(db.pool().clone());
         let alice = users
             .authenticate("Alice@Example.com", "alice-demo-password")
@@ -111,5 +172,77 @@ mod tests {
         let (a, b) = (hash_password("pw"), hash_password("pw"));
         assert_ne!(a, b);
         assert!(a.starts_with("$argon2id$"));
+    }
+
+    #[tokio::test]
+    async fn an_added_user_logs_in_and_bad_or_taken_details_store_nothing() {
+        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let users = Users::new(db.pool().clone());
+        let carol = users
+            .add(
+                " carol@example.com ",
+                "a long enough password",
+                "cus_acme",
+                "Carol",
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (carol.email.as_str(), carol.customer_id.as_str()),
+            ("carol@example.com", "cus_acme")
+        );
+        let logged_in = users
+            .authenticate("carol@example.com", "a long enough password")
+            .await
+            .unwrap();
+        assert_eq!(logged_in, Some(carol));
+        for (email, password, customer, name, why) in [
+            (
+                "not-an-email",
+                "a long enough password",
+                "cus_acme",
+                "X",
+                "that is not an email address",
+            ),
+            (
+                "dan@example.com",
+                "short",
+                "cus_acme",
+                "X",
+                "a password is at least 12 characters",
+            ),
+            (
+                "dan@example.com",
+                "a long enough password",
+                "cus acme",
+                "X",
+                "a customer id is the vendor's: 1 to 64 letters, digits, _ or -",
+            ),
+            (
+                "dan@example.com",
+                "a long enough password",
+                "cus_acme",
+                "",
+                "a name is 1 to 100 printable characters",
+            ),
+            (
+                "CAROL@example.com",
+                "a long enough password",
+                "cus_acme",
+                "X",
+                "a user with that email exists already",
+            ),
+        ] {
+            let error = users
+                .add(email, password, customer, name)
+                .await
+                .unwrap_err();
+            assert_eq!(error.to_string(), why);
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
     }
 }

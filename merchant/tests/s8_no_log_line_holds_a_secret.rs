@@ -51,7 +51,9 @@ async fn s8_no_log_line_holds_the_secret_or_a_token() {
         .await
         .unwrap();
     tokio::spawn(sandbox.serve(listener, std::future::pending()));
-    let db = merchant::db::open("sqlite::memory:").await.unwrap();
+    let db = merchant::db::open_with_demo("sqlite::memory:")
+        .await
+        .unwrap();
     let alice = User {
         id: 1,
         email: "alice@example.com".into(),

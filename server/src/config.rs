@@ -8,10 +8,8 @@
 
 use alternative_client::{ClientSecret, VendorConfig};
 
-/// The sandbox's documented demo client.
-#[cfg(feature = "embedded-sandbox")]
+/// The sandbox's documented demo client: published, so refused in production.
 const DEMO_CLIENT_ID: &str = "demo_client_id";
-#[cfg(feature = "embedded-sandbox")]
 const DEMO_CLIENT_SECRET: &str = "demo_client_secret";
 
 /// What the sandbox's checkout tokens carry (its `iss` claim and header
@@ -35,6 +33,8 @@ pub enum Vendor {
 #[derive(Debug)]
 pub struct Config {
     pub vendor: Vendor,
+    /// `sandbox`, `demo` or `production` (`ALTERNATIVE_ENVIRONMENT`).
+    environment: String,
     /// The merchant's SQLite database: users, invoices, sessions (`MERCHANT_DATABASE_URL`).
     pub merchant_database_url: String,
     /// Session cookies only over HTTPS (`MERCHANT_SECURE_COOKIES`; default on
@@ -117,10 +117,22 @@ impl Config {
             #[cfg(not(feature = "embedded-sandbox"))]
             None => return Err(ConfigError::NoVendor),
             Some(api_url) => {
-                if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+                let plain = api_url.strip_prefix("http://");
+                if !(api_url.starts_with("https://") || plain.is_some()) {
                     return Err(ConfigError::Malformed {
                         name: "ALTERNATIVE_API_URL",
                         problem: "must start with https:// (or http:// for a local sandbox)".into(),
+                    });
+                }
+                // Outside the sandbox the client secret and the OAuth token
+                // travel to this URL: never in clear over a network.
+                if plain.is_some_and(|rest| !loopback(rest)) && environment != "sandbox" {
+                    return Err(ConfigError::Malformed {
+                        name: "ALTERNATIVE_API_URL",
+                        problem: format!(
+                            "http:// to a host that is not this machine is refused in the \
+                             {environment} environment: use https://"
+                        ),
                     });
                 }
                 (
@@ -132,6 +144,15 @@ impl Config {
                 )
             }
         };
+        if environment == "production"
+            && (client_id == DEMO_CLIENT_ID || client_secret == DEMO_CLIENT_SECRET)
+        {
+            return Err(ConfigError::Malformed {
+                name: "ALTERNATIVE_CLIENT_ID",
+                problem: "the sandbox's published demo credentials are refused in production"
+                    .into(),
+            });
+        }
         let token_field = get("ALTERNATIVE_TOKEN_FIELD");
         if let Some(field) = token_field
             .as_deref()
@@ -189,6 +210,7 @@ impl Config {
         let token_typ = expected("ALTERNATIVE_TOKEN_TYP", SANDBOX_TOKEN_TYP);
         Ok(Self {
             vendor,
+            environment,
             rate_limits,
             merchant_database_url: get("MERCHANT_DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/merchant.db".into()),
@@ -212,6 +234,12 @@ impl Config {
         })
     }
 
+    /// Whether demo users and invoices are seeded into an empty database and
+    /// the page shows its developer panel: only in the sandbox environment.
+    pub fn is_sandbox(&self) -> bool {
+        self.environment == "sandbox"
+    }
+
     /// The vendor client's settings, once the vendor's URL is known.
     pub fn vendor_config(self, api_url: &str) -> VendorConfig {
         let mut config = VendorConfig::new(api_url, &self.client_id, self.client_secret);
@@ -231,6 +259,19 @@ impl Config {
         config.token_typ = self.token_typ;
         config
     }
+}
+
+/// Whether the host of `rest` (a URL after `http://`) is this machine.
+fn loopback(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -261,6 +302,55 @@ mod tests {
         );
         assert_eq!(vendor.token_issuer.as_deref(), Some("alternative-sandbox"));
         assert_eq!(vendor.token_typ.as_deref(), Some("checkout+jwt"));
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_is_refused_outside_the_sandbox() {
+        let with = |environment: &'static str, url: &'static str| {
+            from(&[
+                ("ALTERNATIVE_ENVIRONMENT", environment),
+                ("ALTERNATIVE_API_URL", url),
+                ("ALTERNATIVE_CLIENT_ID", "id"),
+                ("ALTERNATIVE_CLIENT_SECRET", "s"),
+            ])
+        };
+        for url in [
+            "http://vendor.example",
+            "http://10.0.0.5:3030/",
+            "http://127.0.0.1.example",
+        ] {
+            let error = with("production", url).unwrap_err().to_string();
+            assert!(
+                error.starts_with("ALTERNATIVE_API_URL is malformed: http:// to a host"),
+                "{url}: {error}"
+            );
+            assert!(with("demo", url).is_err(), "{url}");
+            assert!(with("sandbox", url).is_ok(), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:3030",
+            "http://localhost:3030/",
+            "http://[::1]:3030",
+            "https://vendor.example",
+        ] {
+            assert!(with("production", url).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_the_sandboxs_published_demo_credentials() {
+        for (id, secret) in [("demo_client_id", "real"), ("real", "demo_client_secret")] {
+            let error = from(&[
+                ("ALTERNATIVE_ENVIRONMENT", "production"),
+                ("ALTERNATIVE_CLIENT_ID", id),
+                ("ALTERNATIVE_CLIENT_SECRET", secret),
+            ])
+            .unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "ALTERNATIVE_CLIENT_ID is malformed: the sandbox's published demo credentials are refused in production"
+            );
+        }
     }
 
     #[cfg(feature = "embedded-sandbox")] // reads the sandbox environment's defaults

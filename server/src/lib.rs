@@ -40,6 +40,9 @@ pub struct Site {
     pub origins: AllowedOrigins,
     /// Session cookies only over HTTPS.
     pub secure_cookies: bool,
+    /// What the pages may show where they run (the developer panel only in
+    /// the sandbox environment).
+    pub deployment: app::Deployment,
 }
 
 /// The whole site. Sessions are kept in `sessions` (memory, written
@@ -61,6 +64,7 @@ pub fn router<R: SessionRows>(
         .with_secure(site.secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY));
     let options = site.leptos_options;
+    let deployment = site.deployment;
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -71,6 +75,7 @@ pub fn router<R: SessionRows>(
                 provide_context(services.checkout.clone());
                 provide_context(services.users.clone());
                 provide_context(services.limits.clone());
+                provide_context(deployment);
             },
             {
                 let options = options.clone();

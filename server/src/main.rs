@@ -2,9 +2,16 @@
 //! database, starts the vendor sandbox beside it unless a vendor URL is
 //! configured, and serves [`server::router`].
 //!
-//! `server invoices import FILE` instead records the merchant's invoices
-//! from a JSON file (`-` for standard input) in the configured database:
-//! all of them, or none and a sentence naming what is wrong.
+//! Two subcommands manage the configured database instead, each refusing
+//! bad input with a sentence and storing nothing then:
+//! - `server invoices import FILE` records the merchant's invoices from a
+//!   JSON file (`-`: standard input), all of them or none;
+//! - `server users add --email E --customer C [--name N]` adds a user, with
+//!   the password read from standard input (never from the command line,
+//!   where other users of the machine and the shell history would see it).
+//!
+//! Outside the sandbox environment an empty database stays empty: no demo
+//! user with a published password ever exists there.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,11 +42,55 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => serve().await,
         ["invoices", "import", file] => import_invoices(file).await,
-        _ => Err(format!(
-            "unknown arguments {args:?}; usage: server | server invoices import FILE"
-        )
-        .into()),
+        ["users", "add", ref options @ ..] => add_user(options).await,
+        _ => Err(format!("unknown arguments {args:?}; {USAGE}").into()),
     }
+}
+
+const USAGE: &str = "usage: server | server invoices import FILE | \
+    server users add --email EMAIL --customer CUSTOMER_ID [--name NAME] (password on standard input)";
+
+/// The merchant's database, with the demo data in the sandbox environment only.
+async fn open_database(config: &Config) -> Result<merchant::db::Database, merchant::db::DbError> {
+    if config.is_sandbox() {
+        merchant::db::open_with_demo(&config.merchant_database_url).await
+    } else {
+        merchant::db::open(&config.merchant_database_url).await
+    }
+}
+
+/// `server users add`: prints who was added.
+async fn add_user(options: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
+    let (mut email, mut customer, mut name) = (None, None, None);
+    let mut rest = options.iter();
+    while let Some(option) = rest.next() {
+        let value = rest
+            .next()
+            .ok_or_else(|| format!("{option} needs a value; {USAGE}"))?;
+        match *option {
+            "--email" => email = Some(*value),
+            "--customer" => customer = Some(*value),
+            "--name" => name = Some(*value),
+            _ => return Err(format!("unknown option {option}; {USAGE}").into()),
+        }
+    }
+    let (Some(email), Some(customer)) = (email, customer) else {
+        return Err(format!("--email and --customer are needed; {USAGE}").into());
+    };
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let config = Config::from_env()?;
+    let database = open_database(&config).await?;
+    let user = Users::new(database.pool().clone())
+        .add(email, password, customer, name.unwrap_or(email))
+        .await
+        .map_err(|e| format!("no user added: {e}"))?;
+    println!(
+        "added user {} ({}), paying as {}",
+        user.id, user.email, user.customer_id
+    );
+    Ok(())
 }
 
 /// `server invoices import FILE`: prints how many were recorded.
@@ -52,7 +103,7 @@ async fn import_invoices(file: &str) -> Result<(), Box<dyn std::error::Error>> {
         std::fs::read(file).map_err(|e| format!("{file}: {e}"))?
     };
     let config = Config::from_env()?;
-    let database = merchant::db::open(&config.merchant_database_url).await?;
+    let database = open_database(&config).await?;
     let imported = Records::new(database.pool().clone())
         .import(&json)
         .await
@@ -85,7 +136,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // Lives as long as `main`: an in-memory database lasts as long as it.
-    let database = merchant::db::open(&config.merchant_database_url).await?;
+    let database = open_database(&config).await?;
     let db = database.pool().clone();
     let sessions = SqliteSessions::new(db.clone());
     // Expired sessions are deleted hourly; until then they are refused anyway.
@@ -102,6 +153,9 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         Limits::off()
     };
     let secure_cookies = config.secure_cookies;
+    let deployment = app::Deployment {
+        developer_panel: config.is_sandbox(),
+    };
     let vendor = VendorClient::new(config.vendor_config(&api_url))?;
     let services = Services {
         checkout: Arc::new(CheckoutService::new(vendor, Records::new(db.clone()))),
@@ -112,6 +166,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         leptos_options,
         origins,
         secure_cookies,
+        deployment,
     };
     let app = server::router(site, services, CachedSessions::new(sessions));
 

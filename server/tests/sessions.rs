@@ -132,3 +132,26 @@ async fn a_session_is_stored_once_it_has_a_user_and_its_expiry_slides_with_use()
     // (Written to the database only once it slid a minute: merchant::sessions.)
     assert_eq!(expiry(&site.db).await, at_log_in);
 }
+
+#[tokio::test]
+async fn answers_that_carry_a_token_or_the_sessions_data_are_never_stored() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    let mint = call(
+        &site.app,
+        post("/api/checkout/token", "invoice_id=inv_1001", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(mint.status(), StatusCode::OK);
+    let page = call(
+        &site.app,
+        Request::get("/checkout/inv_1001")
+            .header(header::COOKIE, format!("merchant_session={cookie}"))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    for response in [&mint, &page] {
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    }
+}

@@ -126,7 +126,7 @@ mod tests {
     }
 
     async fn rows() -> (crate::db::Database, SqliteSessions) {
-        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let db = crate::db::open_with_demo("sqlite::memory:").await.unwrap();
         let rows = SqliteSessions::new(db.pool().clone());
         (db, rows)
     }

@@ -62,7 +62,15 @@ impl Gate {
     }
 }
 
+/// The site as the sandbox environment serves it.
 pub async fn start() -> TestSite {
+    start_with(app::Deployment {
+        developer_panel: true,
+    })
+    .await
+}
+
+pub async fn start_with(deployment: app::Deployment) -> TestSite {
     let sandbox = Sandbox::open(sandbox::Config::unlimited_in_memory(), SystemClock)
         .await
         .unwrap();
@@ -83,7 +91,9 @@ pub async fn start() -> TestSite {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, vendor_api).await });
 
-    let db = merchant::db::open("sqlite::memory:").await.unwrap();
+    let db = merchant::db::open_with_demo("sqlite::memory:")
+        .await
+        .unwrap();
     let pool = db.pool().clone();
     let vendor = VendorConfig {
         token_issuer: Some("alternative-sandbox".into()),
@@ -107,6 +117,7 @@ pub async fn start() -> TestSite {
         origins: AllowedOrigins::for_site(leptos_options.site_addr, &[]),
         leptos_options,
         secure_cookies: false,
+        deployment,
     };
     let sessions = CachedSessions::new(SqliteSessions::new(pool));
     TestSite {

@@ -27,6 +27,7 @@ use self::state::Shared;
 use self::summary::Summary;
 use self::token::{DeveloperPanel, TokenTrouble, TokenView};
 use crate::api::{invoice_summary, vendor_api_url, InvoiceView};
+use crate::Deployment;
 
 /// The server's part: which invoice, whether to refresh, and the invoice as
 /// the vendor has it — all handed to the island as its starting point.
@@ -37,6 +38,7 @@ pub fn CheckoutPage() -> impl IntoView {
         .get("invoice_id")
         .unwrap_or_default();
     let refresh = use_query_map().read_untracked().get("refresh").as_deref() != Some("off");
+    let developer = use_context::<Deployment>().is_some_and(|d| d.developer_panel);
     let summary = Resource::new(|| (), {
         let invoice_id = invoice_id.clone();
         move |_| invoice_summary(invoice_id.clone())
@@ -56,7 +58,14 @@ pub fn CheckoutPage() -> impl IntoView {
                     };
                     view! {
                         <Title text=title/>
-                        <Checkout invoice_id api_url=vendor_api_url() refresh summary server_error/>
+                        <Checkout
+                            invoice_id
+                            api_url=vendor_api_url()
+                            refresh
+                            developer
+                            summary
+                            server_error
+                        />
                     }
                 })
             }}
@@ -73,6 +82,8 @@ fn Checkout(
     /// The vendor API the checkout talks to (public: the browser calls it).
     api_url: String,
     refresh: bool,
+    /// Whether to show the developer panel (the sandbox environment only).
+    developer: bool,
     /// The invoice as the server read it, shown until the SDK's own read.
     summary: Option<InvoiceView>,
     /// The server's plain-language refusal (not logged in, not yours).
@@ -135,7 +146,7 @@ fn Checkout(
             <PayForm shared shown/>
             <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>
             <TokenTrouble shared/>
-            <DeveloperPanel token/>
+            {developer.then(|| view! { <DeveloperPanel token/> })}
         </section>
     }
 }
