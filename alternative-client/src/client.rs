@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::VendorError;
+use crate::health::Probe;
 use crate::jwks::TokenVerifier;
 use crate::quota::Quota;
 use crate::retry::retrying;
@@ -40,6 +41,9 @@ pub struct VendorConfig {
     pub requests_per_second: u32,
     pub connect_timeout: Duration,
     pub total_timeout: Duration,
+    /// How long [`VendorClient::check`]'s outcome stands before the vendor
+    /// is asked again ([`crate::PROBE_INTERVAL`] by default).
+    pub probe_interval: Duration,
 }
 
 impl VendorConfig {
@@ -58,6 +62,7 @@ impl VendorConfig {
             requests_per_second: 5,
             connect_timeout: CONNECT_TIMEOUT,
             total_timeout: TOTAL_TIMEOUT,
+            probe_interval: crate::PROBE_INTERVAL,
         }
     }
 }
@@ -79,6 +84,7 @@ pub struct VendorClient {
     oauth: TokenCache,
     quota: Quota,
     verifier: Option<TokenVerifier>,
+    probe: Probe,
 }
 
 /// Timeouts for every vendor call. Connect: a healthy host on the internet
@@ -144,11 +150,36 @@ impl VendorClient {
             },
             oauth: TokenCache::default(),
             verifier,
+            probe: Probe::new(config.probe_interval),
         })
     }
 
     pub fn api_url(&self) -> &str {
         &self.config.api_url
+    }
+
+    /// Whether a checkout token can be minted now, for a readiness probe:
+    /// an OAuth token in hand (the cached one, or a new one), and the vendor
+    /// answering — its JWKS read, and its keys installed, at most once per
+    /// [`VendorConfig::probe_interval`]. The error says what is wrong.
+    pub async fn check(&self) -> Result<(), VendorError> {
+        self.oauth_token().await?;
+        self.probe
+            .outcome(|| async {
+                match &self.verifier {
+                    Some(verifier) => verifier.fetch().await,
+                    // Nothing to verify with: any answer of the vendor's
+                    // own JWKS address shows it is up.
+                    None => self
+                        .http
+                        .get(format!("{}/.well-known/jwks.json", self.config.api_url))
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(VendorError::from_transport),
+                }
+            })
+            .await
     }
 
     /// Makes the cached OAuth token due, as if its lifetime had run out.

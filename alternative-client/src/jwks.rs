@@ -153,6 +153,11 @@ impl TokenVerifier {
             return Ok(());
         }
         *last = Some(Instant::now());
+        self.fetch().await
+    }
+
+    /// Reads the JWKS now and installs its keys.
+    pub(crate) async fn fetch(&self) -> Result<(), VendorError> {
         let response = self
             .http
             .get(&self.url)

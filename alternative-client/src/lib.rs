@@ -40,6 +40,7 @@ mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod health;
 mod jwks;
 mod quota;
 mod retry;
@@ -48,6 +49,7 @@ mod token_cache;
 
 pub use client::{IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice};
 pub use error::VendorError;
+pub use health::PROBE_INTERVAL;
 pub use jwks::CheckoutClaims;
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
 

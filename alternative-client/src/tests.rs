@@ -346,3 +346,22 @@ async fn a_token_of_another_issuer_or_kind_is_not_relayed() {
         );
     }
 }
+
+#[tokio::test]
+async fn check_is_ready_with_the_vendor_up_and_says_why_not_with_it_down() {
+    let running = start_sandbox(Config::in_memory()).await;
+    assert!(client(&running.url, "demo_client_secret")
+        .check()
+        .await
+        .is_ok());
+    // Nothing listens here any more: no OAuth token can be had.
+    let gone = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let error = client(&gone, "demo_client_secret")
+        .check()
+        .await
+        .unwrap_err();
+    assert!(error.is_transient(), "{error}");
+}

@@ -90,6 +90,18 @@ impl CheckoutService {
         self.vendor.api_url()
     }
 
+    /// Whether a mint could succeed now, for a readiness probe: the records
+    /// answer and the vendor is usable ([`VendorClient::check`]). A vendor
+    /// busy under its quota is ready: taking the instance out of rotation
+    /// for that would only move the load to the others.
+    pub async fn ready(&self) -> Result<(), MintError> {
+        self.records.ping().await.map_err(MintError::storage)?;
+        match self.vendor.check().await.map_err(MintError::from) {
+            Err(MintError::Busy(_)) => Ok(()),
+            outcome => outcome,
+        }
+    }
+
     /// A checkout token for `user` to pay `invoice_id` — if the merchant's
     /// records say it is theirs. Unknown and not-theirs get one answer.
     pub async fn mint(

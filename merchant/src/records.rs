@@ -26,6 +26,11 @@ impl Records {
         Self { pool }
     }
 
+    /// Whether the database answers (for a readiness probe).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
+    }
+
     pub async fn invoice(&self, invoice_id: &str) -> Result<Option<InvoiceRecord>, DbError> {
         sqlx::query_as("SELECT * FROM invoices WHERE id = ?")
             .bind(invoice_id)

@@ -5,6 +5,7 @@
 
 mod assets;
 pub mod config;
+mod health;
 pub mod origin;
 
 use std::sync::Arc;
@@ -66,8 +67,12 @@ pub fn router<R: SessionRows>(
     let options = site.leptos_options;
     let deployment = site.deployment;
     let routes = generate_route_list(App);
+    let probes = Router::new()
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .with_state(services.checkout.clone());
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(probes)
         .leptos_routes_with_context(
             &options,
             routes,

@@ -6,12 +6,14 @@
 #![allow(dead_code)] // each test binary uses its own part of this
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use alternative_client::{ClientSecret, VendorClient, VendorConfig};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, Response, StatusCode};
+use axum::response::IntoResponse;
 use axum::Router;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
@@ -30,6 +32,8 @@ pub struct TestSite {
     pub db: merchant::db::Database,
     pub sandbox: Sandbox,
     pub gate: Gate,
+    /// While set, the vendor answers every call with 503.
+    pub vendor_down: Arc<AtomicBool>,
 }
 
 /// Holds the next vendor invoice read until released.
@@ -75,11 +79,15 @@ pub async fn start_with(deployment: app::Deployment) -> TestSite {
         .await
         .unwrap();
     let gate = Gate::default();
+    let vendor_down = Arc::new(AtomicBool::new(false));
     let vendor_api = sandbox.router().layer(axum::middleware::from_fn({
-        let gate = gate.clone();
+        let (gate, vendor_down) = (gate.clone(), vendor_down.clone());
         move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let gate = gate.clone();
+            let (gate, vendor_down) = (gate.clone(), vendor_down.clone());
             async move {
+                if vendor_down.load(Ordering::SeqCst) {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
                 if request.uri().path() == "/checkout/v1/invoice" {
                     gate.pass().await;
                 }
@@ -98,6 +106,8 @@ pub async fn start_with(deployment: app::Deployment) -> TestSite {
     let vendor = VendorConfig {
         token_issuer: Some("alternative-sandbox".into()),
         token_typ: Some("checkout+jwt".into()),
+        // Every readiness probe asks the vendor afresh.
+        probe_interval: std::time::Duration::ZERO,
         ..VendorConfig::new(
             &url,
             "demo_client_id",
@@ -125,6 +135,7 @@ pub async fn start_with(deployment: app::Deployment) -> TestSite {
         db,
         sandbox,
         gate,
+        vendor_down,
     }
 }
 
