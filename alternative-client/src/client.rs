@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::error::VendorError;
 use crate::health::Probe;
 use crate::jwks::TokenVerifier;
+use crate::metrics::{send, Endpoint};
 use crate::quota::Quota;
 use crate::retry::retrying;
 use crate::secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
@@ -170,13 +171,13 @@ impl VendorClient {
                     Some(verifier) => verifier.fetch().await,
                     // Nothing to verify with: any answer of the vendor's
                     // own JWKS address shows it is up.
-                    None => self
-                        .http
-                        .get(format!("{}/.well-known/jwks.json", self.config.api_url))
-                        .send()
-                        .await
-                        .map(drop)
-                        .map_err(VendorError::from_transport),
+                    None => send(
+                        self.http
+                            .get(format!("{}/.well-known/jwks.json", self.config.api_url)),
+                        Endpoint::Jwks,
+                    )
+                    .await
+                    .map(drop),
                 }
             })
             .await
@@ -237,13 +238,13 @@ impl VendorClient {
     ) -> Result<VendorInvoice, VendorError> {
         retrying(|| async {
             self.quota.acquire(customer_id).await?;
-            let response = self
-                .http
-                .get(format!("{}/checkout/v1/invoice", self.config.api_url))
-                .bearer_auth(token.expose())
-                .send()
-                .await
-                .map_err(VendorError::from_transport)?;
+            let response = send(
+                self.http
+                    .get(format!("{}/checkout/v1/invoice", self.config.api_url))
+                    .bearer_auth(token.expose()),
+                Endpoint::Invoice,
+            )
+            .await?;
             success_json(response).await
         })
         .await
@@ -262,14 +263,14 @@ impl VendorClient {
         invoice_id: &str,
     ) -> Result<(IssuedCheckoutToken, SystemTime), VendorError> {
         self.quota.acquire(customer_id).await?;
-        let response = self
-            .http
-            .post(format!("{}{}", self.config.api_url, self.config.init_path))
-            .bearer_auth(oauth.expose())
-            .json(&serde_json::json!({ "customer_id": customer_id, "invoice_id": invoice_id }))
-            .send()
-            .await
-            .map_err(VendorError::from_transport)?;
+        let response = send(
+            self.http
+                .post(format!("{}{}", self.config.api_url, self.config.init_path))
+                .bearer_auth(oauth.expose())
+                .json(&serde_json::json!({ "customer_id": customer_id, "invoice_id": invoice_id })),
+            Endpoint::Init,
+        )
+        .await?;
         let vendor_now = vendor_time(&response);
         let body: serde_json::Value = success_json(response).await?;
         let issued = read_init_response(&body, &self.config.token_field, vendor_now)?;
@@ -280,18 +281,18 @@ impl VendorClient {
         // For every customer at once; one fetch at a time (the cache's
         // single flight), so it never holds more than one place.
         self.quota.acquire("").await?;
-        let response = self
-            .http
-            .post(format!("{}/oauth/token", self.config.api_url))
-            .basic_auth(
-                form_encode(&self.config.client_id),
-                Some(form_encode(self.config.client_secret.expose())),
-            )
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .send()
-            .await
-            .map_err(VendorError::from_transport)?;
+        let response = send(
+            self.http
+                .post(format!("{}/oauth/token", self.config.api_url))
+                .basic_auth(
+                    form_encode(&self.config.client_id),
+                    Some(form_encode(self.config.client_secret.expose())),
+                )
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials"),
+            Endpoint::OAuthToken,
+        )
+        .await?;
         let (token, lifetime) = read_token_response(success_json(response).await?)?;
         tracing::info!(
             lifetime_secs = lifetime.as_secs(),

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::error::VendorError;
+use crate::metrics::{send, Endpoint};
 
 /// The vendor signs checkout tokens with Ed25519; nothing else is accepted.
 const ALGORITHM: Algorithm = Algorithm::EdDSA;
@@ -158,12 +159,7 @@ impl TokenVerifier {
 
     /// Reads the JWKS now and installs its keys.
     pub(crate) async fn fetch(&self) -> Result<(), VendorError> {
-        let response = self
-            .http
-            .get(&self.url)
-            .send()
-            .await
-            .map_err(VendorError::from_transport)?;
+        let response = send(self.http.get(&self.url), Endpoint::Jwks).await?;
         if !response.status().is_success() {
             return Err(VendorError::Unavailable {
                 reason: format!("JWKS: HTTP {}", response.status().as_u16()),

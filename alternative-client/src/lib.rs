@@ -42,7 +42,9 @@ mod error;
 pub mod fuzzing;
 mod health;
 mod jwks;
+pub mod metrics;
 mod quota;
+mod request_id;
 mod retry;
 mod secret;
 mod token_cache;
@@ -51,6 +53,7 @@ pub use client::{IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice}
 pub use error::VendorError;
 pub use health::PROBE_INTERVAL;
 pub use jwks::CheckoutClaims;
+pub use request_id::{current_request_id, with_request_id, RequestId};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
 
 /// The parts [`VendorClient`] is built from. Public so that the benchmarks

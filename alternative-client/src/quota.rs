@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::metrics::{QUOTA_REFUSALS, QUOTA_WAITS};
+
 /// Places in the queue one caller may hold while the quota is used up. Two:
 /// a page load makes at most two vendor calls (the invoice summary, and a
 /// token when none can be reused), so a person never meets this limit;
@@ -77,10 +79,14 @@ impl Quota {
             let at = state.next.map_or(now, |n| n.max(now));
             let wait = at.duration_since(now).saturating_sub(self.tolerance);
             if wait > self.max_wait {
+                metrics::counter!(QUOTA_REFUSALS).increment(1);
                 return Err(Busy { retry_after: wait });
             }
             if !wait.is_zero() {
-                state.hold_place(caller, now, now + wait)?;
+                state
+                    .hold_place(caller, now, now + wait)
+                    .inspect_err(|_| metrics::counter!(QUOTA_REFUSALS).increment(1))?;
+                metrics::counter!(QUOTA_WAITS).increment(1);
             }
             state.next = Some(at + self.interval);
             wait

@@ -365,3 +365,37 @@ async fn check_is_ready_with_the_vendor_up_and_says_why_not_with_it_down() {
         .unwrap_err();
     assert!(error.is_transient(), "{error}");
 }
+
+/// Every vendor call made for a request carries its id; calls made for no
+/// request carry none.
+#[tokio::test]
+async fn vendor_calls_carry_the_request_id_they_are_made_for() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<Option<String>>::new()));
+    let recorded = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let id = headers
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned());
+        recorded.lock().unwrap().push(id);
+        async { StatusCode::SERVICE_UNAVAILABLE }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = client(&url, "demo_client_secret");
+
+    let id = crate::RequestId::new("req-7").unwrap();
+    let failed = crate::with_request_id(id, issue(&client, "inv_1001")).await;
+    assert!(failed.is_err(), "the stand-in answers 503");
+    let with_id = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(!with_id.is_empty());
+    assert!(
+        with_id.iter().all(|id| id.as_deref() == Some("req-7")),
+        "{with_id:?}"
+    );
+
+    assert!(issue(&client, "inv_1001").await.is_err());
+    let without = seen.lock().unwrap().clone();
+    assert!(!without.is_empty());
+    assert!(without.iter().all(Option::is_none), "{without:?}");
+}

@@ -75,6 +75,10 @@ async fn main() -> Result<(), Error> {
         // Per-request info lines (two per mint) would be most of the work.
         ("RUST_LOG", "warn".into()),
     ]);
+    // Metrics on (BENCHMARKS.md compares the reuse path with and without).
+    if let Ok(addr) = std::env::var("MERCHANT_METRICS_ADDR") {
+        env.push(("MERCHANT_METRICS_ADDR", addr));
+    }
     let mut server = Process::spawn(SERVER, &env, None)?;
     // Memory over time, for the soak: flat is the goal.
     let pid = server.pid();

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::error::MintError;
 use crate::input::InvoiceId;
+use crate::metrics::MintOutcome;
 use crate::records::{InvoiceRecord, Records};
 use crate::users::User;
 
@@ -109,9 +110,26 @@ impl CheckoutService {
         user: &User,
         invoice_id: &InvoiceId,
     ) -> Result<MintedToken, MintError> {
+        let started = std::time::Instant::now();
+        let minted = self.mint_uncounted(user, invoice_id).await;
+        let outcome = match &minted {
+            Ok((_, outcome)) => *outcome,
+            Err(error) => error.outcome(),
+        };
+        crate::metrics::mint(outcome, started.elapsed());
+        minted.map(|(minted, _)| minted)
+    }
+
+    /// [`Self::mint`] before it is counted: the token and whether it was
+    /// reused or issued.
+    async fn mint_uncounted(
+        &self,
+        user: &User,
+        invoice_id: &InvoiceId,
+    ) -> Result<(MintedToken, MintOutcome), MintError> {
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
         if let Some(minted) = self.reuse(&key).await {
-            return Ok(minted);
+            return Ok((minted, MintOutcome::Reused));
         }
         let record = self
             .records
@@ -122,19 +140,21 @@ impl CheckoutService {
             .ok_or(MintError::UnknownInvoice)?;
         let slot = self.slot(key);
         let mut current = slot.current.lock().await;
-        let recent = match current.take().filter(Recent::reusable) {
-            Some(recent) => recent,
-            None => Recent {
-                issued: self
+        // Another request for the same slot may have just issued one.
+        let (recent, outcome) = match current.take().filter(Recent::reusable) {
+            Some(recent) => (recent, MintOutcome::Reused),
+            None => {
+                let issued = self
                     .vendor
                     .checkout_token(&record.customer_id, &record.invoice_id)
-                    .await?,
-                minted_at: Instant::now(),
-            },
+                    .await?;
+                let minted_at = Instant::now();
+                (Recent { issued, minted_at }, MintOutcome::Issued)
+            }
         };
         let minted = self.handed_out(&recent);
         *current = Some(recent);
-        Ok(minted)
+        Ok((minted, outcome))
     }
 
     /// The token this customer was last given for this invoice, if it is

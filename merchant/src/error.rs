@@ -22,6 +22,18 @@ pub enum MintError {
 }
 
 impl MintError {
+    /// The `outcome` label of a mint that failed so.
+    pub fn outcome(&self) -> crate::metrics::MintOutcome {
+        use crate::metrics::MintOutcome;
+        match self {
+            Self::UnknownInvoice => MintOutcome::UnknownInvoice,
+            Self::Storage => MintOutcome::Storage,
+            Self::Refused(_) => MintOutcome::Refused,
+            Self::Busy(_) => MintOutcome::Busy,
+            Self::Vendor(_) => MintOutcome::VendorFailed,
+        }
+    }
+
     pub(crate) fn storage(error: sqlx::Error) -> Self {
         tracing::error!(%error, "merchant database error");
         Self::Storage

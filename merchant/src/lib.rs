@@ -8,6 +8,7 @@ pub mod db;
 mod error;
 mod input;
 pub mod limiter;
+pub mod metrics;
 mod records;
 pub mod sessions;
 mod users;

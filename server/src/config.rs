@@ -8,6 +8,8 @@
 
 use alternative_client::{ClientSecret, VendorConfig};
 
+use crate::proxies::{ForwardedHeader, TrustedProxies};
+
 /// The sandbox's documented demo client: published, so refused in production.
 const DEMO_CLIENT_ID: &str = "demo_client_id";
 const DEMO_CLIENT_SECRET: &str = "demo_client_secret";
@@ -16,6 +18,16 @@ const DEMO_CLIENT_SECRET: &str = "demo_client_secret";
 /// `typ`); the real vendor's are not public, so there they are settings.
 const SANDBOX_TOKEN_ISSUER: &str = "alternative-sandbox";
 const SANDBOX_TOKEN_TYP: &str = "checkout+jwt";
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For a person at a terminal (the default).
+    Text,
+    /// One JSON object per line, with the request's span (its
+    /// `request_id`) in each: for a log collector.
+    Json,
+}
 
 /// The vendor's public environments. Tokens of one do not work in another.
 const DEMO_URL: &str = "https://public-api.demo.alternativepayments.io";
@@ -47,6 +59,16 @@ pub struct Config {
     /// `on` by default; `off` only for load benchmarks from one address, and
     /// refused in production).
     pub rate_limits: bool,
+    /// Peers whose forwarded client address the per-address limits believe
+    /// (`MERCHANT_TRUSTED_PROXIES`, addresses and CIDR ranges; none by
+    /// default), in the header they write (`MERCHANT_FORWARDED_HEADER`).
+    pub trusted_proxies: TrustedProxies,
+    pub log_format: LogFormat,
+    /// Where the Prometheus metrics are served (`MERCHANT_METRICS_ADDR`);
+    /// `None`: no metrics kept or served.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The `.env` file the settings were read over, if there was one.
+    pub env_file: Option<std::path::PathBuf>,
     client_id: String,
     client_secret: ClientSecret,
     init_path: Option<String>,
@@ -80,17 +102,18 @@ pub enum ConfigError {
 impl Config {
     /// The environment, over a `.env` file in the working directory if there is one.
     pub fn from_env() -> Result<Self, ConfigError> {
-        match dotenvy::dotenv() {
-            Ok(path) => tracing::info!(path = %path.display(), "read settings from .env"),
-            Err(e) if e.not_found() => {}
+        let env_file = match dotenvy::dotenv() {
+            Ok(path) => Some(path),
+            Err(e) if e.not_found() => None,
             Err(e) => {
                 return Err(ConfigError::Malformed {
                     name: ".env",
                     problem: e.to_string(),
                 })
             }
-        }
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        };
+        let config = Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))?;
+        Ok(Self { env_file, ..config })
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -199,6 +222,40 @@ impl Config {
                 })
             }
         };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Malformed {
+                    name: "LOG_FORMAT",
+                    problem: format!("{other:?} is not text or json"),
+                })
+            }
+        };
+        let metrics_addr = get("MERCHANT_METRICS_ADDR")
+            .map(|addr| {
+                addr.parse().map_err(|_| ConfigError::Malformed {
+                    name: "MERCHANT_METRICS_ADDR",
+                    problem: format!("{addr:?} is not an address:port"),
+                })
+            })
+            .transpose()?;
+        let forwarded_header = match get("MERCHANT_FORWARDED_HEADER") {
+            None => ForwardedHeader::XForwardedFor,
+            Some(name) => name.parse().map_err(|problem| ConfigError::Malformed {
+                name: "MERCHANT_FORWARDED_HEADER",
+                problem,
+            })?,
+        };
+        let trusted_proxies = match get("MERCHANT_TRUSTED_PROXIES") {
+            None => TrustedProxies::none(),
+            Some(list) => TrustedProxies::parse(&list, forwarded_header).map_err(|problem| {
+                ConfigError::Malformed {
+                    name: "MERCHANT_TRUSTED_PROXIES",
+                    problem,
+                }
+            })?,
+        };
         // Unset: the sandbox's value in its environment, else unchecked;
         // `off`: unchecked.
         let expected = |name: &str, sandbox_value: &str| match get(name) {
@@ -212,6 +269,10 @@ impl Config {
             vendor,
             environment,
             rate_limits,
+            trusted_proxies,
+            log_format,
+            metrics_addr,
+            env_file: None,
             merchant_database_url: get("MERCHANT_DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/merchant.db".into()),
             secure_cookies,

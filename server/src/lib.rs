@@ -5,8 +5,12 @@
 
 mod assets;
 pub mod config;
+mod headers;
 mod health;
+pub mod metrics;
 pub mod origin;
+pub mod proxies;
+mod request_id;
 
 use std::sync::Arc;
 
@@ -21,7 +25,9 @@ use merchant::{CachedSessions, CheckoutService, Users};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+pub use headers::BrowserPolicy;
 pub use origin::AllowedOrigins;
+pub use proxies::TrustedProxies;
 
 /// A session ends after this long without its user being asked for.
 pub const SESSION_INACTIVITY: time::Duration = time::Duration::hours(8);
@@ -44,6 +50,10 @@ pub struct Site {
     /// What the pages may show where they run (the developer panel only in
     /// the sandbox environment).
     pub deployment: app::Deployment,
+    /// The security headers every answer carries (CSP with a nonce, HSTS…).
+    pub browser: BrowserPolicy,
+    /// Whose forwarded client address the per-address limits believe.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The whole site. Sessions are kept in `sessions` (memory, written
@@ -77,6 +87,7 @@ pub fn router<R: SessionRows>(
             &options,
             routes,
             move || {
+                headers::provide_nonce();
                 provide_context(services.checkout.clone());
                 provide_context(services.users.clone());
                 provide_context(services.limits.clone());
@@ -87,7 +98,10 @@ pub fn router<R: SessionRows>(
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            headers::provide_nonce,
+            shell,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             assets::HashedNames(options.hash_files),
             assets::cache_control,
@@ -97,7 +111,17 @@ pub fn router<R: SessionRows>(
             origin::refuse_cross_site_posts,
         ))
         .layer(session_layer)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(site.trusted_proxies),
+            proxies::resolve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(site.browser),
+            headers::set,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_id::span))
+        // Outside the trace layer: its span names the id.
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(options)
 }
 

@@ -21,8 +21,8 @@ use alternative_client::VendorClient;
 use leptos::prelude::*;
 use merchant::limiter::Limits;
 use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users};
-use server::config::{Config, Vendor};
-use server::{AllowedOrigins, Services, Site};
+use server::config::{Config, LogFormat, Vendor};
+use server::{AllowedOrigins, BrowserPolicy, Services, Site};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -49,6 +49,52 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 const USAGE: &str = "usage: server | server invoices import FILE | \
     server users add --email EMAIL --customer CUSTOMER_ID [--name NAME] (password on standard input)";
+
+/// Log lines for a person (`LOG_FORMAT=text`) or one JSON object per line
+/// (`json`), filtered by `RUST_LOG` (default `info`). In JSON each line
+/// carries the spans it was written in: a request's method, path and
+/// `request_id` (`server/src/request_id.rs`) among them.
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let lines = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => lines.init(),
+        LogFormat::Json => lines
+            .json()
+            .flatten_event(true)
+            // Every span the line is in, outermost first: the request's
+            // (with its id) and whatever its handler opened inside.
+            .with_current_span(false)
+            .with_span_list(true)
+            .init(),
+    }
+}
+
+/// Installs the metrics recorder and serves it on `addr`, which must not
+/// be the public site's.
+async fn serve_metrics(
+    addr: SocketAddr,
+    site: SocketAddr,
+    sessions: SqliteSessions,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if addr == site {
+        return Err(format!(
+            "MERCHANT_METRICS_ADDR {addr} is the public site's address: give the metrics their own"
+        )
+        .into());
+    }
+    let handle = server::metrics::install()?;
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+    let app = server::metrics::router(handle, sessions);
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(server::shutdown())
+            .await
+    });
+    Ok(())
+}
 
 /// The merchant's database, with the demo data in the sandbox environment only.
 async fn open_database(config: &Config) -> Result<merchant::db::Database, merchant::db::DbError> {
@@ -116,15 +162,14 @@ async fn import_invoices(file: &str) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-
+    // Read first: `.env` may set the log format and filter.
+    let config = Config::from_env()?;
+    init_logging(config.log_format);
+    if let Some(path) = &config.env_file {
+        tracing::info!(path = %path.display(), "read settings from .env");
+    }
     let leptos_options = get_configuration(None)?.leptos_options;
     let site_addr = leptos_options.site_addr;
-    let config = Config::from_env()?;
     let origins = AllowedOrigins::for_site(site_addr, &config.public_origins);
 
     let api_url = match config.vendor.clone() {
@@ -153,9 +198,20 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         Limits::off()
     };
     let secure_cookies = config.secure_cookies;
+    let trusted_proxies = config.trusted_proxies.clone();
+    let metrics_addr = config.metrics_addr;
+    let metrics_sessions = sessions.clone();
     let deployment = app::Deployment {
         developer_panel: config.is_sandbox(),
     };
+    let mut browser = BrowserPolicy::new(&api_url, !config.is_sandbox())?;
+    if std::env::var_os("LEPTOS_WATCH").is_some() {
+        // cargo-leptos's live reload: the page opens a socket to this port.
+        let port = leptos_options
+            .reload_external_port
+            .unwrap_or(leptos_options.reload_port);
+        browser = browser.with_live_reload(port);
+    }
     let vendor = VendorClient::new(config.vendor_config(&api_url))?;
     let services = Services {
         checkout: Arc::new(CheckoutService::new(vendor, Records::new(db.clone()))),
@@ -167,10 +223,15 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         origins,
         secure_cookies,
         deployment,
+        browser,
+        trusted_proxies,
     };
     let app = server::router(site, services, CachedSessions::new(sessions));
 
     let listener = TcpListener::bind(site_addr).await?;
+    if let Some(addr) = metrics_addr {
+        serve_metrics(addr, listener.local_addr()?, metrics_sessions).await?;
+    }
     tracing::info!(
         "merchant app listening on http://{}",
         listener.local_addr()?

@@ -1,4 +1,5 @@
-//! The server-rendered pages, as each environment serves them.
+//! The server-rendered pages, as each environment serves them, and the
+//! browser security headers on them.
 
 mod support;
 
@@ -26,11 +27,105 @@ async fn the_developer_panel_is_shown_in_the_sandbox_environment_only() {
     assert!(checkout_page(&sandbox)
         .await
         .contains(r#"data-testid="developer-panel""#));
-    let production = start_with(app::Deployment {
-        developer_panel: false,
-    })
-    .await;
+    let production = start_in(Environment::Production).await;
     let html = checkout_page(&production).await;
     assert!(html.contains(r#"data-testid="invoice-number""#));
     assert!(!html.contains("developer-panel"));
+}
+
+/// The `nonce` attribute of every `<script>` in `html`.
+fn script_nonces(html: &str) -> Vec<Option<String>> {
+    html.split("<script")
+        .skip(1)
+        .map(|tag| {
+            let tag = &tag[..tag.find('>').unwrap()];
+            let value = tag.split(r#"nonce=""#).nth(1)?;
+            Some(value[..value.find('"').unwrap()].to_owned())
+        })
+        .collect()
+}
+
+fn header<'a>(page: &'a axum::response::Response, name: &str) -> Option<&'a str> {
+    page.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn every_script_on_a_page_carries_the_nonce_its_policy_names_and_no_two_pages_share_one() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    let mut nonces = Vec::new();
+    for path in ["/login", "/checkout/inv_1001", "/no-such-page"] {
+        let page = call(
+            &site.app,
+            Request::get(path)
+                .header(header::COOKIE, format!("merchant_session={cookie}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let policy = header(&page, "content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"))
+            .to_owned();
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"))
+            .to_owned();
+        for directive in [
+            "script-src 'self' 'nonce-",
+            "' 'wasm-unsafe-eval';",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+            "form-action 'self'",
+            "connect-src 'self' http://127.0.0.1:",
+        ] {
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} not in {policy}"
+            );
+        }
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert_eq!(header(&page, "referrer-policy"), Some("same-origin"));
+        assert_eq!(header(&page, "x-content-type-options"), Some("nosniff"));
+        assert_eq!(
+            header(&page, "strict-transport-security"),
+            None,
+            "no HSTS in the sandbox"
+        );
+        let html = text(page).await;
+        let scripts = script_nonces(&html);
+        assert!(
+            !scripts.is_empty(),
+            "{path}: the hydration script is missing"
+        );
+        assert!(
+            scripts.iter().all(|n| n.as_deref() == Some(nonce.as_str())),
+            "{path}: scripts {scripts:?}, policy nonce {nonce}"
+        );
+        assert!(nonce.len() >= 22, "128 bits, base64url: {nonce}");
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a nonce used twice");
+}
+
+#[tokio::test]
+async fn hsts_outside_the_sandbox_environment_on_every_answer() {
+    let production = start_in(Environment::Production).await;
+    for path in ["/login", "/healthz"] {
+        let page = call(
+            &production.app,
+            Request::get(path).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(
+            header(&page, "strict-transport-security"),
+            Some("max-age=31536000"),
+            "{path}"
+        );
+        assert!(header(&page, "content-security-policy").is_some(), "{path}");
+    }
 }

@@ -29,9 +29,15 @@ pub struct InvoiceSummary {
 /// account (`merchant::limiter::LoginLimits`).
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    log_in(email, password)
-        .await
-        .map_err(|error| ssr::back_to_form("/login", error))
+    let outcome = log_in(email, password).await;
+    merchant::metrics::login(match &outcome {
+        Ok(()) => "ok",
+        Err(AppError::InvalidCredentials) => "invalid_credentials",
+        Err(AppError::TooManyRequests { .. }) => "limited",
+        Err(AppError::BadRequest(_)) => "bad_request",
+        Err(_) => "error",
+    });
+    outcome.map_err(|error| ssr::back_to_form("/login", error))
 }
 
 #[cfg(feature = "ssr")]

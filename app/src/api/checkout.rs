@@ -53,8 +53,7 @@ pub async fn mint_checkout_token(invoice_id: String) -> Result<CheckoutSession, 
     let invoice_id = ssr::invoice_id(&invoice_id)?;
     let user = ssr::current_user().await?;
     ssr::limit_vendor_calls(&user).await?;
-    let minted = ssr::checkout()?
-        .mint(&user, &invoice_id)
+    let minted = ssr::for_this_request(ssr::checkout()?.mint(&user, &invoice_id))
         .await
         .map_err(|error| ssr::mint_error(error, &invoice_id))?;
     Ok(CheckoutSession {
@@ -86,8 +85,7 @@ pub async fn invoice_summary(invoice_id: String) -> Result<InvoiceView, AppError
     let invoice_id = ssr::invoice_id(&invoice_id)?;
     let user = ssr::current_user().await?;
     ssr::limit_vendor_calls(&user).await?;
-    let invoice = ssr::checkout()?
-        .invoice(&user, &invoice_id)
+    let invoice = ssr::for_this_request(ssr::checkout()?.invoice(&user, &invoice_id))
         .await
         .map_err(|error| ssr::mint_error(error, &invoice_id))?;
     Ok(InvoiceView {

@@ -9,6 +9,8 @@ mod checkout;
 mod ssr;
 
 pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, MyInvoices, UserView, Whoami};
+#[cfg(feature = "ssr")]
+pub use ssr::ClientAddress;
 // The server functions' argument structs (`MintCheckoutToken` …) are public
 // for the fuzz target that decodes their form bodies (app/fuzz).
 pub use checkout::{

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use alternative_client::{with_request_id, RequestId};
 use axum::extract::ConnectInfo;
 use http::{header, StatusCode};
 use leptos::prelude::*;
@@ -91,9 +92,32 @@ pub async fn current_user() -> Result<User, AppError> {
         .ok_or_else(|| with_status(AppError::NotLoggedIn))
 }
 
-/// The peer's address. Behind a reverse proxy this is the proxy: put the
-/// real client's address in place (e.g. from `X-Forwarded-For`) there.
+/// The client's address, as the server established it: put in the
+/// request's extensions by the server before the server functions run
+/// (behind trusted proxies, the address they forwarded; `server::proxies`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// Runs `work` with this request's id (put in the request by the server)
+/// on every vendor call it makes. Resources run on tasks of their own,
+/// where a task-local id set around the handler does not follow.
+pub async fn for_this_request<F: std::future::Future>(work: F) -> F::Output {
+    let id = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestId>().cloned());
+    match id {
+        Some(id) => with_request_id(id, work).await,
+        None => work.await,
+    }
+}
+
+/// The key of the per-address limits: the [`ClientAddress`] the server
+/// put in the request, else the socket's peer.
 pub async fn client_address() -> String {
+    let established = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientAddress>().copied());
+    if let Some(ClientAddress(ip)) = established {
+        return format!("addr:{ip}");
+    }
     match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
         Ok(ConnectInfo(addr)) => format!("addr:{}", addr.ip()),
         Err(_) => "addr:unknown".to_owned(),

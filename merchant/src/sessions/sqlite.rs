@@ -29,6 +29,16 @@ impl SqliteSessions {
         Ok(done.rows_affected())
     }
 
+    /// How many sessions are live (not expired): logged-in users, since a
+    /// session is stored only once it holds one.
+    pub async fn count_live(&self) -> Result<u64, sqlx::Error> {
+        let (live,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE expires_at > ?")
+            .bind(millis(OffsetDateTime::now_utc()))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(live).unwrap_or(0))
+    }
+
     /// Deletes the expired rows every `period`, for as long as the task runs.
     pub async fn delete_expired_every(self, period: Duration) {
         let mut ticks = tokio::time::interval(period);

@@ -20,7 +20,7 @@ use leptos::prelude::LeptosOptions;
 use merchant::limiter::Limits;
 use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users};
 use sandbox::{Sandbox, SystemClock};
-use server::{AllowedOrigins, Services, Site};
+use server::{AllowedOrigins, BrowserPolicy, Services, Site, TrustedProxies};
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
@@ -66,15 +66,47 @@ impl Gate {
     }
 }
 
+/// Which of the vendor's environments the site is configured for, as far
+/// as the site's own behaviour differs (the developer panel, HSTS).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Sandbox,
+    Production,
+}
+
+/// How the test site is configured, where tests differ.
+pub struct Options {
+    pub environment: Environment,
+    pub trusted_proxies: TrustedProxies,
+    /// `MERCHANT_PUBLIC_ORIGINS`.
+    pub public_origins: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Sandbox,
+            trusted_proxies: TrustedProxies::none(),
+            public_origins: Vec::new(),
+        }
+    }
+}
+
 /// The site as the sandbox environment serves it.
 pub async fn start() -> TestSite {
-    start_with(app::Deployment {
-        developer_panel: true,
+    start_with(Options::default()).await
+}
+
+pub async fn start_in(environment: Environment) -> TestSite {
+    start_with(Options {
+        environment,
+        ..Options::default()
     })
     .await
 }
 
-pub async fn start_with(deployment: app::Deployment) -> TestSite {
+pub async fn start_with(options: Options) -> TestSite {
+    let sandboxed = options.environment == Environment::Sandbox;
     let sandbox = Sandbox::open(sandbox::Config::unlimited_in_memory(), SystemClock)
         .await
         .unwrap();
@@ -124,10 +156,14 @@ pub async fn start_with(deployment: app::Deployment) -> TestSite {
     };
     let leptos_options = LeptosOptions::builder().output_name("checkout").build();
     let site = Site {
-        origins: AllowedOrigins::for_site(leptos_options.site_addr, &[]),
+        origins: AllowedOrigins::for_site(leptos_options.site_addr, &options.public_origins),
         leptos_options,
         secure_cookies: false,
-        deployment,
+        deployment: app::Deployment {
+            developer_panel: sandboxed,
+        },
+        browser: BrowserPolicy::new(&url, !sandboxed).unwrap(),
+        trusted_proxies: options.trusted_proxies,
     };
     let sessions = CachedSessions::new(SqliteSessions::new(pool));
     TestSite {

@@ -1,0 +1,48 @@
+//! A request id for every request: the caller's `X-Request-Id` when it has
+//! a safe shape (a balancer's, or a client's own), else a new one. It is in
+//! the request's log span (`request_id`), in the answer's `X-Request-Id`,
+//! and on every vendor call the request causes, so one id finds a failed
+//! payment in the merchant's logs and the vendor's.
+
+use alternative_client::{with_request_id, RequestId};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Span;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Takes or makes the id, puts it in the request (for the span below and
+/// the server functions, `app::api`), runs the request with it as the
+/// vendor client's request id, and names it in the answer.
+pub async fn assign(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .and_then(RequestId::new)
+        .unwrap_or_else(RequestId::random);
+    request.extensions_mut().insert(id.clone());
+    let mut response = with_request_id(id.clone(), next.run(request)).await;
+    let value = HeaderValue::from_str(id.as_str()).expect("a RequestId is a header value");
+    response.headers_mut().insert(X_REQUEST_ID, value);
+    response
+}
+
+/// The span every log line of a request is in: method, path (not the
+/// query) and the request id.
+pub fn span(request: &axum::http::Request<Body>) -> Span {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = request.uri().path(),
+        request_id = id,
+    )
+}
