@@ -5,7 +5,7 @@
 //! counters). OAuth token fetches and JWKS fetches are the vendor calls of
 //! those endpoints: one series each, not a second counter.
 //!
-//! Every call to the vendor goes out through [`send`]: with the request id
+//! Every call to the vendor goes out through `send` here: with the request id
 //! of the work it is made for, timed, and counted by endpoint and status.
 
 use std::time::Instant;

@@ -31,6 +31,7 @@ mod openapi;
 mod payments;
 mod pdf;
 mod records;
+mod request_span;
 mod seed;
 mod state;
 mod stats;
@@ -91,6 +92,7 @@ impl Sandbox {
             .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
             .layer(middleware::from_fn(limits::cap_headers))
             .layer(middleware::from_fn_with_state(self.clone(), stamp_date))
+            .layer(middleware::from_fn(request_span::span))
             .with_state(self.clone())
     }
 

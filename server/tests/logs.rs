@@ -1,6 +1,7 @@
 //! The server binary with `LOG_FORMAT=json`: every line it writes is one
 //! JSON object, and a request's lines carry the request id it was sent
-//! with (which the answer names too).
+//! with (which the answer names too) — the vendor's lines of the calls it
+//! caused as well.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -72,6 +73,16 @@ impl Drop for Server {
     }
 }
 
+/// The `request_id` of every span a line was written in.
+fn request_ids(line: &serde_json::Value) -> Vec<String> {
+    line["spans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|span| Some(span["request_id"].as_str()?.to_owned()))
+        .collect()
+}
+
 #[tokio::test]
 async fn json_log_lines_carry_the_request_id_the_request_came_with() {
     let mut server = Server::start();
@@ -108,4 +119,31 @@ async fn json_log_lines_carry_the_request_id_the_request_came_with() {
     assert_eq!(request["request_id"], "logs-test-1", "{logged_in}");
     assert_eq!(request["path"], "/api/login", "{logged_in}");
     assert_eq!(logged_in["level"], "INFO");
+
+    // The checkout page's server-side render mints through the vendor: the
+    // vendor (the embedded sandbox, logging to the same output) names the
+    // id it was sent.
+    let cookie = answer.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = reqwest::Client::new()
+        .get(format!("{url}/checkout/inv_1001"))
+        .header("cookie", cookie)
+        .header("x-request-id", "logs-test-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["x-request-id"], "logs-test-2");
+    let issued = server.wait_for(|line| line["message"] == "issued a checkout token");
+    assert_eq!(issued["target"], "sandbox::checkout_auth", "{issued}");
+    assert_eq!(request_ids(&issued), ["logs-test-2"], "{issued}");
+    let minted = server.wait_for(|line| line["message"] == "minted a checkout token");
+    assert!(
+        request_ids(&minted).contains(&"logs-test-2".to_owned()),
+        "{minted}"
+    );
 }

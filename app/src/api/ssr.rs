@@ -99,13 +99,20 @@ pub async fn current_user() -> Result<User, AppError> {
 pub struct ClientAddress(pub std::net::IpAddr);
 
 /// Runs `work` with this request's id (put in the request by the server)
-/// on every vendor call it makes. Resources run on tasks of their own,
-/// where a task-local id set around the handler does not follow.
+/// on every vendor call it makes, and in a log span of its own. Resources
+/// run on tasks of their own, where neither the id set around the handler
+/// nor the request's log span follows; the Leptos context, which holds the
+/// request, does.
 pub async fn for_this_request<F: std::future::Future>(work: F) -> F::Output {
+    use tracing::Instrument;
+
     let id = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<RequestId>().cloned());
     match id {
-        Some(id) => with_request_id(id, work).await,
+        Some(id) => {
+            let span = tracing::info_span!("vendor", request_id = %id);
+            with_request_id(id, work).instrument(span).await
+        }
         None => work.await,
     }
 }
