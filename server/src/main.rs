@@ -85,6 +85,10 @@ async fn serve_metrics(
         .into());
     }
     let handle = server::metrics::install()?;
+    tokio::spawn(server::metrics::upkeep_every(
+        handle.clone(),
+        Duration::from_secs(5),
+    ));
     let listener = TcpListener::bind(addr).await?;
     tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
     let app = server::metrics::router(handle, sessions);

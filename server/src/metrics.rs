@@ -27,6 +27,16 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         .install_recorder()
 }
 
+/// Folds what was recorded into the histograms, as the recorder needs
+/// every so often (without it, recorded values pile up between scrapes).
+pub async fn upkeep_every(handle: PrometheusHandle, period: std::time::Duration) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        handle.run_upkeep();
+    }
+}
+
 #[derive(Clone)]
 struct Scrape {
     handle: PrometheusHandle,
