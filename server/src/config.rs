@@ -515,6 +515,10 @@ mod tests {
             ("ALTERNATIVE_TOKEN_FIELD", "jwt"),
             ("ALTERNATIVE_INIT_PATH", "v1/init"),
             ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "fast"),
+            ("MERCHANT_TRUSTED_PROXIES", "10.0.0.0/8, balancer.internal"),
+            ("MERCHANT_FORWARDED_HEADER", "x-real-ip"),
+            ("MERCHANT_METRICS_ADDR", "9100"),
+            ("LOG_FORMAT", "logfmt"),
         ] {
             let err = from(&[
                 (name, value),
