@@ -5,6 +5,7 @@ pub mod api;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod money;
 mod pages;
 
 use leptos::prelude::*;

@@ -30,7 +30,7 @@ test("double-clicking Pay pays once", async ({ page, request }) => {
     if (new URL(r.url()).pathname === "/checkout/v1/payments") payments.push(r.status());
   });
   await page.getByTestId("pay-button").dblclick();
-  await expect(page.getByTestId("payment-status")).toContainText("Paid USD 310.40");
+  await expect(page.getByTestId("payment-status")).toContainText("Paid $310.40");
   await expect(page.getByTestId("invoice-status")).toHaveText("paid");
   await expect(page.getByTestId("pay-button")).toHaveCount(0);
   expect(await paymentsMade()).toBe(before + 1);

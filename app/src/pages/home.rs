@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{my_invoices, AppError};
+use crate::money::format_amount;
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -20,7 +21,7 @@ pub fn Home() -> impl IntoView {
                             {list.into_iter().map(|i| view! {
                                 <li>
                                     <a href=format!("/checkout/{}", i.id)>{i.number}</a>
-                                    <span class="amount">{format!("{} {}", i.currency, i.total)}</span>
+                                    <span class="amount">{format_amount(&i.total, &i.currency)}</span>
                                 </li>
                             }).collect_view()}
                         </ul>

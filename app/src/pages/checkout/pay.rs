@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use super::state::Shared;
 use crate::api::InvoiceView;
+use crate::money::format_amount;
 
 /// The methods to choose from and the Pay button while the invoice is
 /// open, then the payment's outcome, where focus moves after paying (the
@@ -24,7 +25,7 @@ pub fn PayForm(shared: Shared, shown: Memo<Option<InvoiceView>>) -> impl IntoVie
     let total = move || {
         shown.with(|i| {
             i.as_ref()
-                .map(|i| format!("{} {}", i.currency, i.total))
+                .map(|i| format_amount(&i.total, &i.currency))
                 .unwrap_or_default()
         })
     };
@@ -61,7 +62,7 @@ pub fn PayForm(shared: Shared, shown: Memo<Option<InvoiceView>>) -> impl IntoVie
             </button>
         </Show>
         <p class="paid" role="status" tabindex="-1" node_ref=status_ref data-testid="payment-status">
-            {move || payment.get().map(|p| format!("Paid {} {} — thank you. Reference {}.", p.currency, p.amount, p.id))}
+            {move || payment.get().map(|p| format!("Paid {} — thank you. Reference {}.", format_amount(&p.amount, &p.currency), p.id))}
         </p>
     }
 }

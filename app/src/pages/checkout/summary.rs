@@ -5,6 +5,7 @@ use checkout_sdk::Invoice;
 use leptos::prelude::*;
 
 use crate::api::InvoiceView;
+use crate::money::format_amount;
 
 impl From<&Invoice> for InvoiceView {
     fn from(i: &Invoice) -> Self {
@@ -32,9 +33,9 @@ pub fn Summary(
         <h1>"Pay invoice " <span data-testid="invoice-number">{field(|i| i.invoice_number.clone())}</span></h1>
         <dl class="summary" aria-busy=move || shown.with(Option::is_none).to_string()>
             <dt>"Subtotal"</dt>
-            <dd data-testid="invoice-subtotal">{field(|i| format!("{} {}", i.currency, i.sub_total))}</dd>
+            <dd data-testid="invoice-subtotal">{field(|i| format_amount(&i.sub_total, &i.currency))}</dd>
             <dt>"Total"</dt>
-            <dd data-testid="invoice-total">{field(|i| format!("{} {}", i.currency, i.total))}</dd>
+            <dd data-testid="invoice-total">{field(|i| format_amount(&i.total, &i.currency))}</dd>
             <dt>"Due"</dt>
             <dd data-testid="invoice-due">{field(|i| i.due_date.clone())}</dd>
             <dt>"Status"</dt>
