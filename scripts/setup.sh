@@ -69,6 +69,18 @@ setup_build_tools() {
   fi
 }
 
+# nginx in front of the release build for one Playwright test
+# (scripts/behind-nginx, deploy/nginx.conf): Debian's, where it is missing.
+setup_proxy() {
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    say "installing Debian's nginx (the proxy test)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q nginx
+  fi
+}
+
 setup_browser() {
   npm_ci "$ROOT/end2end"
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
