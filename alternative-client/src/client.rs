@@ -97,6 +97,15 @@ const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
 /// told "busy": about one second's worth of calls queued behind it.
 const MAX_QUOTA_WAIT: Duration = Duration::from_secs(1);
 
+/// Below this, a checkout token is refused as [`VendorError::Malformed`]:
+/// no page can use a token that ends before it arrives, and handing it out
+/// would only make every page ask again at once.
+pub const MIN_CHECKOUT_LIFETIME: Duration = Duration::from_secs(2);
+/// Above this, a checkout token's lifetime is cut to it (and logged): the
+/// vendor's tokens are meant to be short-lived (15 minutes in the sandbox),
+/// and a page should not trust a date a day away, whatever the vendor says.
+pub const MAX_CHECKOUT_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 /// `GET /checkout/v1/invoice`, as the merchant reads it to render the page.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VendorInvoice {
@@ -217,8 +226,15 @@ impl VendorClient {
                     vendor_now,
                 )
                 .await?;
+            // The token itself is the last word: if its `exp` comes before
+            // the `expires_at` the vendor wrote beside it, the earlier wins.
+            let until_exp = (SystemTime::UNIX_EPOCH + Duration::from_secs(claims.exp))
+                .duration_since(vendor_now)
+                .unwrap_or(Duration::ZERO);
+            issued.expires_in = issued.expires_in.min(until_exp);
             issued.jti = claims.jti;
         }
+        issued.expires_in = bounded_lifetime(issued.expires_in)?;
         tracing::info!(
             jti = issued.jti.as_deref().unwrap_or("-"),
             // Debug-quoted: no input can start a new log line.
@@ -355,6 +371,28 @@ pub(crate) fn read_init_response(
     })
 }
 
+/// A checkout token's lifetime within [`MIN_CHECKOUT_LIFETIME`] and
+/// [`MAX_CHECKOUT_LIFETIME`]: too short is refused, too long is cut.
+pub(crate) fn bounded_lifetime(lifetime: Duration) -> Result<Duration, VendorError> {
+    if lifetime < MIN_CHECKOUT_LIFETIME {
+        tracing::warn!(
+            lifetime_ms = lifetime.as_millis() as u64,
+            "refused a checkout token that lives under 2 s"
+        );
+        return Err(VendorError::Malformed(
+            "the checkout token expires too soon to be used",
+        ));
+    }
+    if lifetime > MAX_CHECKOUT_LIFETIME {
+        tracing::warn!(
+            lifetime_secs = lifetime.as_secs(),
+            "a checkout token said to live over 24 h: its lifetime is cut to 24 h"
+        );
+        return Ok(MAX_CHECKOUT_LIFETIME);
+    }
+    Ok(lifetime)
+}
+
 /// "Now" on the vendor's clock: the `Date` of its answer (RFC 9110 §6.6.1),
 /// or this server's clock if it sent none. Lifetimes and expiry are judged
 /// against it, so the two clocks need not agree: the vendor's `expires_at`
@@ -477,6 +515,21 @@ mod tests {
         assert_eq!(parse_instant(&json!("tomorrow")), None);
         assert_eq!(parse_instant(&json!(-5)), None);
         assert_eq!(parse_instant(&json!(null)), None);
+    }
+
+    #[test]
+    fn lifetimes_too_short_are_refused_and_too_long_cut() {
+        for short in [0, 1_000, 1_999] {
+            let err = bounded_lifetime(Duration::from_millis(short)).unwrap_err();
+            assert!(matches!(err, VendorError::Malformed(_)), "{short} ms");
+        }
+        for fine in [MIN_CHECKOUT_LIFETIME, Duration::from_secs(900), MAX_CHECKOUT_LIFETIME] {
+            assert_eq!(bounded_lifetime(fine).unwrap(), fine);
+        }
+        assert_eq!(
+            bounded_lifetime(Duration::from_secs(365 * 24 * 3600)).unwrap(),
+            MAX_CHECKOUT_LIFETIME
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ mod retry;
 mod secret;
 mod token_cache;
 
-pub use client::{IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice};
+pub use client::{
+    IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice, MAX_CHECKOUT_LIFETIME,
+    MIN_CHECKOUT_LIFETIME,
+};
 pub use error::VendorError;
 pub use health::PROBE_INTERVAL;
 pub use jwks::CheckoutClaims;

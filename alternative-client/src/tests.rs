@@ -92,6 +92,19 @@ async fn issues_checkout_tokens_with_one_oauth_call() {
 }
 
 #[tokio::test]
+async fn a_token_that_lives_under_two_seconds_is_refused_not_relayed() {
+    let running = start_sandbox(Config {
+        checkout_token_ttl: Duration::from_secs(1),
+        ..Config::in_memory()
+    })
+    .await;
+    let client = client(&running.url, "demo_client_secret");
+    let err = issue(&client, "inv_1001").await.unwrap_err();
+    assert!(matches!(err, VendorError::Malformed(_)), "{err:?}");
+    assert!(!err.is_transient(), "asking again gets the same");
+}
+
+#[tokio::test]
 async fn wrong_credentials_are_a_refusal_not_an_outage() {
     let running = start_sandbox(Config::in_memory()).await;
     let err = issue(&client(&running.url, "not-the-secret"), "inv_1001")

@@ -12,6 +12,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use crate::bearer::bearer_token;
+use crate::ended::Ended;
 use crate::error::ApiError;
 use crate::records::OAuthGrant;
 use crate::state::Sandbox;
@@ -19,8 +20,9 @@ use crate::token::{CheckoutClaims, TokenError};
 
 /// The claims of the request's checkout token.
 ///
-/// Refused: no token or a bad one (`invalid_token`), an expired one
-/// (`access_token_expired`), each counted in the stats; then a genuine token
+/// Refused: no token, a bad or revoked one (`invalid_token`), an expired
+/// one (`access_token_expired`; also one a harness ended early, see
+/// `ended`), each counted in the stats; then a genuine token
 /// over its rate limit (`rate_limited`).
 pub struct Checkout(pub CheckoutClaims);
 
@@ -34,6 +36,17 @@ impl FromRequestParts<Sandbox> for Checkout {
         };
         match sandbox.tokens.verify(token, sandbox.clock.now()) {
             Ok(claims) => {
+                match sandbox.ended.get(&claims.jti) {
+                    Some(Ended::Expired) => {
+                        sandbox.stats.checkout_token_expired();
+                        return Err(ApiError::TokenExpired);
+                    }
+                    Some(Ended::Revoked) => {
+                        sandbox.stats.invalid_token();
+                        return Err(ApiError::InvalidToken);
+                    }
+                    None => {}
+                }
                 // The browser's calls are limited per checkout token: one
                 // customer's page cannot use up the merchant's quota.
                 sandbox.rate_limit(&format!("token:{}", claims.jti))?;

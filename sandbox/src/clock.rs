@@ -65,3 +65,35 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// How far a test harness has moved the sandbox's clock forward at run time
+/// (`POST /sandbox/clock`), in milliseconds; shared by cloning.
+///
+/// Forward only: every expiry, rate-limit window and key rotation in the
+/// sandbox assumes time does not run backwards, and a harness that wants an
+/// earlier "now" restarts the sandbox instead.
+#[derive(Debug, Clone, Default)]
+pub struct ClockShift(Arc<AtomicU64>);
+
+impl ClockShift {
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    pub fn millis(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Another clock, moved forward by a [`ClockShift`].
+#[derive(Debug, Clone)]
+pub struct ShiftedClock<C> {
+    pub inner: C,
+    pub shift: ClockShift,
+}
+
+impl<C: Clock> Clock for ShiftedClock<C> {
+    fn now_millis(&self) -> u64 {
+        self.inner.now_millis().saturating_add(self.shift.millis())
+    }
+}

@@ -16,6 +16,7 @@ mod checkout_auth;
 pub mod clock;
 mod config;
 mod controls;
+mod ended;
 mod error;
 mod faults;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -48,7 +49,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use clock::{Clock, ManualClock, SkewedClock, SystemClock};
+pub use clock::{Clock, ClockShift, ManualClock, ShiftedClock, SkewedClock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use controls::CONTROL_HEADER;
 pub use oauth::ACCESS_TOKEN_PREFIX;

@@ -31,6 +31,9 @@ use crate::state::Sandbox;
         crate::stats::payments,
         crate::controls::rotate_keys,
         crate::controls::reset,
+        crate::controls::advance_clock,
+        crate::controls::expire_token,
+        crate::controls::revoke_token,
     ),
     modifiers(&SecuritySchemes, &UnversionedInit),
     tags(

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::auth_failures::AuthFailureLimiter;
-use crate::clock::{Clock, SkewedClock, UnixSeconds};
+use crate::clock::{Clock, ClockShift, ShiftedClock, SkewedClock, UnixSeconds};
 use crate::config::Config;
+use crate::ended::EndedTokens;
 use crate::error::ApiError;
 use crate::keys::{self, KeyRing};
 use crate::limits::RateLimiter;
@@ -25,6 +26,10 @@ pub struct Sandbox {
     pub(crate) store: Arc<Store>,
     pub(crate) tokens: Arc<CheckoutTokens>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// How far `POST /sandbox/clock` has moved `clock` forward.
+    pub(crate) clock_shift: ClockShift,
+    /// Checkout tokens ended early by `POST /sandbox/tokens/{jti}/…`.
+    pub(crate) ended: Arc<EndedTokens>,
     pub(crate) stats: Arc<Stats>,
     pub(crate) links: Arc<LinkSigner>,
     pub(crate) limiter: Arc<RateLimiter>,
@@ -58,9 +63,13 @@ impl Sandbox {
                 "SANDBOX_CLOCK_OFFSET_SECS: the sandbox's clock is off on purpose"
             );
         }
-        let clock = SkewedClock {
-            inner: clock,
-            offset_millis: config.clock_offset_secs.saturating_mul(1000),
+        let clock_shift = ClockShift::default();
+        let clock = ShiftedClock {
+            inner: SkewedClock {
+                inner: clock,
+                offset_millis: config.clock_offset_secs.saturating_mul(1000),
+            },
+            shift: clock_shift.clone(),
         };
         let now = clock.now();
         let stored = store.signing_keys().await?;
@@ -83,6 +92,8 @@ impl Sandbox {
             store: Arc::new(store),
             tokens: Arc::new(CheckoutTokens::new(ring)),
             clock: Arc::new(clock),
+            clock_shift,
+            ended: Arc::default(),
             stats: Arc::default(),
             links: Arc::new(LinkSigner::random()),
             bound: Arc::default(),
@@ -92,9 +103,12 @@ impl Sandbox {
         })
     }
 
-    /// Restores the seed data: every payment, grant and idempotency key is forgotten.
+    /// Restores the seed data: every payment, grant and idempotency key is
+    /// forgotten, and so is every token ended early. The clock stays where
+    /// it was moved: it only runs forward.
     pub async fn reset(&self) -> Result<(), OpenError> {
         self.store.reset(&load_seed(&self.config)?).await?;
+        self.ended.clear();
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 mod brute_force;
 mod checkout_api;
 mod cross_site;
+mod ended;
 mod init;
 mod keys;
 mod lifecycle;
@@ -142,10 +143,15 @@ impl Harness {
 
     /// A sandbox control, as a test harness calls it: with the marker header.
     async fn control(&self, path: &str) -> Reply {
+        self.control_with(path, Body::empty()).await
+    }
+
+    async fn control_with(&self, path: &str, body: impl Into<Body>) -> Reply {
         self.send(
             Request::post(path)
                 .header(crate::CONTROL_HEADER, "1")
-                .body(Body::empty())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.into())
                 .unwrap(),
         )
         .await

@@ -126,7 +126,13 @@ async fn controls_switched_off_do_not_exist_and_are_not_documented() {
     let h = harness_with(config, ManualClock::starting_at(NOW)).await;
     h.clock
         .advance(Duration::from_secs(FORCED_ROTATION_MIN_AGE_SECS));
-    for path in ["/sandbox/reset", "/sandbox/rotate-keys"] {
+    for path in [
+        "/sandbox/reset",
+        "/sandbox/rotate-keys",
+        "/sandbox/clock",
+        "/sandbox/tokens/ct_x/expire",
+        "/sandbox/tokens/ct_x/revoke",
+    ] {
         assert_eq!(
             h.control(path).await.status,
             StatusCode::NOT_FOUND,
@@ -137,8 +143,9 @@ async fn controls_switched_off_do_not_exist_and_are_not_documented() {
         .send(Request::get("/openapi.json").body(Body::empty()).unwrap())
         .await;
     let paths = doc.body["paths"].as_object().unwrap();
-    assert!(!paths.contains_key("/sandbox/reset"));
-    assert!(!paths.contains_key("/sandbox/rotate-keys"));
+    for path in crate::controls::PATHS {
+        assert!(!paths.contains_key(path), "{path}");
+    }
     assert!(paths.contains_key("/sandbox/stats"));
     assert!(paths.contains_key("/oauth/token"));
 }
