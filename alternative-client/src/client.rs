@@ -523,7 +523,11 @@ mod tests {
             let err = bounded_lifetime(Duration::from_millis(short)).unwrap_err();
             assert!(matches!(err, VendorError::Malformed(_)), "{short} ms");
         }
-        for fine in [MIN_CHECKOUT_LIFETIME, Duration::from_secs(900), MAX_CHECKOUT_LIFETIME] {
+        for fine in [
+            MIN_CHECKOUT_LIFETIME,
+            Duration::from_secs(900),
+            MAX_CHECKOUT_LIFETIME,
+        ] {
             assert_eq!(bounded_lifetime(fine).unwrap(), fine);
         }
         assert_eq!(

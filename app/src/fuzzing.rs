@@ -69,6 +69,7 @@ pub fn server_fn_form(data: &[u8]) {
                 let again =
                     decode::<MintCheckoutToken>(encode(&args).as_bytes()).expect("a round trip");
                 assert_eq!(again.invoice_id, args.invoice_id);
+                assert_eq!(again.refused, args.refused);
             }
         }
         _ => {

@@ -186,6 +186,38 @@ impl CheckoutService {
         }
     }
 
+    /// The vendor refused the token with id `refused_id` before its time
+    /// (revoked, a key pulled, its clock ahead): if it is the one this
+    /// customer would be given again for this invoice, forget it, so the
+    /// next mint asks the vendor for a new one. A token whose id is not
+    /// known (no JWKS to read it with) is forgotten too: one more vendor
+    /// call is cheaper than a page handed a refused token in a loop. A
+    /// different id means a newer token is there already, and it stays.
+    pub async fn forget_refused(&self, user: &User, invoice_id: &InvoiceId, refused_id: &str) {
+        let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
+        let Some(slot) = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned()
+        else {
+            return;
+        };
+        let mut current = slot.current.lock().await;
+        let refused = current.as_ref().is_some_and(|recent| {
+            recent
+                .issued
+                .jti
+                .as_deref()
+                .is_none_or(|jti| jti == refused_id)
+        });
+        if refused {
+            *current = None;
+            tracing::info!(jti = %refused_id, "forgot a checkout token the vendor refused");
+        }
+    }
+
     /// The vendor's view of the user's invoice (status, amounts, due date),
     /// read with the checkout token the page will get anyway.
     pub async fn invoice(

@@ -142,6 +142,48 @@ async fn a_token_with_most_of_its_life_left_is_reused_with_its_remaining_lifetim
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
 }
 
+/// A checkout token's `jti`, read from its payload as the page reads it.
+fn jti(token: &alternative_client::CheckoutToken) -> String {
+    use base64::Engine;
+    let payload = token.expose().split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    claims["jti"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_token_the_vendor_refused_is_not_handed_out_again_but_a_newer_one_is() {
+    let running = start_sandbox(Config::in_memory()).await;
+    let service = service(&running.url, "demo_client_secret").await;
+    let alice = user("cus_acme");
+    let first = mint(&service, "inv_1001").await.unwrap();
+    // Another customer's report, or another token's id, changes nothing.
+    service
+        .forget_refused(&user("cus_globex"), &id("inv_1001"), &jti(&first.token))
+        .await;
+    service
+        .forget_refused(&alice, &id("inv_1001"), "ct_some_other_token")
+        .await;
+    assert_eq!(mint(&service, "inv_1001").await.unwrap().token, first.token);
+    // Its own id: the next mint asks the vendor.
+    service
+        .forget_refused(&alice, &id("inv_1001"), &jti(&first.token))
+        .await;
+    let second = mint(&service, "inv_1001").await.unwrap();
+    assert_ne!(second.token, first.token);
+    assert_eq!(running.sandbox.stats().checkout_tokens_issued, 2);
+    // A late report of the first (another tab's) keeps the newer token.
+    service
+        .forget_refused(&alice, &id("inv_1001"), &jti(&first.token))
+        .await;
+    assert_eq!(
+        mint(&service, "inv_1001").await.unwrap().token,
+        second.token
+    );
+}
+
 #[tokio::test]
 async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
     let running = start_sandbox(Config::in_memory()).await;

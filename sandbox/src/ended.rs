@@ -78,16 +78,25 @@ mod tests {
         for i in 0..MAX_ENDED {
             // Half of them may go at 100, half are needed until 300.
             let until = if i % 2 == 0 { 100 } else { 300 };
-            ended.end(&format!("ct_{i}"), Ended::Expired, 0, until).unwrap();
+            ended
+                .end(&format!("ct_{i}"), Ended::Expired, 0, until)
+                .unwrap();
         }
         assert_eq!(ended.end("ct_new", Ended::Revoked, 50, 400), Err(Full));
         ended.end("ct_new", Ended::Revoked, 200, 400).unwrap();
         assert_eq!(ended.get("ct_new"), Some(Ended::Revoked));
         assert_eq!(ended.get("ct_0"), None, "past its time: gone");
-        assert_eq!(ended.get("ct_1"), Some(Ended::Expired), "still needed: kept");
+        assert_eq!(
+            ended.get("ct_1"),
+            Some(Ended::Expired),
+            "still needed: kept"
+        );
         // The same id again is an update, never refused.
         for i in 0..MAX_ENDED {
-            if ended.end(&format!("more_{i}"), Ended::Expired, 200, 300).is_err() {
+            if ended
+                .end(&format!("more_{i}"), Ended::Expired, 200, 300)
+                .is_err()
+            {
                 break;
             }
         }

@@ -16,8 +16,12 @@ use crate::keeper::{Keeper, RefreshReason};
 use crate::platform::Browser;
 use crate::tabs::{TabNews, Tabs, Turn};
 
-/// `visibilitychange` (on the document), `focus` and `online` (on the
-/// window), each asking the keeper whether a refresh is due.
+/// The events after which a tab's timers may have been throttled, paused or
+/// frozen, each asking the keeper whether a refresh is due:
+/// `visibilitychange` and `resume` (Page Lifecycle: a frozen tab thawed) on
+/// the document; `focus`, `pageshow` (a page restored from the back/forward
+/// cache) and `online` (which also cuts a running backoff short) on the
+/// window.
 pub struct Wakeups {
     listeners: Vec<Listener>,
 }
@@ -25,32 +29,47 @@ pub struct Wakeups {
 /// What to remove on drop: where, which event, and the callback.
 type Listener = (web_sys::EventTarget, &'static str, Closure<dyn Fn()>);
 
+/// What an event asks of the keeper.
+type Wake = fn(&Rc<Keeper<Browser>>);
+
 impl Wakeups {
     pub fn listen(keeper: &Rc<Keeper<Browser>>) -> Option<Self> {
         let window = web_sys::window()?;
-        let document = window.document()?;
-        let targets: [(web_sys::EventTarget, &'static str); 3] = [
-            (document.into(), "visibilitychange"),
-            (window.clone().into(), "focus"),
-            (window.into(), "online"),
+        let document: web_sys::EventTarget = window.document()?.into();
+        let window: web_sys::EventTarget = window.into();
+        let check: Wake = |keeper| keeper.check(RefreshReason::Visibility);
+        let online: Wake = |keeper| keeper.back_online();
+        let targets: [(&web_sys::EventTarget, &'static str, Wake); 5] = [
+            (&document, "visibilitychange", check),
+            (&document, "resume", check),
+            (&window, "focus", check),
+            (&window, "pageshow", check),
+            (&window, "online", online),
         ];
         let mut listeners = Vec::new();
-        for (target, event) in targets {
+        for (target, event, wake) in targets {
             let weak: Weak<Keeper<Browser>> = Rc::downgrade(keeper);
             let closure = Closure::<dyn Fn()>::new(move || {
                 if let Some(keeper) = weak.upgrade() {
-                    keeper.check(RefreshReason::Visibility);
+                    wake(&keeper);
                 }
             });
             if target
                 .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
                 .is_ok()
             {
-                listeners.push((target, event, closure));
+                listeners.push((target.clone(), event, closure));
             }
         }
         Some(Self { listeners })
     }
+}
+
+/// Whether the browser says it has no network: then a request that got no
+/// answer never left the machine, and the page should say "offline", not
+/// "the provider is not responding".
+pub fn is_offline() -> bool {
+    web_sys::window().is_some_and(|window| !window.navigator().on_line())
 }
 
 impl Drop for Wakeups {

@@ -11,6 +11,7 @@ use crate::browser::{BrowserTabs, Wakeups};
 use crate::error::SdkError;
 use crate::keeper::{
     ExpiryHandler, Keeper, KeeperOptions, RefreshReason, StateListener, TokenState,
+    DEFAULT_MIN_REFRESH_INTERVAL,
 };
 use crate::platform::Browser;
 use crate::schedule::DEFAULT_REFRESH_MARGIN;
@@ -23,6 +24,9 @@ pub struct Options {
     /// Called for a new token when the current one is due or has expired.
     pub on_access_token_expired: Option<ExpiryHandler>,
     pub refresh_margin: Duration,
+    /// The timer never refreshes sooner than this after a token arrived
+    /// (see [`DEFAULT_MIN_REFRESH_INTERVAL`]).
+    pub min_refresh_interval: Duration,
     /// Told whenever the token's state changes (never the token itself).
     pub on_token_state: Option<StateListener>,
     /// Tabs that open the same checkout (e.g. the invoice id) take turns to
@@ -37,6 +41,7 @@ impl Options {
             api_url: api_url.into().trim_end_matches('/').to_owned(),
             on_access_token_expired: None,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
+            min_refresh_interval: DEFAULT_MIN_REFRESH_INTERVAL,
             on_token_state: None,
             share_between_tabs: None,
         }
@@ -71,8 +76,8 @@ impl CheckoutClient {
     /// Opens the checkout: asks `mint` for the first token and resolves once
     /// it is in. Meanwhile a transient failure is retried on the same
     /// backoff as every refresh (told to `on_token_state`), and the tabs of
-    /// the checkout share the outcome; a permanent one
-    /// ([`crate::RefreshError::permanent`]) resolves with
+    /// the checkout share the outcome; a refusal that will not pass
+    /// ([`crate::RefreshError::stop`]) resolves with
     /// [`SdkError::RefreshRefused`]. Later tokens come from
     /// `options.on_access_token_expired`, usually the same function.
     /// Dropping the future gives up, timers and all.
@@ -98,14 +103,14 @@ impl CheckoutClient {
             KeeperOptions {
                 handler: options.on_access_token_expired,
                 margin: options.refresh_margin,
+                min_interval: options.min_refresh_interval,
                 listener: options.on_token_state,
                 tabs: tabs.clone().map(|tabs| -> Rc<dyn Tabs> { tabs }),
             },
         );
-        let wakeups = keeper
-            .has_handler()
-            .then(|| Wakeups::listen(&keeper))
-            .flatten();
+        // With a handler, to refresh on return; without, to report an
+        // expiry that a sleeping tab's timer missed.
+        let wakeups = Wakeups::listen(&keeper);
         if let Some(tabs) = &tabs {
             tabs.deliver_to(&keeper);
         }
@@ -146,18 +151,28 @@ impl CheckoutClient {
 
     /// `POST /checkout/v1/payments`, with the request's idempotency key: a
     /// retry of the same `PaymentRequest` (after a refresh, or by the page
-    /// after a network failure) can never pay twice.
+    /// after a network failure) can never pay twice. A token near its end
+    /// is refreshed first ([`PAYMENT_LEAST_LIFETIME`]): the payment never
+    /// travels with a token that may expire on the way.
     pub async fn pay(&self, request: &PaymentRequest) -> Result<Payment, SdkError> {
+        if self.keeper.has_handler() && self.keeper.near_end(PAYMENT_LEAST_LIFETIME) {
+            self.keeper.refresh(RefreshReason::Payment).await?;
+        }
         self.call(|token| self.send_payment(request, token)).await
     }
 
     /// One call with the current token; after `access_token_expired`, one
     /// refresh (shared with any other call that needs it) and one retry.
+    /// If the vendor refuses the new token too, that is a failed refresh
+    /// (backed off, like any other), not an expiry.
     async fn call<T, F, Fut>(&self, send: F) -> Result<T, SdkError>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, SdkError>>,
     {
+        if let Some(error) = self.keeper.unusable() {
+            return Err(error);
+        }
         let used = self.keeper.token();
         match send(used.clone()).await {
             Err(SdkError::AccessTokenExpired) => {
@@ -165,7 +180,11 @@ impl CheckoutClient {
                 if self.keeper.token() == used {
                     self.keeper.refresh(RefreshReason::Expired).await?;
                 }
-                send(self.keeper.token()).await
+                let fresh = self.keeper.token();
+                match send(fresh.clone()).await {
+                    Err(SdkError::AccessTokenExpired) => Err(self.keeper.refused(&fresh)),
+                    other => other,
+                }
             }
             other => other,
         }
@@ -180,7 +199,7 @@ impl CheckoutClient {
             .header("Authorization", &format!("Bearer {token}"))
             .send()
             .await
-            .map_err(|e| SdkError::Unavailable(e.to_string()))?;
+            .map_err(unreachable)?;
         read(response).await
     }
 
@@ -205,8 +224,23 @@ impl CheckoutClient {
                 .map_err(|e| SdkError::Malformed(e.to_string()))?
                 .send()
                 .await
-                .map_err(|e| SdkError::Unavailable(e.to_string()))?;
+                .map_err(unreachable)?;
         read(response).await
+    }
+}
+
+/// A payment goes out only with at least this much of its token's life
+/// left (else the token is refreshed first): a slow network and the
+/// vendor's own checks fit in it many times over.
+pub const PAYMENT_LEAST_LIFETIME: Duration = Duration::from_secs(10);
+
+/// A request that got no answer: offline if the browser says so (nothing
+/// left the machine), else the vendor unreachable.
+fn unreachable(error: gloo_net::Error) -> SdkError {
+    if crate::browser::is_offline() {
+        SdkError::Offline
+    } else {
+        SdkError::Unavailable(error.to_string())
     }
 }
 

@@ -9,7 +9,12 @@
 //!   of one checkout too.
 //! - A failed refresh backs off (1 s, 2 s, 4 s … then every 30–60 s) and the
 //!   keeper reports itself expired until one succeeds: no tight loop, ever.
-//!   A permanent refusal ([`RefreshError::permanent`]) stops the timers.
+//!   A refusal that will not pass ([`RefreshError::stop`]) stops the timers.
+//! - Paced (`pace`): the timer never refreshes sooner than a floor after a
+//!   token arrived, and refreshes that succeed too often back off as if
+//!   they had failed — a token that lives a second cannot make a loop.
+//! - Without a handler, its own timer reports `AccessTokenExpired` at
+//!   expiry, as the vendor's SDK does, with no call needed to find out.
 //! - Opening ([`Keeper::connect`]): the first token comes through the same
 //!   flight, backoff and tab sharing as every later one.
 //!
@@ -23,16 +28,32 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use futures::future::{self, FutureExt, LocalBoxFuture, Shared};
 
-use crate::error::{RefreshError, SdkError};
+use crate::error::{RefreshError, SdkError, StopReason};
 use crate::platform::Platform;
 use crate::schedule::{refresh_delay, retry_delay};
 use crate::tabs::{TabNews, Tabs};
 use crate::types::AccessToken;
 
 mod flight;
+mod pace;
+
+pub use pace::{DEFAULT_MIN_REFRESH_INTERVAL, THROTTLE_LIMIT, THROTTLE_WINDOW};
 
 /// Asks the merchant's server for a new checkout token.
-pub type ExpiryHandler = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<AccessToken, RefreshError>>>;
+pub type ExpiryHandler =
+    Rc<dyn Fn(RefreshContext) -> LocalBoxFuture<'static, Result<AccessToken, RefreshError>>>;
+
+/// What the handler is told about the refresh it is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshContext {
+    pub reason: RefreshReason,
+    /// 1 for a first try, 2 after one failure, and so on.
+    pub attempt: u32,
+    /// The id (`jti`) of the token the vendor refused, when `reason` is
+    /// [`RefreshReason::Expired`]: the server must not hand that one out
+    /// again (it may still have it, with life left by its own count).
+    pub refused_token_id: Option<String>,
+}
 
 /// Told whenever the token's state changes (never the token itself).
 pub type StateListener = Rc<dyn Fn(&TokenState)>;
@@ -40,16 +61,21 @@ pub type StateListener = Rc<dyn Fn(&TokenState)>;
 /// Why the token was (or was to be) refreshed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshReason {
+    /// The first token, for [`Keeper::connect`].
+    Opening,
     /// The timer fired a margin before expiry.
     Timer,
     /// The vendor answered `access_token_expired`.
     Expired,
     /// Another tab of the same checkout refreshed and shared its token.
     Tab,
-    /// The tab became visible, got focus or came back online.
+    /// A wake-up: the tab became visible, got focus, came back online, was
+    /// restored from the back/forward cache or resumed after being frozen.
     Visibility,
     /// The page asked (e.g. a "retry" button).
     Manual,
+    /// A payment is about to go out with a token near its end.
+    Payment,
 }
 
 /// Where the token stands, for a page that shows it.
@@ -58,7 +84,8 @@ pub enum TokenStatus {
     Valid,
     Refreshing,
     /// The last refresh failed; the next automatic try is `retry_in` away
-    /// (none after a permanent refusal: [`SdkError::RefreshRefused`]).
+    /// (none after a refusal that will not pass: [`SdkError::RefreshRefused`];
+    /// none without a handler: [`SdkError::AccessTokenExpired`]).
     Expired {
         error: SdkError,
         retry_in: Option<Duration>,
@@ -90,6 +117,7 @@ pub struct Keeper<P: Platform> {
     platform: P,
     handler: Option<ExpiryHandler>,
     margin: Duration,
+    min_interval: Duration,
     listener: Option<StateListener>,
     tabs: Option<Rc<dyn Tabs>>,
     state: RefCell<State<P>>,
@@ -124,15 +152,23 @@ struct State<P: Platform> {
     opener: Option<ExpiryHandler>,
     /// Told when the first token arrives, or it is refused for good.
     open_waiters: Vec<oneshot::Sender<Result<(), SdkError>>>,
+    pace: pace::Pace,
 }
 
 impl<P: Platform> State<P> {
     /// Puts a new token in place: its deadline and refresh point count from
-    /// now, and any failure is over.
-    fn take(&mut self, token: AccessToken, now: Duration, margin: Duration) {
+    /// now (the refresh no sooner than `min_interval`), and any failure is
+    /// over.
+    fn take(
+        &mut self,
+        token: AccessToken,
+        now: Duration,
+        margin: Duration,
+        min_interval: Duration,
+    ) {
         self.token = token.token;
         self.deadline = now + token.expires_in;
-        self.refresh_at = now + refresh_delay(token.expires_in, margin);
+        self.refresh_at = now + refresh_delay(token.expires_in, margin).max(min_interval);
         self.generation += 1;
         self.failures = 0;
         self.last_error = None;
@@ -144,6 +180,8 @@ impl<P: Platform> State<P> {
 pub struct KeeperOptions {
     pub handler: Option<ExpiryHandler>,
     pub margin: Duration,
+    /// See [`DEFAULT_MIN_REFRESH_INTERVAL`].
+    pub min_interval: Duration,
     pub listener: Option<StateListener>,
     pub tabs: Option<Rc<dyn Tabs>>,
 }
@@ -167,7 +205,7 @@ impl<P: Platform> Keeper<P> {
         };
         let keeper = Self::build(platform, nothing, Some(opener), options);
         let first = keeper
-            .refresh(RefreshReason::Timer)
+            .refresh(RefreshReason::Opening)
             .map(|_| ())
             .boxed_local();
         keeper.platform.spawn(first);
@@ -183,6 +221,7 @@ impl<P: Platform> Keeper<P> {
         let KeeperOptions {
             handler,
             margin,
+            min_interval,
             listener,
             tabs,
         } = options;
@@ -190,7 +229,7 @@ impl<P: Platform> Keeper<P> {
         Rc::new(Self {
             state: RefCell::new(State {
                 deadline: now + token.expires_in,
-                refresh_at: now + refresh_delay(token.expires_in, margin),
+                refresh_at: now + refresh_delay(token.expires_in, margin).max(min_interval),
                 token: token.token,
                 refresh_count: 0,
                 last_reason: None,
@@ -206,10 +245,12 @@ impl<P: Platform> Keeper<P> {
                 news_waiter: None,
                 opener,
                 open_waiters: Vec::new(),
+                pace: pace::Pace::default(),
             }),
             platform,
             handler,
             margin,
+            min_interval,
             listener,
             tabs,
         })
@@ -281,16 +322,34 @@ impl<P: Platform> Keeper<P> {
         let Some(handler) = self.minter() else {
             return async { Err(SdkError::AccessTokenExpired) }.boxed_local();
         };
-        if let Some(flight) = self.state.borrow().flight.clone() {
-            return flight.boxed_local();
-        }
+        let context = {
+            let state = self.state.borrow();
+            if let Some(flight) = state.flight.clone() {
+                return flight.boxed_local();
+            }
+            // A refused call while a failed refresh waits out its backoff
+            // gets that failure: clicks cannot hurry the server's recovery.
+            let backing_off = state.retry_at.is_some_and(|at| self.platform.now() < at);
+            if let (RefreshReason::Expired, true, Some(error)) =
+                (reason, backing_off, state.last_error.clone())
+            {
+                return future::ready(Err(error)).boxed_local();
+            }
+            RefreshContext {
+                reason,
+                attempt: state.failures + 1,
+                refused_token_id: (reason == RefreshReason::Expired)
+                    .then(|| crate::token_id::token_id(&state.token))
+                    .flatten(),
+            }
+        };
         let generation = self.state.borrow().generation;
         let flight = flight::fly(
             Rc::downgrade(self),
             handler,
+            context,
             self.tabs.clone(),
             generation,
-            reason,
         )
         .boxed_local()
         .shared();
@@ -306,9 +365,16 @@ impl<P: Platform> Keeper<P> {
 
     /// Refreshes at once if the token is due (or a backed-off retry is),
     /// e.g. after the tab was hidden and its timers throttled. Not after a
-    /// permanent refusal: only the page asking again ends that.
+    /// refusal that will not pass: only the page asking again ends that.
+    /// Without a handler, reports an expiry its throttled timer missed.
     pub fn check(self: &Rc<Self>, reason: RefreshReason) {
         let now = self.platform.now();
+        if !self.has_handler() {
+            if now >= self.state.borrow().deadline {
+                self.expire_unhandled();
+            }
+            return;
+        }
         let due = {
             let state = self.state.borrow();
             let waiting_out_backoff = state.retry_at.is_some_and(|at| now < at);
@@ -318,6 +384,32 @@ impl<P: Platform> Keeper<P> {
         if due && self.has_handler() {
             self.platform
                 .spawn(self.refresh(reason).map(|_| ()).boxed_local());
+        }
+    }
+
+    /// The browser is online again: a transient failure's backoff is cut
+    /// short, once (the tabs of a checkout all hear `online` together, and
+    /// their flights share one call through the usual turn and news).
+    /// Otherwise the same as [`Keeper::check`].
+    pub fn back_online(self: &Rc<Self>) {
+        let now = self.platform.now();
+        let cut_short = {
+            let state = self.state.borrow();
+            state.flight.is_none()
+                && state
+                    .last_error
+                    .as_ref()
+                    .is_some_and(SdkError::is_transient)
+                && state.retry_at.is_some_and(|at| now < at)
+        };
+        if cut_short && self.has_handler() {
+            self.platform.spawn(
+                self.refresh(RefreshReason::Visibility)
+                    .map(|_| ())
+                    .boxed_local(),
+            );
+        } else {
+            self.check(RefreshReason::Visibility);
         }
     }
 
@@ -335,10 +427,12 @@ impl<P: Platform> Keeper<P> {
                 message,
                 retry_in_ms,
                 permanent,
+                stop_reason,
             } => {
                 let retry_in = retry_in_ms.map(Duration::from_millis);
                 let error = if permanent {
-                    RefreshError::permanent(message)
+                    // A tab of an older build tells no reason.
+                    RefreshError::stop(stop_reason.unwrap_or(StopReason::Other), message)
                 } else {
                     RefreshError::transient(message)
                 };
@@ -346,9 +440,11 @@ impl<P: Platform> Keeper<P> {
                 if state.flight.is_some() {
                     // A flight waiting its turn takes this outcome as its own.
                     state.heard_failure = Some((error, retry_in));
-                } else if state.last_error.is_some() && permanent {
-                    // Failing too, and the teller was refused for good: so
-                    // would this tab be. Stop with it.
+                } else if permanent {
+                    // The teller was refused for good (logged out, paid…):
+                    // so would this tab be, at its next refresh. Stop with
+                    // it now, even with a token left: the checkout is over
+                    // in every tab at once.
                     drop(state);
                     let _ = self.finish(Err(error), RefreshReason::Tab, None);
                 } else if let (true, Some(retry_in)) = (state.last_error.is_some(), retry_in) {
@@ -377,7 +473,7 @@ impl<P: Platform> Keeper<P> {
             if now + token.expires_in <= state.deadline {
                 return;
             }
-            state.take(token, now, self.margin);
+            state.take(token, now, self.margin, self.min_interval);
             if state.opener.take().is_none() {
                 state.refresh_count += 1;
                 state.last_reason = Some(RefreshReason::Tab);
@@ -411,7 +507,7 @@ impl<P: Platform> Keeper<P> {
             let opening = state.opener.is_some();
             match result {
                 Ok(token) => {
-                    state.take(token, now, self.margin);
+                    state.take(token, now, self.margin, self.min_interval);
                     state.opener = None;
                     // The first token is no refresh: the counts start after it.
                     if !opening {
@@ -419,17 +515,25 @@ impl<P: Platform> Keeper<P> {
                         state.last_reason = Some(reason);
                         state.last_refresh_took = Some(now.saturating_sub(state.flight_started));
                     }
+                    // Too many in a row, too fast: the next one waits as
+                    // after that many failures.
+                    if let Some(throttled) = state.pace.succeeded(now) {
+                        let backoff = retry_delay(throttled, self.platform.random());
+                        state.refresh_at = state.refresh_at.max(now + backoff);
+                    }
                     (Ok(()), opening.then_some(Ok(())))
                 }
                 Err(refusal) => {
                     let transient = refusal.is_transient();
+                    let not_before = refusal.retry_after().unwrap_or_default();
                     let error = SdkError::from(refusal);
                     state.failures += 1;
                     state.last_error = Some(error.clone());
                     let failures = state.failures;
                     state.retry_at = transient.then(|| {
-                        now + retry_in
-                            .unwrap_or_else(|| retry_delay(failures, self.platform.random()))
+                        let backoff = retry_in
+                            .unwrap_or_else(|| retry_delay(failures, self.platform.random()));
+                        now + backoff.max(not_before)
                     });
                     let opened = (opening && !transient).then(|| Err(error.clone()));
                     (Err(error), opened)
@@ -445,11 +549,12 @@ impl<P: Platform> Keeper<P> {
     }
 
     /// Sets the one timer: at the refresh point, or at the next retry after
-    /// a failure; none when there is nothing to wait for (no handler, or a
-    /// permanent refusal).
+    /// a failure, or (without a handler) at expiry; none when there is
+    /// nothing to wait for (a refusal that will not pass, or an expiry
+    /// already reported).
     fn arm(self: &Rc<Self>) {
         if !self.has_handler() {
-            return;
+            return self.arm_expiry();
         }
         let now = self.platform.now();
         let at = {
@@ -477,6 +582,78 @@ impl<P: Platform> Keeper<P> {
         });
         // Replacing the old timer drops, and so cancels, it.
         self.state.borrow_mut().timer = timer;
+    }
+
+    /// Without a handler: a timer at the token's expiry that reports it.
+    fn arm_expiry(self: &Rc<Self>) {
+        let now = self.platform.now();
+        let deadline = {
+            let state = self.state.borrow();
+            if state.last_error.is_some() {
+                return;
+            }
+            state.deadline
+        };
+        let weak: Weak<Self> = Rc::downgrade(self);
+        let timer = self.platform.timer(
+            deadline.saturating_sub(now),
+            Box::new(move || {
+                if let Some(keeper) = weak.upgrade() {
+                    keeper.expire_unhandled();
+                }
+            }),
+        );
+        self.state.borrow_mut().timer = Some(timer);
+    }
+
+    /// The token has expired and nothing can renew it: reported once, and
+    /// every later call fails the same way ([`Keeper::unusable`]).
+    fn expire_unhandled(&self) {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.last_error.is_some() {
+                return;
+            }
+            state.last_error = Some(SdkError::AccessTokenExpired);
+            state.retry_at = None;
+            state.timer = None;
+        }
+        self.notify();
+    }
+
+    /// Why no call should go out at all: the token expired and there is no
+    /// handler to renew it.
+    pub fn unusable(&self) -> Option<SdkError> {
+        if self.has_handler() {
+            return None;
+        }
+        self.state.borrow().last_error.clone()
+    }
+
+    /// Whether the token is too near its end to carry a call that must not
+    /// fail for it (a payment): past its refresh point, or under
+    /// `least_left` from expiry.
+    pub fn near_end(&self, least_left: Duration) -> bool {
+        let now = self.platform.now();
+        let state = self.state.borrow();
+        now >= state.refresh_at || state.deadline.saturating_sub(now) < least_left
+    }
+
+    /// The vendor refused `token` right after a refresh brought it: that is
+    /// a failed refresh (backed off, reported), not an expiry to report to
+    /// the page as [`SdkError::AccessTokenExpired`].
+    pub fn refused(self: &Rc<Self>, token: &str) -> SdkError {
+        let current = {
+            let state = self.state.borrow();
+            state.flight.is_none() && state.token == token
+        };
+        let error = RefreshError::transient("the payment provider refused the new token too");
+        if current {
+            if let Err(error) = self.finish(Err(error.clone()), RefreshReason::Expired, None) {
+                return error;
+            }
+        }
+        SdkError::from(error)
     }
 
     fn notify(&self) {

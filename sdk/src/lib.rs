@@ -6,8 +6,9 @@
 //! the page already has). It calls the vendor's checkout API with that
 //! token, refreshes it a margin before it expires, and when the vendor
 //! answers `access_token_expired` anyway, asks the `on_access_token_expired`
-//! handler for a new one and retries the call once. Without a handler, such
-//! a call fails with [`SdkError::AccessTokenExpired`].
+//! handler for a new one and retries the call once. Without a handler, it
+//! reports [`SdkError::AccessTokenExpired`] when the token expires, and
+//! every call from then on fails with it.
 
 mod browser;
 mod client;
@@ -16,13 +17,15 @@ mod keeper;
 mod platform;
 mod schedule;
 mod tabs;
+mod token_id;
 mod types;
 
-pub use browser::{BrowserTabs, Wakeups};
-pub use client::{CheckoutClient, Options};
-pub use error::{RefreshError, SdkError};
+pub use browser::{is_offline, BrowserTabs, Wakeups};
+pub use client::{CheckoutClient, Options, PAYMENT_LEAST_LIFETIME};
+pub use error::{RefreshError, SdkError, StopReason};
 pub use keeper::{
-    ExpiryHandler, Keeper, KeeperOptions, RefreshReason, StateListener, TokenState, TokenStatus,
+    ExpiryHandler, Keeper, KeeperOptions, RefreshContext, RefreshReason, StateListener, TokenState,
+    TokenStatus, DEFAULT_MIN_REFRESH_INTERVAL, THROTTLE_LIMIT, THROTTLE_WINDOW,
 };
 pub use platform::{Browser, Platform};
 pub use schedule::{refresh_delay, retry_delay, DEFAULT_REFRESH_MARGIN};

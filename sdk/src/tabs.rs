@@ -16,6 +16,7 @@ use std::time::Duration;
 use futures::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
+use crate::error::StopReason;
 use crate::types::AccessToken;
 
 /// How long a tab that waited for the lock waits for the holder's news. The
@@ -33,13 +34,16 @@ pub enum TabNews {
     /// instead of each trying in turn — and try again when the teller will
     /// (`retry_in_ms`), so the tabs of one checkout keep retrying as one.
     /// `permanent`: the server said trying again will not help, and the
-    /// others stop too.
+    /// others stop too, for the same `stop_reason` (absent from a tab of
+    /// an older build).
     Failed {
         message: String,
         #[serde(default)]
         retry_in_ms: Option<u64>,
         #[serde(default)]
         permanent: bool,
+        #[serde(default)]
+        stop_reason: Option<StopReason>,
     },
 }
 

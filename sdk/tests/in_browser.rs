@@ -3,8 +3,11 @@
 //! and tabs taking turns through Web Locks and sharing news through a
 //! `BroadcastChannel`. The logic itself is tested natively under simulated
 //! time (`src/keeper/tests`); these prove the browser glue does what the
-//! fakes there assume. Tokens live a few hundred milliseconds, so the real
-//! timers fire quickly; every wait ends on an event, bounded by a deadline.
+//! fakes there assume, and that the wake-up listeners are there while the
+//! page holds them and gone once it drops them. Tokens live a few hundred
+//! milliseconds (no refresh floor here: that is tested natively), so the
+//! real timers fire quickly; every wait ends on an event, bounded by a
+//! deadline.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -14,7 +17,7 @@ use std::time::Duration;
 
 use checkout_sdk::{
     AccessToken, Browser, BrowserTabs, ExpiryHandler, Keeper, KeeperOptions, Platform,
-    RefreshReason, Tabs, TokenState,
+    RefreshReason, Tabs, TokenState, Wakeups,
 };
 use futures::channel::mpsc;
 use futures::future::{self, Either, FutureExt};
@@ -37,7 +40,7 @@ fn token(name: &str, millis: u64) -> AccessToken {
 
 /// A merchant server answering after a short round trip, counting calls.
 fn handler(calls: Rc<Cell<u32>>) -> ExpiryHandler {
-    Rc::new(move || {
+    Rc::new(move |_context| {
         calls.set(calls.get() + 1);
         async {
             TimeoutFuture::new(20).await;
@@ -60,6 +63,7 @@ fn keeper(
         KeeperOptions {
             handler: Some(handler),
             margin: Duration::from_secs(60),
+            min_interval: Duration::ZERO,
             listener: Some(Rc::new(move |state: &TokenState| {
                 let _ = sender.unbounded_send(state.clone());
             })),
@@ -123,4 +127,57 @@ async fn two_keepers_of_one_checkout_due_together_make_one_call() {
     assert!(reasons.contains(&Some(RefreshReason::Timer)));
     assert!(reasons.contains(&Some(RefreshReason::Tab)));
     assert_eq!((first.token(), second.token()), ("t2".into(), "t2".into()));
+}
+
+/// The events a keeper wakes on, each where the browser fires it.
+const WAKE_EVENTS: [(&str, bool); 5] = [
+    ("visibilitychange", true),
+    ("resume", true),
+    ("focus", false),
+    ("pageshow", false),
+    ("online", false),
+];
+
+/// Fires `event` on the document or the window, as the browser would.
+fn fire(event: &str, on_document: bool) {
+    let window = web_sys::window().unwrap();
+    let event = web_sys::Event::new(event).unwrap();
+    if on_document {
+        window.document().unwrap().dispatch_event(&event).unwrap();
+    } else {
+        window.dispatch_event(&event).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn each_wake_up_event_asks_the_keeper_while_the_page_listens() {
+    for (event, on_document) in WAKE_EVENTS {
+        let calls = Rc::new(Cell::new(0));
+        // Due at once: its timer would refresh as soon as the page yields,
+        // but the event comes first, in the same turn, and names the reason.
+        let (keeper, mut states) = keeper(token("t1", 0), handler(calls.clone()), None);
+        let _wakeups = Wakeups::listen(&keeper).unwrap();
+        fire(event, on_document);
+        let state = refreshed(&mut states).await;
+        assert_eq!(
+            state.last_reason,
+            Some(RefreshReason::Visibility),
+            "{event}"
+        );
+        assert_eq!(calls.get(), 1, "{event}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn dropped_wake_up_listeners_hear_nothing() {
+    let calls = Rc::new(Cell::new(0));
+    let (keeper, mut states) = keeper(token("t1", 0), handler(calls.clone()), None);
+    drop(Wakeups::listen(&keeper).unwrap());
+    for (event, on_document) in WAKE_EVENTS {
+        fire(event, on_document);
+    }
+    // Only the keeper's own timer refreshed: no listener was left to.
+    let state = refreshed(&mut states).await;
+    assert_eq!(state.last_reason, Some(RefreshReason::Timer));
+    assert_eq!(calls.get(), 1);
 }

@@ -147,3 +147,45 @@ async fn a_form_post_is_never_redirected_to_another_site() {
         "{own}"
     );
 }
+
+/// Log-in returns to the page named in `next` (a checkout whose session
+/// ended links there) — only to a plain path on this site.
+#[tokio::test]
+async fn log_in_returns_to_a_page_of_this_site_and_nowhere_else() {
+    let site = start().await;
+    let (email, password) = ALICE;
+    let log_in_to = |next: &str, password: &str| {
+        let mut request = post(
+            "/api/login",
+            &format!("email={email}&password={password}&next={next}"),
+            None,
+        );
+        request
+            .headers_mut()
+            .insert(header::ACCEPT, "text/html".parse().unwrap());
+        request
+    };
+    let location = |response: &axum::http::Response<axum::body::Body>| {
+        response
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned())
+    };
+    let back = call(&site.app, log_in_to("%2Fcheckout%2Finv_1001", password)).await;
+    assert_eq!(location(&back).as_deref(), Some("/checkout/inv_1001"));
+    for elsewhere in [
+        "%2F%2Fevil.example%2Fphish",
+        "https%3A%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2Fcheckout%3Fa%3Db",
+    ] {
+        let sent = call(&site.app, log_in_to(elsewhere, password)).await;
+        assert_eq!(location(&sent).as_deref(), Some("/"), "{elsewhere}");
+    }
+    // A refusal goes back to the form, still knowing where to return.
+    let refused = call(&site.app, log_in_to("%2Fcheckout%2Finv_1001", "wrong")).await;
+    assert_eq!(
+        location(&refused).as_deref(),
+        Some("/login?next=/checkout/inv_1001&error=invalid_credentials")
+    );
+}

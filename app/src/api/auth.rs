@@ -23,13 +23,15 @@ pub struct InvoiceSummary {
     pub total: String,
 }
 
-/// `POST /api/login` (form fields `email`, `password`): starts a session and
-/// redirects to `/`. One answer, after the same work, for a wrong password
-/// and an unknown email; failures limited per client address and per
-/// account (`merchant::limiter::LoginLimits`).
+/// `POST /api/login` (form fields `email`, `password`, and `next`, the
+/// page to return to): starts a session and redirects to `next` if it is a
+/// path on this site ([`return_path`]), else to `/`. One answer, after the
+/// same work, for a wrong password and an unknown email; failures limited
+/// per client address and per account (`merchant::limiter::LoginLimits`).
 #[server(prefix = "/api", endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    let outcome = log_in(email, password).await;
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let next = next.as_deref().and_then(return_path);
+    let outcome = log_in(email, password, next.unwrap_or("/")).await;
     merchant::metrics::login(match &outcome {
         Ok(()) => "ok",
         Err(AppError::InvalidCredentials) => "invalid_credentials",
@@ -37,11 +39,30 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         Err(AppError::BadRequest(_)) => "bad_request",
         Err(_) => "error",
     });
-    outcome.map_err(|error| ssr::back_to_form("/login", error))
+    let form = match next {
+        Some(next) => format!("/login?next={next}"),
+        None => "/login".to_owned(),
+    };
+    outcome.map_err(|error| ssr::back_to_form(&form, error))
+}
+
+/// `next` if it is a path on this site that is safe to redirect to and to
+/// put in a link: it starts with one `/` (not `//host`, a link elsewhere)
+/// and holds only letters, digits, `_`, `-` and `/` — so no scheme, no
+/// host, no query, nothing to encode. Anything else is ignored, not
+/// followed: a log-in link cannot be made to send anyone off the site.
+pub fn return_path(next: &str) -> Option<&str> {
+    let safe = next.len() <= 200
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && next
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-/".contains(&b));
+    safe.then_some(next)
 }
 
 #[cfg(feature = "ssr")]
-async fn log_in(email: String, password: String) -> Result<(), AppError> {
+async fn log_in(email: String, password: String, next: &str) -> Result<(), AppError> {
     merchant::check_credentials(&email, &password)
         .map_err(|why| ssr::with_status(AppError::BadRequest(why.to_string())))?;
     let limits = ssr::limits()?;
@@ -69,7 +90,7 @@ async fn log_in(email: String, password: String) -> Result<(), AppError> {
         .await
         .map_err(|_| ssr::with_status(AppError::Internal))?;
     tracing::info!(user = user.id, "logged in");
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(next);
     Ok(())
 }
 

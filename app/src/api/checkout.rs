@@ -42,17 +42,28 @@ pub fn vendor_api_url() -> String {
 }
 
 /// Mints a checkout token for the logged-in user to pay `invoice_id`.
-/// `POST /api/checkout/token`, form-encoded (`invoice_id=…`), with the
-/// session cookie: 400 for an id not of the documented shape, 401 without a
-/// session, 404 for an invoice that is not the user's, 429 over the
-/// per-session or per-address limit.
+/// `POST /api/checkout/token`, form-encoded (`invoice_id=…`, and
+/// `refused=<jti>` when the vendor has just refused the page's token: that
+/// one is not handed out again), with the session cookie: 400 for an id not
+/// of the documented shape, 401 without a session, 404 for an invoice that
+/// is not the user's, 409 for one the vendor will not take payment for,
+/// 429 over the per-session or per-address limit.
 #[server(prefix = "/api", endpoint = "checkout/token")]
-pub async fn mint_checkout_token(invoice_id: String) -> Result<CheckoutSession, AppError> {
+pub async fn mint_checkout_token(
+    invoice_id: String,
+    refused: Option<String>,
+) -> Result<CheckoutSession, AppError> {
     use super::ssr;
 
     let invoice_id = ssr::invoice_id(&invoice_id)?;
+    let refused = refused.as_deref().map(ssr::token_id).transpose()?;
     let user = ssr::current_user().await?;
     ssr::limit_vendor_calls(&user).await?;
+    if let Some(refused) = refused {
+        ssr::checkout()?
+            .forget_refused(&user, &invoice_id, refused)
+            .await;
+    }
     let minted = ssr::for_this_request(ssr::checkout()?.mint(&user, &invoice_id))
         .await
         .map_err(|error| ssr::mint_error(error, &invoice_id))?;

@@ -8,7 +8,9 @@ mod checkout;
 #[cfg(feature = "ssr")]
 mod ssr;
 
-pub use auth::{my_invoices, whoami, InvoiceSummary, Login, Logout, MyInvoices, UserView, Whoami};
+pub use auth::{
+    my_invoices, return_path, whoami, InvoiceSummary, Login, Logout, MyInvoices, UserView, Whoami,
+};
 #[cfg(feature = "ssr")]
 pub use ssr::ClientAddress;
 // The server functions' argument structs (`MintCheckoutToken` …) are public
@@ -35,6 +37,8 @@ pub enum AppError {
     InvoiceNotFound,
     #[error("This invoice cannot be paid online right now.")]
     NotPayable,
+    #[error("This invoice is paid already.")]
+    AlreadyPaid,
     #[error("The payment provider is not responding. Please try again in a moment.")]
     VendorUnavailable,
     #[error("We are busy right now. Please try again in {retry_after_secs} seconds.")]
@@ -73,6 +77,7 @@ impl AppError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvoiceNotFound => "invoice_not_found",
             Self::NotPayable => "not_payable",
+            Self::AlreadyPaid => "already_paid",
             Self::VendorUnavailable => "vendor_unavailable",
             Self::Busy { .. } => "busy",
             Self::TooManyRequests { .. } => "too_many_requests",
@@ -107,6 +112,7 @@ mod tests {
             AppError::InvalidCredentials,
             AppError::InvoiceNotFound,
             AppError::NotPayable,
+            AppError::AlreadyPaid,
             AppError::VendorUnavailable,
             AppError::Busy {
                 retry_after_secs: 2,
@@ -122,6 +128,27 @@ mod tests {
             assert_eq!(wire["code"], error.code());
             assert_eq!(serde_json::from_value::<AppError>(wire).unwrap(), error);
         }
+    }
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to_after_log_in() {
+        for fine in ["/", "/checkout/inv_1001", "/a-b/c_d"] {
+            assert_eq!(return_path(fine), Some(fine));
+        }
+        for elsewhere in [
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil.example",
+            "/checkout?x=1",
+            "/%2F%2Fevil",
+            "javascript:alert(1)",
+            "checkout",
+            "",
+            "/a\nSet-Cookie:x",
+        ] {
+            assert_eq!(return_path(elsewhere), None, "{elsewhere}");
+        }
+        assert_eq!(return_path(&format!("/{}", "a".repeat(200))), None);
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub fn back_to_form(page: &str, error: AppError) -> AppError {
             .is_some_and(|v| v.contains("text/html"))
     });
     if asks_for_html {
-        leptos_axum::redirect(&format!("{page}?error={}", error.code()));
+        let join = if page.contains('?') { '&' } else { '?' };
+        leptos_axum::redirect(&format!("{page}{join}error={}", error.code()));
         if let Some(response) = use_context::<ResponseOptions>() {
             response.set_status(StatusCode::SEE_OTHER);
         }
@@ -159,12 +160,34 @@ pub fn invoice_id(id: &str) -> Result<InvoiceId, AppError> {
     InvoiceId::parse(id).map_err(|why| with_status(AppError::BadRequest(why.to_string())))
 }
 
+/// A refused token's id (`jti`) as the page reports it: the shape the
+/// vendor's ids have (short, `[A-Za-z0-9_-]`), else a bad request; it is
+/// logged, so nothing else may pass.
+pub fn token_id(id: &str) -> Result<&str, AppError> {
+    let sane = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if sane {
+        Ok(id)
+    } else {
+        Err(with_status(AppError::BadRequest(
+            "refused: not a token id".to_owned(),
+        )))
+    }
+}
+
 /// What the page is told when no token (or invoice) can be had.
 pub fn mint_error(error: merchant::MintError, invoice_id: &InvoiceId) -> AppError {
     use merchant::MintError;
     tracing::warn!(%invoice_id, %error, "could not get a checkout token");
     with_status(match error {
         MintError::UnknownInvoice => AppError::InvoiceNotFound,
+        // The vendor's 409: a token for a paid invoice is no use to anyone.
+        MintError::Refused(alternative_client::VendorError::Rejected { status: 409, .. }) => {
+            AppError::AlreadyPaid
+        }
         MintError::Refused(_) => AppError::NotPayable,
         MintError::Vendor(_) => AppError::VendorUnavailable,
         MintError::Busy(after) => AppError::Busy {
@@ -205,7 +228,7 @@ fn status(error: &AppError) -> StatusCode {
     match error {
         AppError::NotLoggedIn | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
         AppError::InvoiceNotFound => StatusCode::NOT_FOUND,
-        AppError::NotPayable => StatusCode::CONFLICT,
+        AppError::NotPayable | AppError::AlreadyPaid => StatusCode::CONFLICT,
         AppError::VendorUnavailable => StatusCode::BAD_GATEWAY,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -1,21 +1,26 @@
 //! `/login`: a plain HTML form posting to `/api/login` — no JavaScript, and
-//! none needed. Success redirects to `/`; a refusal redirects back here with
-//! its code (`?error=invalid_credentials`), which the page says in words.
+//! none needed. Success redirects to `/`, or to `?next=` (a path on this
+//! site: a checkout whose session ended sends people here and back); a
+//! refusal redirects back here with its code (`?error=invalid_credentials`),
+//! which the page says in words.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{AppError, Login};
+use crate::api::{return_path, AppError, Login};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let error = use_query_map()
-        .read_untracked()
+    let query = use_query_map().read_untracked();
+    let error = query
         .get("error")
         .map(|code| refusal(&code))
         .unwrap_or_default();
+    let next = query
+        .get("next")
+        .and_then(|next| return_path(&next).map(str::to_owned));
     view! {
         <Title text="Log in"/>
         <h1>"Log in"</h1>
@@ -24,6 +29,7 @@ pub fn LoginPage() -> impl IntoView {
             <input id="email" type="email" name="email" autocomplete="username" required aria-describedby="login-error"/>
             <label for="password">"Password"</label>
             <input id="password" type="password" name="password" autocomplete="current-password" required aria-describedby="login-error"/>
+            {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
             <button type="submit" data-testid="login-submit">"Log in"</button>
         </ActionForm>
         <p class="error" id="login-error" role="alert" data-testid="login-error">{error}</p>

@@ -4,12 +4,12 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use checkout_sdk::RefreshError;
+use checkout_sdk::{RefreshError, StopReason};
 use checkout_sdk::{AccessToken, CheckoutClient, ExpiryHandler, Options, PaymentRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::mint::checkout_token;
+use crate::mint::{checkout_token, MintError};
 
 /// The client and the payment it will make: not `Send` (browser handles),
 /// so kept on this thread, and dropped with the island (timers and all).
@@ -50,9 +50,10 @@ pub fn Checkout(invoice_id: String, api_url: String) -> impl IntoView {
 
 /// The SDK's `on_access_token_expired` handler, and its opener: a token from
 /// the server function, or why not — transient (the SDK tries again by
-/// itself) or permanent (it stops).
+/// itself) or a stop, with its reason (the SDK stops, in every tab). The
+/// context says why the SDK asks; this handler needs none of it.
 fn mint(invoice_id: String) -> ExpiryHandler {
-    Rc::new(move || {
+    Rc::new(move |_context| {
         let invoice_id = invoice_id.clone();
         Box::pin(async move {
             match checkout_token(invoice_id).await {
@@ -61,7 +62,10 @@ fn mint(invoice_id: String) -> ExpiryHandler {
                     expires_in: Duration::from_secs(minted.expires_in),
                 }),
                 Err(e) if e.is_transient() => Err(RefreshError::transient(e.to_string())),
-                Err(e) => Err(RefreshError::permanent(e.to_string())),
+                Err(e @ MintError::NotYours) => {
+                    Err(RefreshError::stop(StopReason::NotYours, e.to_string()))
+                }
+                Err(e) => Err(RefreshError::stop(StopReason::NotPayable, e.to_string())),
             }
         })
     })

@@ -86,7 +86,10 @@ async fn moving_the_clock_expires_tokens_as_time_would_and_stamps_the_new_date()
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.body["code"], "access_token_expired");
     let date = httpdate::parse_http_date(reply.headers["date"].to_str().unwrap()).unwrap();
-    let date = date.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let date = date
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     assert_eq!(date, NOW + ttl + LEEWAY_SECS + 1);
 
     // A new token lives its full lifetime from the new "now".

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use futures::future::{self, FutureExt, LocalBoxFuture};
 
-use super::{ExpiryHandler, Heard, Keeper, RefreshReason};
+use super::{ExpiryHandler, Heard, Keeper, RefreshContext, RefreshReason};
 use crate::error::SdkError;
 use crate::platform::Platform;
 use crate::schedule::retry_delay;
@@ -71,10 +71,11 @@ impl<P: Platform> Keeper<P> {
 pub(super) async fn fly<P: Platform>(
     keeper: Weak<Keeper<P>>,
     handler: ExpiryHandler,
+    context: RefreshContext,
     tabs: Option<Rc<dyn Tabs>>,
     generation: u64,
-    reason: RefreshReason,
 ) -> Result<(), SdkError> {
+    let reason = context.reason;
     let turn = match &tabs {
         Some(tabs) => tabs.turn().await,
         None => Turn::alone(),
@@ -102,7 +103,7 @@ pub(super) async fn fly<P: Platform>(
     let opening = keeper
         .upgrade()
         .is_some_and(|keeper| keeper.state.borrow().opener.is_some());
-    let result = handler().await;
+    let result = handler(context).await;
     let keeper = keeper.upgrade();
     // A transient failure's next try is chosen now, so the other tabs can
     // keep to it.
@@ -120,6 +121,7 @@ pub(super) async fn fly<P: Platform>(
                 message: refusal.message().to_owned(),
                 retry_in_ms: retry_in.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                 permanent: !refusal.is_transient(),
+                stop_reason: refusal.stop_reason(),
             },
         });
     }

@@ -9,6 +9,7 @@
 //! the HTML or in a signal. `?refresh=off` leaves the handler out, to show
 //! `AccessTokenExpiredError`.
 
+mod ended;
 mod open;
 mod pay;
 mod state;
@@ -22,6 +23,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use self::ended::CheckoutEnded;
 use self::pay::PayForm;
 use self::state::Shared;
 use self::summary::Summary;
@@ -90,6 +92,7 @@ fn Checkout(
     server_error: Option<String>,
 ) -> impl IntoView {
     let hydrated = RwSignal::new(false);
+    let invoice_id = StoredValue::new(invoice_id);
     let shared = Shared::new(server_error);
     let token = shared.token;
     Effect::new(move |_| {
@@ -110,7 +113,7 @@ fn Checkout(
         });
         spawn_local(open::open(
             shared,
-            invoice_id.clone(),
+            invoice_id.get_value(),
             api_url.clone(),
             refresh,
         ));
@@ -146,6 +149,7 @@ fn Checkout(
             <PayForm shared shown/>
             <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>
             <TokenTrouble shared/>
+            <CheckoutEnded token invoice_id=invoice_id.get_value()/>
             {developer.then(|| view! { <DeveloperPanel token/> })}
         </section>
     }

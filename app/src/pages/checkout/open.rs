@@ -6,7 +6,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use checkout_sdk::{
-    retry_delay, AccessToken, CheckoutClient, ExpiryHandler, Options, RefreshError, SdkError,
+    is_offline, retry_delay, AccessToken, CheckoutClient, ExpiryHandler, Options, RefreshError,
+    SdkError, StopReason,
 };
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -38,7 +39,7 @@ pub async fn open(shared: Shared, invoice_id: String, api_url: String, refresh: 
     options.share_between_tabs = Some(invoice_id);
     let opened = match CheckoutClient::connect(mint, options).await {
         Ok(client) => Rc::new(client),
-        Err(SdkError::RefreshRefused(why)) => return error.set(Some(why)),
+        Err(SdkError::RefreshRefused { message, .. }) => return error.set(Some(message)),
         Err(e) => return error.set(Some(e.to_string())),
     };
     token.set(TokenView::from(&opened.token_state()));
@@ -56,7 +57,7 @@ pub async fn open(shared: Shared, invoice_id: String, api_url: String, refresh: 
         );
         match fetched {
             Ok(fetched) => invoice.set(Some(fetched)),
-            Err(e @ SdkError::Unavailable(_)) => {
+            Err(e @ (SdkError::Unavailable(_) | SdkError::Offline)) => {
                 failures += 1;
                 if !wait_to_retry(error, e.to_string(), failures).await {
                     return;
@@ -91,14 +92,16 @@ async fn wait_to_retry(error: RwSignal<Option<String>>, why: String, failures: u
     error.try_get_untracked().is_some()
 }
 
-/// The SDK's handler: a token from the merchant's server for this invoice,
-/// or the server's sentence — transient (down, busy: the SDK tries again)
-/// or permanent (not logged in, not yours, not payable: it stops).
+/// The SDK's handler: a token from the merchant's server for this invoice
+/// (not the one the vendor just refused, if that is why it is asked), or
+/// what the server said, as the SDK should take it: try again (down, busy
+/// after its `Retry-After`, offline) or stop, and why (not logged in, not
+/// yours, not payable, paid).
 fn mint_handler(invoice_id: String) -> ExpiryHandler {
-    Rc::new(move || {
+    Rc::new(move |context| {
         let invoice_id = invoice_id.clone();
         Box::pin(async move {
-            mint_checkout_token(invoice_id)
+            mint_checkout_token(invoice_id, context.refused_token_id)
                 .await
                 .map(access_token)
                 .map_err(refresh_error)
@@ -107,10 +110,20 @@ fn mint_handler(invoice_id: String) -> ExpiryHandler {
 }
 
 fn refresh_error(error: AppError) -> RefreshError {
-    if error.is_transient() {
-        RefreshError::transient(error.to_string())
-    } else {
-        RefreshError::permanent(error.to_string())
+    let stop = |reason| RefreshError::stop(reason, error.to_string());
+    match error {
+        AppError::NotLoggedIn => stop(StopReason::NotLoggedIn),
+        AppError::InvoiceNotFound => stop(StopReason::NotYours),
+        AppError::NotPayable => stop(StopReason::NotPayable),
+        AppError::AlreadyPaid => stop(StopReason::Paid),
+        AppError::Busy { retry_after_secs } | AppError::TooManyRequests { retry_after_secs } => {
+            RefreshError::busy(error.to_string(), Duration::from_secs(retry_after_secs))
+        }
+        AppError::Transport(_) if is_offline() => {
+            RefreshError::transient(SdkError::Offline.to_string())
+        }
+        _ if error.is_transient() => RefreshError::transient(error.to_string()),
+        _ => stop(StopReason::Other),
     }
 }
 

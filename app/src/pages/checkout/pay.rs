@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::state::Shared;
+use super::token::TokenView;
 use crate::api::InvoiceView;
 use crate::money::format_amount;
 
@@ -18,6 +19,7 @@ pub fn PayForm(shared: Shared, shown: Memo<Option<InvoiceView>>) -> impl IntoVie
         selected,
         paying,
         payment,
+        token,
         ..
     } = shared;
     let status_ref = NodeRef::<leptos::html::P>::new();
@@ -56,7 +58,9 @@ pub fn PayForm(shared: Shared, shown: Memo<Option<InvoiceView>>) -> impl IntoVie
                 type="button"
                 data-testid="pay-button"
                 on:click=move |_| pay(shared, status_ref)
-                disabled=move || paying.get() || selected.with(Option::is_none)
+                disabled=move || {
+                    paying.get() || selected.with(Option::is_none) || token.with(TokenView::stopped)
+                }
             >
                 {move || if paying.get() { "Paying…".to_owned() } else { format!("Pay {}", total()) }}
             </button>

@@ -1,7 +1,7 @@
 //! The token as the page shows it — its state, never the token itself: the
 //! "session expired" notice with its retry, and the developer panel.
 
-use checkout_sdk::{RefreshReason, SdkError, TokenState, TokenStatus};
+use checkout_sdk::{RefreshReason, SdkError, StopReason, TokenState, TokenStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -26,6 +26,17 @@ pub struct TokenView {
     expired: Option<String>,
     /// Seconds until the SDK tries again by itself.
     retry_in: Option<u64>,
+    /// Nothing will renew the token: why.
+    pub ended: Option<Ending>,
+}
+
+/// Why a checkout cannot go on, each with its own words on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The server said trying again will not help.
+    Stopped(StopReason),
+    /// Expired with no handler to renew it (`?refresh=off`).
+    Expired,
 }
 
 impl From<&TokenState> for TokenView {
@@ -37,20 +48,34 @@ impl From<&TokenState> for TokenView {
             refresh_count: state.refresh_count,
             last_reason: match state.last_reason {
                 None => "—",
+                Some(RefreshReason::Opening) => "opening",
                 Some(RefreshReason::Timer) => "timer",
                 Some(RefreshReason::Expired) => "401",
                 Some(RefreshReason::Tab) => "tab",
                 Some(RefreshReason::Visibility) => "visibility",
                 Some(RefreshReason::Manual) => "retry",
+                Some(RefreshReason::Payment) => "payment",
             },
             last_refresh_took: state
                 .last_refresh_took
                 .map_or_else(|| "—".to_owned(), |took| format!("{} ms", took.as_millis())),
             expired: match &state.status {
                 TokenStatus::Expired { error, .. } => Some(match error {
-                    SdkError::RefreshFailed(why) | SdkError::RefreshRefused(why) => why.clone(),
+                    SdkError::RefreshFailed(why) => why.clone(),
+                    SdkError::RefreshRefused { message, .. } => message.clone(),
                     other => other.to_string(),
                 }),
+                _ => None,
+            },
+            ended: match &state.status {
+                TokenStatus::Expired {
+                    error: SdkError::RefreshRefused { reason, .. },
+                    ..
+                } => Some(Ending::Stopped(*reason)),
+                TokenStatus::Expired {
+                    error: SdkError::AccessTokenExpired,
+                    ..
+                } => Some(Ending::Expired),
                 _ => None,
             },
             retry_in: match &state.status {
@@ -73,8 +98,19 @@ impl TokenView {
         })
     }
 
+    /// Expired, and the SDK is trying again: not ended.
     fn session_trouble(&self) -> bool {
-        self.opened && self.expired.is_some()
+        self.opened && self.expired.is_some() && self.ended.is_none()
+    }
+
+    pub fn opened(&self) -> bool {
+        self.opened
+    }
+
+    /// The checkout has stopped for good (not merely expired without a
+    /// handler, where a call still goes out and fails with the SDK's error).
+    pub fn stopped(&self) -> bool {
+        matches!(self.ended, Some(Ending::Stopped(_)))
     }
 }
 

@@ -1,4 +1,4 @@
-//! Opening without a token ([`Keeper::connect`]) and permanent refusals: the
+//! Opening without a token ([`Keeper::connect`]) and refusals that stop: the
 //! first mint is retried like any refresh, and a refusal for good stops
 //! every timer instead of retrying forever.
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::FutureExt;
 
 use super::support::*;
-use crate::error::RefreshError;
+use crate::error::{RefreshError, StopReason};
 use crate::keeper::{Keeper, RefreshReason, TokenStatus};
 use crate::platform::Platform;
 use crate::SdkError;
@@ -97,9 +97,15 @@ fn a_first_mint_refused_for_good_ends_opening_with_the_refusal_and_no_timer() {
     let server = server();
     let keeper = connecting(&platform, &server);
     let opened = watch_opened(&platform, &keeper);
-    server.answer(Err(RefreshError::permanent("Please log in to continue.")));
+    server.answer(Err(RefreshError::stop(
+        StopReason::NotLoggedIn,
+        "Please log in to continue.",
+    )));
     platform.run_tasks();
-    let refused = SdkError::RefreshRefused("Please log in to continue.".into());
+    let refused = SdkError::RefreshRefused {
+        reason: StopReason::NotLoggedIn,
+        message: "Please log in to continue.".into(),
+    };
     assert_eq!(*opened.borrow(), Some(Err(refused.clone())));
     assert_eq!(platform.pending_timers(), 0);
     platform.advance(secs(3600));
@@ -112,7 +118,7 @@ fn a_first_mint_refused_for_good_ends_opening_with_the_refusal_and_no_timer() {
 }
 
 #[test]
-fn without_a_handler_the_opener_mints_once_and_no_timer_follows() {
+fn without_a_handler_the_opener_mints_once_and_only_the_expiry_is_timed() {
     let platform = FakePlatform::new();
     let server = server();
     let keeper = Keeper::connect(platform.clone(), server.handler(), options(None));
@@ -120,9 +126,10 @@ fn without_a_handler_the_opener_mints_once_and_no_timer_follows() {
     server.answer(Ok(token("t1", secs(900))));
     platform.run_tasks();
     assert!(keeper.snapshot().opened);
-    assert_eq!(platform.pending_timers(), 0);
+    assert_eq!(platform.pending_timers(), 1, "the expiry's report");
     platform.advance(secs(3600));
     assert_eq!(server.calls.get(), 1);
+    assert_eq!(keeper.unusable(), Some(SdkError::AccessTokenExpired));
 }
 
 #[test]
@@ -131,14 +138,18 @@ fn a_refresh_refused_for_good_stops_the_timers_until_the_page_asks_again() {
     let server = server();
     let keeper = keeper(&platform, &server);
     platform.advance(secs(840));
-    server.answer(Err(RefreshError::permanent(
+    server.answer(Err(RefreshError::stop(
+        StopReason::NotPayable,
         "This invoice cannot be paid online right now.",
     )));
     platform.run_tasks();
     assert!(matches!(
         keeper.snapshot().status,
         TokenStatus::Expired {
-            error: SdkError::RefreshRefused(_),
+            error: SdkError::RefreshRefused {
+                reason: StopReason::NotPayable,
+                ..
+            },
             retry_in: None
         }
     ));

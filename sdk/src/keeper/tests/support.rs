@@ -13,7 +13,9 @@ use futures::future::{FutureExt, LocalBoxFuture};
 use futures::task::LocalSpawnExt;
 
 use crate::error::RefreshError;
-use crate::keeper::{ExpiryHandler, Keeper, KeeperOptions};
+use crate::keeper::{
+    ExpiryHandler, Keeper, KeeperOptions, RefreshContext, DEFAULT_MIN_REFRESH_INTERVAL,
+};
 use crate::platform::Platform;
 use crate::tabs::Tabs;
 use crate::types::AccessToken;
@@ -134,14 +136,17 @@ pub fn token(name: &str, expires_in: Duration) -> AccessToken {
 /// A handler whose answers the test gives, one per call, and which counts calls.
 pub struct Server {
     pub calls: Cell<u32>,
+    /// What each call was told, in order.
+    pub contexts: RefCell<Vec<RefreshContext>>,
     replies: RefCell<Vec<oneshot::Sender<Result<AccessToken, RefreshError>>>>,
 }
 
 impl Server {
     pub fn handler(self: &Rc<Self>) -> ExpiryHandler {
         let server = self.clone();
-        Rc::new(move || {
+        Rc::new(move |context| {
             server.calls.set(server.calls.get() + 1);
+            server.contexts.borrow_mut().push(context);
             let (reply, answer) = oneshot::channel();
             server.replies.borrow_mut().push(reply);
             async move { answer.await.unwrap_or_else(|_| Err("server gone".into())) }.boxed_local()
@@ -159,11 +164,12 @@ impl Server {
     }
 }
 
-/// A 60 s margin, no listener, no other tabs.
+/// A 60 s margin, the default floor, no listener, no other tabs.
 pub fn options(handler: Option<ExpiryHandler>) -> KeeperOptions {
     KeeperOptions {
         handler,
         margin: secs(60),
+        min_interval: DEFAULT_MIN_REFRESH_INTERVAL,
         listener: None,
         tabs: None,
     }
@@ -192,6 +198,7 @@ pub fn keeper_with_tabs(
 pub fn server() -> Rc<Server> {
     Rc::new(Server {
         calls: Cell::new(0),
+        contexts: RefCell::default(),
         replies: RefCell::default(),
     })
 }

@@ -295,6 +295,7 @@ fn a_failure_in_another_tab_does_not_disturb_an_idle_tab() {
         message: "elsewhere".into(),
         retry_in_ms: Some(1_000),
         permanent: false,
+        stop_reason: None,
     });
     platform.run_tasks();
     assert_eq!(keepers[0].snapshot().status, TokenStatus::Valid);
@@ -310,7 +311,8 @@ fn a_refusal_for_good_is_shared_and_every_tab_stops_asking() {
         keepers,
     } = tabs(2);
     platform.advance(secs(840));
-    server.answer(Err(crate::RefreshError::permanent(
+    server.answer(Err(crate::RefreshError::stop(
+        crate::StopReason::NotLoggedIn,
         "Please log in to continue.",
     )));
     platform.run_tasks();
@@ -319,8 +321,10 @@ fn a_refusal_for_good_is_shared_and_every_tab_stops_asking() {
     for keeper in &keepers {
         assert!(matches!(
             keeper.snapshot().status,
-            TokenStatus::Expired { error: SdkError::RefreshRefused(ref m), retry_in: None }
-                if m == "Please log in to continue."
+            TokenStatus::Expired {
+                error: SdkError::RefreshRefused { reason: crate::StopReason::NotLoggedIn, ref message },
+                retry_in: None,
+            } if message == "Please log in to continue."
         ));
     }
     assert_eq!(platform.pending_timers(), 0);
