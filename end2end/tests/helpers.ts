@@ -1,4 +1,10 @@
-import { expect, type APIRequestContext, type Page, type Response } from "@playwright/test";
+import {
+  expect,
+  type APIRequestContext,
+  type Page,
+  type Request,
+  type Response,
+} from "@playwright/test";
 
 /** The server function that mints checkout tokens. */
 export const MINT_PATH = "/api/checkout/token";
@@ -71,14 +77,18 @@ export async function runClockUntil(page: Page, since: number, offsetMs: number)
 /** A page's calls to the mint endpoint: how many were sent, how many are unanswered. */
 export function countMints(page: Page) {
   const counts = { sent: 0, pending: 0 };
+  // Only requests seen starting here are waited for: a mint sent before
+  // the count began may report its end after, and must not count as -1.
+  const seen = new Set<Request>();
   page.on("request", (r) => {
     if (r.url().endsWith(MINT_PATH)) {
+      seen.add(r);
       counts.sent++;
       counts.pending++;
     }
   });
-  const answered = (r: { url(): string }) => {
-    if (r.url().endsWith(MINT_PATH)) counts.pending--;
+  const answered = (r: Request) => {
+    if (seen.delete(r)) counts.pending--;
   };
   page.on("requestfinished", answered);
   page.on("requestfailed", answered);

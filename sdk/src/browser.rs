@@ -21,7 +21,8 @@ use crate::tabs::{TabNews, Tabs, Turn};
 /// `visibilitychange` and `resume` (Page Lifecycle: a frozen tab thawed) on
 /// the document; `focus`, `pageshow` (a page restored from the back/forward
 /// cache) and `online` (which also cuts a running backoff short) on the
-/// window.
+/// window. And the signs of a person, for the idle rule: visibility,
+/// focus, `keydown` and `pointerdown`.
 pub struct Wakeups {
     listeners: Vec<Listener>,
 }
@@ -38,14 +39,26 @@ impl Wakeups {
         let document: web_sys::EventTarget = window.document()?.into();
         let window: web_sys::EventTarget = window.into();
         let check: Wake = |keeper| keeper.check(RefreshReason::Visibility);
+        let shown: Wake = |keeper| {
+            keeper.visibility(is_hidden());
+            keeper.check(RefreshReason::Visibility);
+        };
+        let focus: Wake = |keeper| {
+            keeper.active();
+            keeper.check(RefreshReason::Visibility);
+        };
+        let input: Wake = |keeper| keeper.active();
         let online: Wake = |keeper| keeper.back_online();
-        let targets: [(&web_sys::EventTarget, &'static str, Wake); 5] = [
-            (&document, "visibilitychange", check),
+        let targets: [(&web_sys::EventTarget, &'static str, Wake); 7] = [
+            (&document, "visibilitychange", shown),
             (&document, "resume", check),
-            (&window, "focus", check),
+            (&window, "focus", focus),
             (&window, "pageshow", check),
             (&window, "online", online),
+            (&window, "keydown", input),
+            (&window, "pointerdown", input),
         ];
+        keeper.visibility(is_hidden());
         let mut listeners = Vec::new();
         for (target, event, wake) in targets {
             let weak: Weak<Keeper<Browser>> = Rc::downgrade(keeper);
@@ -63,6 +76,12 @@ impl Wakeups {
         }
         Some(Self { listeners })
     }
+}
+
+fn is_hidden() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .is_some_and(|document| document.hidden())
 }
 
 /// Whether the browser says it has no network: then a request that got no

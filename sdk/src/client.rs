@@ -11,7 +11,7 @@ use crate::browser::{BrowserTabs, Wakeups};
 use crate::error::SdkError;
 use crate::keeper::{
     ExpiryHandler, Keeper, KeeperOptions, RefreshReason, StateListener, TokenState,
-    DEFAULT_MIN_REFRESH_INTERVAL,
+    DEFAULT_IDLE_AFTER, DEFAULT_MIN_REFRESH_INTERVAL,
 };
 use crate::platform::Browser;
 use crate::schedule::DEFAULT_REFRESH_MARGIN;
@@ -27,6 +27,10 @@ pub struct Options {
     /// The timer never refreshes sooner than this after a token arrived
     /// (see [`DEFAULT_MIN_REFRESH_INTERVAL`]).
     pub min_refresh_interval: Duration,
+    /// A page hidden with no input for this long stops refreshing on its
+    /// timer until the person is back (see [`DEFAULT_IDLE_AFTER`]); `None`:
+    /// never idle.
+    pub idle_after: Option<Duration>,
     /// Told whenever the token's state changes (never the token itself).
     pub on_token_state: Option<StateListener>,
     /// Tabs that open the same checkout (e.g. the invoice id) take turns to
@@ -42,6 +46,7 @@ impl Options {
             on_access_token_expired: None,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             min_refresh_interval: DEFAULT_MIN_REFRESH_INTERVAL,
+            idle_after: Some(DEFAULT_IDLE_AFTER),
             on_token_state: None,
             share_between_tabs: None,
         }
@@ -104,6 +109,7 @@ impl CheckoutClient {
                 handler: options.on_access_token_expired,
                 margin: options.refresh_margin,
                 min_interval: options.min_refresh_interval,
+                idle_after: options.idle_after,
                 listener: options.on_token_state,
                 tabs: tabs.clone().map(|tabs| -> Rc<dyn Tabs> { tabs }),
             },

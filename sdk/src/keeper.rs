@@ -34,9 +34,12 @@ use crate::schedule::{refresh_delay, retry_delay};
 use crate::tabs::{TabNews, Tabs};
 use crate::types::AccessToken;
 
+mod calls;
 mod flight;
+mod idle;
 mod pace;
 
+pub use idle::DEFAULT_IDLE_AFTER;
 pub use pace::{DEFAULT_MIN_REFRESH_INTERVAL, THROTTLE_LIMIT, THROTTLE_WINDOW};
 
 /// Asks the merchant's server for a new checkout token.
@@ -106,6 +109,9 @@ pub struct TokenState {
     /// the timer firing) to the new token being in use: the handler's round
     /// trip plus any wait for another tab's turn.
     pub last_refresh_took: Option<Duration>,
+    /// Idle (`idle`): hidden with no input for a while, the timer rests
+    /// until the person is back.
+    pub idle: bool,
 }
 
 type Flight = Shared<LocalBoxFuture<'static, Result<(), SdkError>>>;
@@ -118,6 +124,7 @@ pub struct Keeper<P: Platform> {
     handler: Option<ExpiryHandler>,
     margin: Duration,
     min_interval: Duration,
+    idle_after: Option<Duration>,
     listener: Option<StateListener>,
     tabs: Option<Rc<dyn Tabs>>,
     state: RefCell<State<P>>,
@@ -153,6 +160,12 @@ struct State<P: Platform> {
     /// Told when the first token arrives, or it is refused for good.
     open_waiters: Vec<oneshot::Sender<Result<(), SdkError>>>,
     pace: pace::Pace,
+    /// The page is hidden (as last told: [`Keeper::visibility`]).
+    hidden: bool,
+    /// The last sign of the person: input, or the page shown or hidden.
+    last_active: Duration,
+    /// The timer found the page idle and rests (see `idle`).
+    idle: bool,
 }
 
 impl<P: Platform> State<P> {
@@ -182,6 +195,8 @@ pub struct KeeperOptions {
     pub margin: Duration,
     /// See [`DEFAULT_MIN_REFRESH_INTERVAL`].
     pub min_interval: Duration,
+    /// See [`DEFAULT_IDLE_AFTER`]; `None`: never idle.
+    pub idle_after: Option<Duration>,
     pub listener: Option<StateListener>,
     pub tabs: Option<Rc<dyn Tabs>>,
 }
@@ -222,6 +237,7 @@ impl<P: Platform> Keeper<P> {
             handler,
             margin,
             min_interval,
+            idle_after,
             listener,
             tabs,
         } = options;
@@ -246,11 +262,15 @@ impl<P: Platform> Keeper<P> {
                 opener,
                 open_waiters: Vec::new(),
                 pace: pace::Pace::default(),
+                hidden: false,
+                last_active: now,
+                idle: false,
             }),
             platform,
             handler,
             margin,
             min_interval,
+            idle_after,
             listener,
             tabs,
         })
@@ -311,6 +331,7 @@ impl<P: Platform> Keeper<P> {
             refresh_count: state.refresh_count,
             last_reason: state.last_reason,
             last_refresh_took: state.last_refresh_took,
+            idle: state.idle,
         }
     }
 
@@ -375,6 +396,10 @@ impl<P: Platform> Keeper<P> {
             }
             return;
         }
+        if self.state.borrow().idle {
+            // Resting until the person is back (`idle`), not on any event.
+            return;
+        }
         let due = {
             let state = self.state.borrow();
             let waiting_out_backoff = state.retry_at.is_some_and(|at| now < at);
@@ -384,32 +409,6 @@ impl<P: Platform> Keeper<P> {
         if due && self.has_handler() {
             self.platform
                 .spawn(self.refresh(reason).map(|_| ()).boxed_local());
-        }
-    }
-
-    /// The browser is online again: a transient failure's backoff is cut
-    /// short, once (the tabs of a checkout all hear `online` together, and
-    /// their flights share one call through the usual turn and news).
-    /// Otherwise the same as [`Keeper::check`].
-    pub fn back_online(self: &Rc<Self>) {
-        let now = self.platform.now();
-        let cut_short = {
-            let state = self.state.borrow();
-            state.flight.is_none()
-                && state
-                    .last_error
-                    .as_ref()
-                    .is_some_and(SdkError::is_transient)
-                && state.retry_at.is_some_and(|at| now < at)
-        };
-        if cut_short && self.has_handler() {
-            self.platform.spawn(
-                self.refresh(RefreshReason::Visibility)
-                    .map(|_| ())
-                    .boxed_local(),
-            );
-        } else {
-            self.check(RefreshReason::Visibility);
         }
     }
 
@@ -571,6 +570,9 @@ impl<P: Platform> Keeper<P> {
                 at.saturating_sub(now),
                 Box::new(move || {
                     if let Some(keeper) = weak.upgrade() {
+                        if keeper.goes_idle() {
+                            return;
+                        }
                         let task = keeper
                             .refresh(RefreshReason::Timer)
                             .map(|_| ())
@@ -582,78 +584,6 @@ impl<P: Platform> Keeper<P> {
         });
         // Replacing the old timer drops, and so cancels, it.
         self.state.borrow_mut().timer = timer;
-    }
-
-    /// Without a handler: a timer at the token's expiry that reports it.
-    fn arm_expiry(self: &Rc<Self>) {
-        let now = self.platform.now();
-        let deadline = {
-            let state = self.state.borrow();
-            if state.last_error.is_some() {
-                return;
-            }
-            state.deadline
-        };
-        let weak: Weak<Self> = Rc::downgrade(self);
-        let timer = self.platform.timer(
-            deadline.saturating_sub(now),
-            Box::new(move || {
-                if let Some(keeper) = weak.upgrade() {
-                    keeper.expire_unhandled();
-                }
-            }),
-        );
-        self.state.borrow_mut().timer = Some(timer);
-    }
-
-    /// The token has expired and nothing can renew it: reported once, and
-    /// every later call fails the same way ([`Keeper::unusable`]).
-    fn expire_unhandled(&self) {
-        {
-            let mut state = self.state.borrow_mut();
-            if state.last_error.is_some() {
-                return;
-            }
-            state.last_error = Some(SdkError::AccessTokenExpired);
-            state.retry_at = None;
-            state.timer = None;
-        }
-        self.notify();
-    }
-
-    /// Why no call should go out at all: the token expired and there is no
-    /// handler to renew it.
-    pub fn unusable(&self) -> Option<SdkError> {
-        if self.has_handler() {
-            return None;
-        }
-        self.state.borrow().last_error.clone()
-    }
-
-    /// Whether the token is too near its end to carry a call that must not
-    /// fail for it (a payment): past its refresh point, or under
-    /// `least_left` from expiry.
-    pub fn near_end(&self, least_left: Duration) -> bool {
-        let now = self.platform.now();
-        let state = self.state.borrow();
-        now >= state.refresh_at || state.deadline.saturating_sub(now) < least_left
-    }
-
-    /// The vendor refused `token` right after a refresh brought it: that is
-    /// a failed refresh (backed off, reported), not an expiry to report to
-    /// the page as [`SdkError::AccessTokenExpired`].
-    pub fn refused(self: &Rc<Self>, token: &str) -> SdkError {
-        let current = {
-            let state = self.state.borrow();
-            state.flight.is_none() && state.token == token
-        };
-        let error = RefreshError::transient("the payment provider refused the new token too");
-        if current {
-            if let Err(error) = self.finish(Err(error.clone()), RefreshReason::Expired, None) {
-                return error;
-            }
-        }
-        SdkError::from(error)
     }
 
     fn notify(&self) {

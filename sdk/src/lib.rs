@@ -25,7 +25,7 @@ pub use client::{CheckoutClient, Options, PAYMENT_LEAST_LIFETIME};
 pub use error::{RefreshError, SdkError, StopReason};
 pub use keeper::{
     ExpiryHandler, Keeper, KeeperOptions, RefreshContext, RefreshReason, StateListener, TokenState,
-    TokenStatus, DEFAULT_MIN_REFRESH_INTERVAL, THROTTLE_LIMIT, THROTTLE_WINDOW,
+    TokenStatus, DEFAULT_IDLE_AFTER, DEFAULT_MIN_REFRESH_INTERVAL, THROTTLE_LIMIT, THROTTLE_WINDOW,
 };
 pub use platform::{Browser, Platform};
 pub use schedule::{refresh_delay, retry_delay, DEFAULT_REFRESH_MARGIN};

@@ -64,6 +64,7 @@ fn keeper(
             handler: Some(handler),
             margin: Duration::from_secs(60),
             min_interval: Duration::ZERO,
+            idle_after: None,
             listener: Some(Rc::new(move |state: &TokenState| {
                 let _ = sender.unbounded_send(state.clone());
             })),

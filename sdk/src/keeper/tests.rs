@@ -1,6 +1,7 @@
 //! The keeper under simulated time, in one tab (here) and across tabs
 //! (`tabs`).
 
+mod idle;
 mod opening;
 mod pace;
 mod support;

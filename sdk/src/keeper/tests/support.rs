@@ -14,7 +14,8 @@ use futures::task::LocalSpawnExt;
 
 use crate::error::RefreshError;
 use crate::keeper::{
-    ExpiryHandler, Keeper, KeeperOptions, RefreshContext, DEFAULT_MIN_REFRESH_INTERVAL,
+    ExpiryHandler, Keeper, KeeperOptions, RefreshContext, DEFAULT_IDLE_AFTER,
+    DEFAULT_MIN_REFRESH_INTERVAL,
 };
 use crate::platform::Platform;
 use crate::tabs::Tabs;
@@ -164,12 +165,14 @@ impl Server {
     }
 }
 
-/// A 60 s margin, the default floor, no listener, no other tabs.
+/// A 60 s margin, the default floor and idle time, no listener, no other
+/// tabs.
 pub fn options(handler: Option<ExpiryHandler>) -> KeeperOptions {
     KeeperOptions {
         handler,
         margin: secs(60),
         min_interval: DEFAULT_MIN_REFRESH_INTERVAL,
+        idle_after: Some(DEFAULT_IDLE_AFTER),
         listener: None,
         tabs: None,
     }
