@@ -4,8 +4,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use checkout_sdk::{RefreshError, StopReason};
 use checkout_sdk::{AccessToken, CheckoutClient, ExpiryHandler, Options, PaymentRequest};
+use checkout_sdk::{RefreshError, StopReason};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
