@@ -112,13 +112,7 @@ pub(crate) fn requested_ids(
     Ok((customer_id, invoice_id))
 }
 
-/// Ids are short printable ASCII; anything else is malformed, not merely unknown.
+/// The id, if it is of the shape ids have ([`crate::ids::well_formed`]).
 fn valid_id(id: Option<String>) -> Option<String> {
-    id.filter(|id| {
-        !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    })
+    id.filter(|id| crate::ids::well_formed(id))
 }

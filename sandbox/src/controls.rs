@@ -250,12 +250,7 @@ pub async fn revoke_token(
 }
 
 fn end_token(sandbox: &Sandbox, jti: &str, how: Ended) -> Result<StatusCode, ApiError> {
-    let well_formed = !jti.is_empty()
-        && jti.len() <= 64
-        && jti
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !well_formed {
+    if !crate::ids::well_formed(jti) {
         return Err(ApiError::InvalidRequest("not a token id"));
     }
     let now = sandbox.clock.now();
