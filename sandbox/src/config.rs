@@ -38,6 +38,12 @@ pub struct Config {
     /// development and test tool, and its browser tests reset it. An embedding
     /// server that serves anyone but its developers turns them off.
     pub controls: bool,
+    /// Where events are delivered, signed (`SANDBOX_WEBHOOK_URL` and
+    /// `SANDBOX_WEBHOOK_SECRETS`); none: events are stored and listed only.
+    pub webhook: Option<crate::events::Webhook>,
+    /// How long an event is retried before it is marked failed
+    /// (`SANDBOX_WEBHOOK_RETRY_FOR_SECS`).
+    pub webhook_retry_for: Duration,
 }
 
 impl Default for Config {
@@ -64,6 +70,10 @@ impl Default for Config {
                 "http://localhost:3000".to_owned(),
             ],
             controls: true,
+            webhook: None,
+            // Three days, as the big vendors retry: an endpoint down over a
+            // weekend still gets its events.
+            webhook_retry_for: Duration::from_secs(3 * 86_400),
         }
     }
 }
@@ -149,8 +159,52 @@ impl Config {
         if let Some(switch) = get("SANDBOX_CONTROLS") {
             config.controls = on_off("SANDBOX_CONTROLS", &switch)?;
         }
+        config.webhook = webhook(get("SANDBOX_WEBHOOK_URL"), get("SANDBOX_WEBHOOK_SECRETS"))?;
+        if let Some(secs) = get("SANDBOX_WEBHOOK_RETRY_FOR_SECS") {
+            config.webhook_retry_for = ttl("SANDBOX_WEBHOOK_RETRY_FOR_SECS", &secs)?;
+        }
         Ok(config)
     }
+}
+
+/// The endpoint and its secrets: both or neither.
+fn webhook(
+    url: Option<String>,
+    secrets: Option<String>,
+) -> Result<Option<crate::events::Webhook>, ConfigError> {
+    let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+        return match secrets {
+            Some(_) => Err(ConfigError {
+                name: "SANDBOX_WEBHOOK_SECRETS",
+                problem: "set without SANDBOX_WEBHOOK_URL".into(),
+            }),
+            None => Ok(None),
+        };
+    };
+    let url = url.trim().to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError {
+            name: "SANDBOX_WEBHOOK_URL",
+            problem: format!("{url:?} is not an http:// or https:// URL"),
+        });
+    }
+    let secrets = secrets
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(crate::events::WebhookSecret::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|problem| ConfigError {
+            name: "SANDBOX_WEBHOOK_SECRETS",
+            problem: problem.into(),
+        })?;
+    if secrets.is_empty() {
+        return Err(ConfigError {
+            name: "SANDBOX_WEBHOOK_SECRETS",
+            problem: "a webhook endpoint needs at least one signing secret".into(),
+        });
+    }
+    Ok(Some(crate::events::Webhook { url, secrets }))
 }
 
 fn on_off(name: &'static str, value: &str) -> Result<bool, ConfigError> {
@@ -235,6 +289,43 @@ mod tests {
         assert!(!off.unwrap().controls);
         let err = Config::from_lookup(|n| (n == "SANDBOX_CONTROLS").then(|| "yes".into()));
         assert_eq!(err.unwrap_err().name, "SANDBOX_CONTROLS");
+    }
+
+    #[test]
+    fn a_webhook_endpoint_comes_with_its_secrets() {
+        let read = |url: Option<&str>, secrets: Option<&str>| {
+            Config::from_lookup(|n| match n {
+                "SANDBOX_WEBHOOK_URL" => url.map(Into::into),
+                "SANDBOX_WEBHOOK_SECRETS" => secrets.map(Into::into),
+                _ => None,
+            })
+        };
+        assert!(read(None, None).unwrap().webhook.is_none());
+        let both = read(
+            Some("http://127.0.0.1:3000/webhooks/alternative"),
+            Some("whsec_0123456789abcdef, whsec_fedcba9876543210"),
+        );
+        assert_eq!(both.unwrap().webhook.unwrap().secrets.len(), 2);
+        for (url, secrets, name) in [
+            (Some("http://x/hook"), None, "SANDBOX_WEBHOOK_SECRETS"),
+            (
+                None,
+                Some("whsec_0123456789abcdef"),
+                "SANDBOX_WEBHOOK_SECRETS",
+            ),
+            (
+                Some("http://x/hook"),
+                Some("letmein"),
+                "SANDBOX_WEBHOOK_SECRETS",
+            ),
+            (
+                Some("ftp://x/hook"),
+                Some("whsec_0123456789abcdef"),
+                "SANDBOX_WEBHOOK_URL",
+            ),
+        ] {
+            assert_eq!(read(url, secrets).unwrap_err().name, name);
+        }
     }
 
     #[test]

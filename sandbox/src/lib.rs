@@ -18,6 +18,7 @@ mod config;
 mod controls;
 mod ended;
 mod error;
+pub mod events;
 mod faults;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
@@ -29,6 +30,7 @@ mod limits;
 mod links;
 mod oauth;
 mod openapi;
+mod partner_api;
 mod payments;
 mod pdf;
 mod records;
@@ -72,6 +74,9 @@ impl Sandbox {
                 get(checkout_api::payment_methods),
             )
             .route("/checkout/v1/payments", post(payments::pay))
+            .route("/v1/invoices/{id}", get(partner_api::invoice))
+            .route("/v1/events", get(events::list))
+            .route("/v1/events/{id}/resend", post(events::resend))
             .route("/files/invoices/{file}", get(pdf::invoice_pdf))
             .route("/.well-known/jwks.json", get(jwks::jwks))
             .route_layer(middleware::from_fn_with_state(
@@ -127,6 +132,12 @@ impl Sandbox {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let _ = self.bound.set(listener.local_addr()?);
+        // Event delivery stops with the server.
+        let (stop_events, events_stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(events::run(self.clone(), async move {
+            let _ = events_stopped.await;
+        }));
+        let _stop_events_on_return = stop_events;
         axum::serve(
             listener,
             self.router()

@@ -26,6 +26,9 @@ use crate::state::Sandbox;
         crate::pdf::pdf_link,
         crate::pdf::invoice_pdf,
         crate::payments::pay,
+        crate::partner_api::invoice,
+        crate::events::list,
+        crate::events::resend,
         crate::jwks::jwks,
         crate::stats::stats,
         crate::stats::payments,
@@ -41,6 +44,8 @@ use crate::state::Sandbox;
         (name = "checkout-auth", description = "Server-side: mint checkout tokens"),
         (name = "checkout", description = "Browser-side: calls scoped by a checkout token"),
         (name = "keys", description = "Public keys that verify checkout tokens"),
+        (name = "partner", description = "Server-side: a partner's own records, with its OAuth token"),
+        (name = "events", description = "Server-side: events delivered to the partner's webhook endpoint, signed"),
         (name = "sandbox", description = "Sandbox-only controls"),
     ),
 )]

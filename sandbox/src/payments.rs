@@ -5,6 +5,9 @@
 //! decides, and every repeat — sequential or concurrent, before or after a
 //! restart — gets that first answer back (marked `Idempotent-Replayed: true`).
 //! A key reused for a different request is refused rather than replayed.
+//!
+//! The payment, its idempotency record and its `payment.succeeded` event are
+//! written in one transaction before the answer is sent (see `events`).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -12,12 +15,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::callers::Checkout;
 use crate::checkout_api::scoped_invoice;
 use crate::error::{json_body, ApiError};
+use crate::events;
 use crate::ids::random_id;
 use crate::records::{IdempotencyRecord, NewPayment};
 use crate::state::Sandbox;
@@ -133,10 +135,7 @@ pub async fn pay(
         amount: invoice.total.clone(),
         currency: invoice.currency.clone(),
         status: "succeeded",
-        created_at: OffsetDateTime::from_unix_timestamp(now as i64)
-            .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
-            .unwrap_or_default(),
+        created_at: events::rfc3339(now),
     };
     let response = serde_json::to_string(&view).expect("a payment serializes");
     sandbox
@@ -157,9 +156,13 @@ pub async fn pay(
                 status: StatusCode::CREATED.as_u16(),
                 response: &response,
             },
+            &events::payment_succeeded(&invoice, &view, now),
+            now + sandbox.config.webhook_retry_for.as_secs(),
         )
         .await?;
     sandbox.stats.payment_made();
+    sandbox.stats.event_created();
+    sandbox.events_due.notify_one();
     tracing::info!(payment = %view.id, invoice_id = %view.invoice_id, jti = %claims.jti, "payment succeeded");
     let mut reply = (StatusCode::CREATED, response).into_response();
     reply.headers_mut().insert(

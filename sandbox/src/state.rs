@@ -34,6 +34,8 @@ pub struct Sandbox {
     pub(crate) links: Arc<LinkSigner>,
     pub(crate) limiter: Arc<RateLimiter>,
     pub(crate) auth_failures: Arc<AuthFailureLimiter>,
+    /// Wakes the event delivery task when an event is stored or resent.
+    pub(crate) events_due: Arc<tokio::sync::Notify>,
     /// Where [`Sandbox::serve`] listens (the configured address may be port
     /// 0): the base of the links it hands out, unless a public URL is set.
     pub(crate) bound: Arc<std::sync::OnceLock<SocketAddr>>,
@@ -99,6 +101,7 @@ impl Sandbox {
             bound: Arc::default(),
             limiter: Arc::new(RateLimiter::new(config.rate_limit_per_sec)),
             auth_failures: Arc::default(),
+            events_due: Arc::default(),
             config: Arc::new(config),
         })
     }

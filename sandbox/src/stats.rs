@@ -19,6 +19,10 @@ pub struct Stats {
     payments: AtomicU64,
     invalid_token: AtomicU64,
     access_token_expired: AtomicU64,
+    events_created: AtomicU64,
+    events_delivered: AtomicU64,
+    event_attempts_retried: AtomicU64,
+    events_failed: AtomicU64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -30,6 +34,20 @@ pub struct Snapshot {
     pub payments: u64,
     /// 401 answers since start, by `code`.
     pub unauthorized: Unauthorized,
+    /// Events and their delivery to the webhook endpoint, since start.
+    #[serde(default)]
+    pub events: EventCounts,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct EventCounts {
+    pub created: u64,
+    /// Events a 2xx acknowledged (a resent one counts again).
+    pub delivered: u64,
+    /// Attempts that failed and were scheduled again.
+    pub retried: u64,
+    /// Events given up after their retry period.
+    pub failed: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -54,6 +72,18 @@ impl Stats {
     pub fn checkout_token_expired(&self) {
         self.access_token_expired.fetch_add(1, Relaxed);
     }
+    pub fn event_created(&self) {
+        self.events_created.fetch_add(1, Relaxed);
+    }
+    pub fn event_delivered(&self) {
+        self.events_delivered.fetch_add(1, Relaxed);
+    }
+    pub fn event_retried(&self) {
+        self.event_attempts_retried.fetch_add(1, Relaxed);
+    }
+    pub fn event_failed(&self) {
+        self.events_failed.fetch_add(1, Relaxed);
+    }
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             oauth_tokens_issued: self.oauth_tokens_issued.load(Relaxed),
@@ -62,6 +92,12 @@ impl Stats {
             unauthorized: Unauthorized {
                 invalid_token: self.invalid_token.load(Relaxed),
                 access_token_expired: self.access_token_expired.load(Relaxed),
+            },
+            events: EventCounts {
+                created: self.events_created.load(Relaxed),
+                delivered: self.events_delivered.load(Relaxed),
+                retried: self.event_attempts_retried.load(Relaxed),
+                failed: self.events_failed.load(Relaxed),
             },
         }
     }

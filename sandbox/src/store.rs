@@ -1,6 +1,7 @@
 //! The sandbox's records in SQLite: API clients, customers, invoices,
-//! payment methods, payments, idempotency keys, OAuth grants and signing keys
-//! (their types are in `records` and `keys`: this module only keeps them).
+//! payment methods, payments, idempotency keys, OAuth grants, signing keys
+//! and events (their types are in `records`, `keys` and `events`: this
+//! module only keeps them; the events' queries are in `store/events.rs`).
 //!
 //! SQLite has one writer at a time; writes that must read-then-write
 //! atomically (a payment) also take [`Store::write_lock`], so concurrent
@@ -14,7 +15,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 use subtle::ConstantTimeEq;
 
+mod events;
+
 use crate::clock::UnixSeconds;
+use crate::events::NewEvent;
 use crate::ids::random_id;
 use crate::keys::StoredKey;
 use crate::records::{
@@ -118,6 +122,7 @@ impl Store {
         let _write = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         for table in [
+            "events",
             "idempotency_keys",
             "payments",
             "oauth_grants",
@@ -346,6 +351,8 @@ impl Store {
         &self,
         payment: &NewPayment<'_>,
         key: &IdempotencyRecord<'_>,
+        event: &NewEvent,
+        deliver_until: UnixSeconds,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -381,6 +388,8 @@ impl Store {
         .bind(payment.created_at as i64)
         .execute(&mut *tx)
         .await?;
+        // In the same transaction: a payment answered is a payment reported.
+        events::insert(&mut tx, event, deliver_until).await?;
         tx.commit().await
     }
 
@@ -391,6 +400,17 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await
+    }
+
+    /// The payment that settled `invoice_id`, if one did.
+    pub async fn payment_of(
+        &self,
+        invoice_id: &str,
+    ) -> Result<Option<crate::stats::StoredPayment>, StoreError> {
+        sqlx::query_as("SELECT id, invoice_id, amount, currency FROM payments WHERE invoice_id = ?")
+            .bind(invoice_id)
+            .fetch_optional(&self.pool)
+            .await
     }
 
     #[cfg(test)]

@@ -1,0 +1,229 @@
+//! Events: what the vendor tells a partner's server happened (a payment),
+//! written with what they report, signed (`signing`) and delivered at least
+//! once to the partner's webhook endpoint (`delivery`); listed and resent
+//! through the partner API (`GET /v1/events`, `POST /v1/events/{id}/resend`).
+
+mod delivery;
+mod signing;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::callers::OAuthClient;
+use crate::clock::UnixSeconds;
+use crate::error::ApiError;
+use crate::ids::{random_id, well_formed};
+use crate::records::Invoice;
+use crate::state::Sandbox;
+
+pub use delivery::{deliver_due, run, Webhook, WebhookSecret};
+pub use signing::{signature_header, SIGNATURE_HEADER};
+
+/// The one type of event the sandbox makes: an invoice was paid.
+pub const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
+
+/// The most events one list answers with, newest first.
+pub const LIST_LIMIT: i64 = 100;
+
+/// An event to store with the change it reports.
+pub struct NewEvent {
+    pub id: String,
+    pub partner_id: String,
+    pub kind: &'static str,
+    /// The exact JSON that is delivered and signed.
+    pub body: String,
+    pub created_at: UnixSeconds,
+}
+
+/// The delivered body: `{id, type, created_at, data}`, as the big vendors
+/// shape theirs; `data` holds the objects the event is about.
+#[derive(Serialize)]
+struct Body<'a, D: Serialize> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    created_at: String,
+    data: D,
+}
+
+/// `payment.succeeded`'s `data`: the payment, and the invoice it settled.
+#[derive(Serialize)]
+struct PaymentData<'a, P: Serialize> {
+    payment: &'a P,
+    invoice: InvoiceData<'a>,
+}
+
+#[derive(Serialize)]
+struct InvoiceData<'a> {
+    id: &'a str,
+    customer_id: &'a str,
+    invoice_number: &'a str,
+    status: &'static str,
+    total: &'a str,
+    currency: &'a str,
+}
+
+/// The event for `payment` (its API view) settling `invoice`, at `now`.
+pub fn payment_succeeded(
+    invoice: &Invoice,
+    payment: &impl Serialize,
+    now: UnixSeconds,
+) -> NewEvent {
+    let id = random_id("evt_", 12);
+    let body = Body {
+        id: &id,
+        kind: PAYMENT_SUCCEEDED,
+        created_at: rfc3339(now),
+        data: PaymentData {
+            payment,
+            invoice: InvoiceData {
+                id: &invoice.id,
+                customer_id: &invoice.customer_id,
+                invoice_number: &invoice.invoice_number,
+                status: "paid",
+                total: &invoice.total,
+                currency: &invoice.currency,
+            },
+        },
+    };
+    let body = serde_json::to_string(&body).expect("an event serializes");
+    NewEvent {
+        id,
+        partner_id: invoice.partner_id.clone(),
+        kind: PAYMENT_SUCCEEDED,
+        body,
+        created_at: now,
+    }
+}
+
+pub(crate) fn rfc3339(at: UnixSeconds) -> String {
+    OffsetDateTime::from_unix_timestamp(at as i64)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// One stored event and where its delivery stands.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub id: String,
+    pub partner_id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub body: String,
+    pub created_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub deliver_until: i64,
+    pub last_error: Option<String>,
+}
+
+/// An event as the list shows it: the delivered body, and its delivery.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    created_at: String,
+    /// `pending` (delivery under way or due), `delivered` (a 2xx came back)
+    /// or `failed` (given up; resend it).
+    delivery_status: String,
+    /// Attempts made so far.
+    attempts: i64,
+    /// The last failed attempt's outcome, e.g. "HTTP 500" or "timed out".
+    last_error: Option<String>,
+    /// The body that is delivered, exactly.
+    #[schema(value_type = Object)]
+    event: serde_json::Value,
+}
+
+impl From<StoredEvent> for EventView {
+    fn from(e: StoredEvent) -> Self {
+        Self {
+            event: serde_json::from_str(&e.body).unwrap_or_default(),
+            created_at: rfc3339(e.created_at as u64),
+            id: e.id,
+            kind: e.kind,
+            delivery_status: e.status,
+            attempts: e.attempts,
+            last_error: e.last_error,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Only events whose delivery is in this state.
+    #[param(value_type = Option<String>, pattern = "^(pending|delivered|failed)$")]
+    status: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = "events",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The partner's newest events (at most 100), newest first", body = Vec<EventView>),
+        (status = 400, description = "status is not pending, delivered or failed", body = crate::error::ApiErrorBody),
+        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
+    ),
+    security(("oauth_bearer" = [])),
+)]
+pub async fn list(
+    State(sandbox): State<Sandbox>,
+    OAuthClient(grant): OAuthClient,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
+    if let Some(status) = query.status.as_deref() {
+        if !["pending", "delivered", "failed"].contains(&status) {
+            return Err(ApiError::InvalidRequest(
+                "status is one of pending, delivered, failed",
+            ));
+        }
+    }
+    let events = sandbox
+        .store
+        .events_of(&grant.partner_id, query.status.as_deref(), LIST_LIMIT)
+        .await?;
+    Ok(Json(events.into_iter().map(EventView::from).collect()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/events/{id}/resend",
+    tag = "events",
+    params(("id" = String, Path, min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")),
+    responses(
+        (status = 202, description = "Queued for delivery again, for a fresh retry period", body = EventView),
+        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
+        (status = 404, description = "no such event of this partner", body = crate::error::ApiErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
+    ),
+    security(("oauth_bearer" = [])),
+)]
+pub async fn resend(
+    State(sandbox): State<Sandbox>,
+    OAuthClient(grant): OAuthClient,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<EventView>), ApiError> {
+    let not_found = ApiError::NotFound("no such event");
+    if !well_formed(&id) {
+        return Err(not_found);
+    }
+    let now = sandbox.clock.now();
+    let retry_for = sandbox.config.webhook_retry_for.as_secs();
+    let event = sandbox
+        .store
+        .resend_event(&grant.partner_id, &id, now, now + retry_for)
+        .await?
+        .ok_or(not_found)?;
+    sandbox.events_due.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(event.into())))
+}
