@@ -117,6 +117,14 @@ pub struct VendorInvoice {
     pub due_date: String,
 }
 
+/// `GET /v1/invoices/{id}`: an invoice's status (`open`, `paid`) and the
+/// payment that settled it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Settlement {
+    pub status: String,
+    pub payment: Option<crate::webhook::Payment>,
+}
+
 #[derive(Deserialize)]
 pub(crate) struct TokenResponse {
     access_token: Option<String>,
@@ -264,6 +272,34 @@ impl VendorClient {
             success_json(response).await
         })
         .await
+    }
+
+    /// Whether `invoice_id` is paid, and by which payment, read with the
+    /// merchant's own credentials (`GET /v1/invoices/{id}`): how a merchant
+    /// reconciles without waiting for the vendor's event.
+    pub async fn settlement(&self, invoice_id: &str) -> Result<Settlement, VendorError> {
+        let read = |oauth: OAuthAccessToken| async move {
+            retrying(|| async {
+                self.quota.acquire(invoice_id).await?;
+                let response = send(
+                    self.http
+                        .get(format!("{}/v1/invoices/{invoice_id}", self.config.api_url))
+                        .bearer_auth(oauth.expose()),
+                    Endpoint::Settlement,
+                )
+                .await?;
+                success_json::<Settlement>(response).await
+            })
+            .await
+        };
+        let oauth = self.oauth_token().await?;
+        match read(oauth.clone()).await {
+            Err(VendorError::Rejected { status: 401, .. }) => {
+                self.oauth.invalidate(&oauth);
+                read(self.oauth_token().await?).await
+            }
+            other => other,
+        }
     }
 
     async fn oauth_token(&self) -> Result<OAuthAccessToken, VendorError> {

@@ -48,10 +48,11 @@ mod request_id;
 mod retry;
 mod secret;
 mod token_cache;
+pub mod webhook;
 
 pub use client::{
-    IssuedCheckoutToken, VendorClient, VendorConfig, VendorInvoice, MAX_CHECKOUT_LIFETIME,
-    MIN_CHECKOUT_LIFETIME,
+    IssuedCheckoutToken, Settlement, VendorClient, VendorConfig, VendorInvoice,
+    MAX_CHECKOUT_LIFETIME, MIN_CHECKOUT_LIFETIME,
 };
 pub use error::VendorError;
 pub use health::PROBE_INTERVAL;

@@ -32,6 +32,7 @@ pub enum Endpoint {
     OAuthToken,
     Init,
     Invoice,
+    Settlement,
     Jwks,
 }
 
@@ -41,6 +42,7 @@ impl Endpoint {
             Self::OAuthToken => "oauth_token",
             Self::Init => "init",
             Self::Invoice => "invoice",
+            Self::Settlement => "settlement",
             Self::Jwks => "jwks",
         }
     }

@@ -412,3 +412,36 @@ async fn vendor_calls_carry_the_request_id_they_are_made_for() {
     assert!(!without.is_empty());
     assert!(without.iter().all(Option::is_none), "{without:?}");
 }
+
+#[tokio::test]
+async fn settlement_reads_an_invoice_open_then_paid_by_its_payment() {
+    let running = start_sandbox(Config::unlimited_in_memory()).await;
+    let client = client(&running.url, "demo_client_secret");
+    let open = client.settlement("inv_1001").await.unwrap();
+    assert_eq!((open.status.as_str(), open.payment), ("open", None));
+
+    let issued = issue(&client, "inv_1001").await.unwrap();
+    let paid: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/checkout/v1/payments", running.url))
+        .bearer_auth(issued.token.expose())
+        .header("idempotency-key", "settlement-test")
+        .json(&serde_json::json!({"payment_method_id": "pm_acme_visa", "amount": "1250.00"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let settled = client.settlement("inv_1001").await.unwrap();
+    assert_eq!(settled.status, "paid");
+    let payment = settled.payment.unwrap();
+    assert_eq!(payment.payment_id, paid["id"].as_str().unwrap());
+    assert_eq!(
+        (payment.invoice_id.as_str(), payment.amount.as_str()),
+        ("inv_1001", "1250.00")
+    );
+    assert!(matches!(
+        client.settlement("inv_nope").await,
+        Err(VendorError::Rejected { status: 404, .. })
+    ));
+}
