@@ -5,6 +5,8 @@
 //! of minting another: a page reload, a second tab or a double click costs
 //! the vendor quota nothing.
 
+mod settle;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -138,6 +140,9 @@ impl CheckoutService {
             .map_err(MintError::storage)?
             .filter(|r| r.customer_id == user.customer_id)
             .ok_or(MintError::UnknownInvoice)?;
+        if record.paid_by.is_some() {
+            return Err(MintError::Paid);
+        }
         let slot = self.slot(key);
         let mut current = slot.current.lock().await;
         // Another request for the same slot may have just issued one.
@@ -238,6 +243,16 @@ impl CheckoutService {
             .invoices_of(&user.customer_id)
             .await
             .map_err(MintError::storage)
+    }
+
+    /// Hands out no token again for `invoice_id`, whoever it was minted
+    /// for: it is paid. (A page that still holds one can use it until it
+    /// expires; the vendor refuses a second payment.)
+    fn forget_invoice(&self, invoice_id: &str) {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(_, invoice), _| invoice != invoice_id);
     }
 
     fn slot(&self, key: Key) -> Arc<Slot> {

@@ -8,6 +8,9 @@ pub enum MintError {
     /// Not one of the merchant's invoices, or not the user's.
     #[error("no such invoice")]
     UnknownInvoice,
+    /// The merchant's records say the invoice is paid.
+    #[error("the invoice is paid")]
+    Paid,
     /// The merchant's own database failed.
     #[error("the merchant database failed")]
     Storage,
@@ -27,6 +30,7 @@ impl MintError {
         use crate::metrics::MintOutcome;
         match self {
             Self::UnknownInvoice => MintOutcome::UnknownInvoice,
+            Self::Paid => MintOutcome::Paid,
             Self::Storage => MintOutcome::Storage,
             Self::Refused(_) => MintOutcome::Refused,
             Self::Busy(_) => MintOutcome::Busy,

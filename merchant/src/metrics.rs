@@ -21,6 +21,8 @@ pub enum MintOutcome {
     Issued,
     /// Not one of the user's invoices.
     UnknownInvoice,
+    /// The merchant's records say the invoice is paid.
+    Paid,
     /// The vendor refused (e.g. already paid).
     Refused,
     /// Over the vendor quota: "busy, retry in N s".
@@ -37,6 +39,7 @@ impl MintOutcome {
             Self::Reused => "reused",
             Self::Issued => "issued",
             Self::UnknownInvoice => "unknown_invoice",
+            Self::Paid => "paid",
             Self::Refused => "refused",
             Self::Busy => "busy",
             Self::VendorFailed => "vendor_failed",

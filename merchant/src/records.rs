@@ -15,10 +15,16 @@ pub struct InvoiceRecord {
     pub invoice_number: String,
     pub currency: String,
     pub total: String,
+    /// The payment that settled it, once the merchant knows (`payments`).
+    pub paid_by: Option<String>,
 }
 
+/// Every invoice column, and the payment that settled it.
+const INVOICES: &str = "SELECT i.id, i.customer_id, i.invoice_number, i.currency, i.total, \
+     p.payment_id AS paid_by FROM invoices i LEFT JOIN payments p ON p.invoice_id = i.id";
+
 pub struct Records {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl Records {
@@ -32,14 +38,14 @@ impl Records {
     }
 
     pub async fn invoice(&self, invoice_id: &str) -> Result<Option<InvoiceRecord>, DbError> {
-        sqlx::query_as("SELECT * FROM invoices WHERE id = ?")
+        sqlx::query_as(&format!("{INVOICES} WHERE i.id = ?"))
             .bind(invoice_id)
             .fetch_optional(&self.pool)
             .await
     }
 
     pub async fn invoices_of(&self, customer_id: &str) -> Result<Vec<InvoiceRecord>, DbError> {
-        sqlx::query_as("SELECT * FROM invoices WHERE customer_id = ? ORDER BY id")
+        sqlx::query_as(&format!("{INVOICES} WHERE i.customer_id = ? ORDER BY i.id"))
             .bind(customer_id)
             .fetch_all(&self.pool)
             .await

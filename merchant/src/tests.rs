@@ -246,3 +246,79 @@ async fn the_server_reads_the_invoice_with_the_pages_token_and_no_extra_mint() {
     mint(&service, "inv_1002").await.unwrap();
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
 }
+
+/// Pays `invoice_id` at the vendor with the page's token, as the browser would.
+async fn pay_at_vendor(url: &str, token: &alternative_client::CheckoutToken) -> serde_json::Value {
+    let client = reqwest::Client::new();
+    let reply = client
+        .post(format!("{url}/checkout/v1/payments"))
+        .bearer_auth(token.expose())
+        .header("idempotency-key", "merchant-test")
+        .json(&serde_json::json!({"payment_method_id": "pm_acme_visa", "amount": "1250.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 201);
+    reply.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn reconciling_after_pay_records_the_vendors_payment_and_no_token_is_minted_again() {
+    let running = start_sandbox(Config::unlimited_in_memory()).await;
+    let service = service(&running.url, "demo_client_secret").await;
+    let alice = user("cus_acme");
+    assert!(
+        !service.reconcile(&alice, &id("inv_1001"), 1).await.unwrap(),
+        "open"
+    );
+    let minted = mint(&service, "inv_1001").await.unwrap();
+    let payment = pay_at_vendor(&running.url, &minted.token).await;
+
+    assert!(service.reconcile(&alice, &id("inv_1001"), 2).await.unwrap());
+    let issued = running.sandbox.stats().checkout_tokens_issued;
+    // Not even the token still in its slot is handed out again.
+    assert!(matches!(
+        mint(&service, "inv_1001").await,
+        Err(MintError::Paid)
+    ));
+    assert_eq!(running.sandbox.stats().checkout_tokens_issued, issued);
+    let listed = service.invoices_of(&alice).await.unwrap();
+    let paid = listed.iter().find(|i| i.invoice_id == "inv_1001").unwrap();
+    assert_eq!(paid.paid_by.as_deref(), payment["id"].as_str());
+    // Someone else's invoice is not theirs to reconcile.
+    assert!(matches!(
+        service
+            .reconcile(&user("cus_globex"), &id("inv_1001"), 3)
+            .await,
+        Err(MintError::UnknownInvoice)
+    ));
+}
+
+#[tokio::test]
+async fn a_payment_event_ends_the_reuse_of_that_invoices_token() {
+    use alternative_client::webhook::{Event, Payload, Payment};
+    let running = start_sandbox(Config::unlimited_in_memory()).await;
+    let service = service(&running.url, "demo_client_secret").await;
+    mint(&service, "inv_1001").await.unwrap();
+    let event = Event {
+        id: "evt_1".into(),
+        kind: "payment.succeeded".into(),
+        created_at: "2027-01-15T08:00:00Z".into(),
+        payload: Payload::PaymentSucceeded(Payment {
+            payment_id: "pay_1".into(),
+            invoice_id: "inv_1001".into(),
+            amount: "1250.00".into(),
+            currency: "USD".into(),
+        }),
+    };
+    assert_eq!(
+        service.receive_event(&event, "{}", 1).await.unwrap(),
+        crate::Recorded::Paid
+    );
+    assert!(matches!(
+        mint(&service, "inv_1001").await,
+        Err(MintError::Paid)
+    ));
+    // Another invoice of the same customer is untouched.
+    assert!(mint(&service, "inv_1002").await.is_ok());
+}

@@ -184,6 +184,7 @@ pub fn mint_error(error: merchant::MintError, invoice_id: &InvoiceId) -> AppErro
     tracing::warn!(%invoice_id, %error, "could not get a checkout token");
     with_status(match error {
         MintError::UnknownInvoice => AppError::InvoiceNotFound,
+        MintError::Paid => AppError::AlreadyPaid,
         // The vendor's 409: a token for a paid invoice is no use to anyone.
         MintError::Refused(alternative_client::VendorError::Rejected { status: 409, .. }) => {
             AppError::AlreadyPaid
