@@ -4,7 +4,8 @@
 //! each server function (the first byte picks which), read by the server_fn
 //! code Leptos runs for `PostUrl` (`FromReq`: the body as UTF-8, then
 //! `serde_qs` with its settings), into the structs `#[server]` generated for
-//! the app (`invoice_summary`'s has the same one field as the mint's).
+//! the app (`invoice_summary`'s and `reconcile_payment`'s have the same one
+//! field as the mint's).
 
 use crate::api::{AppError, Login, Logout, MintCheckoutToken, MyInvoices, Whoami};
 use bytes::Bytes;

@@ -6,6 +6,7 @@
 //! the vendor sandbox itself and uses its demo client — if it was built with
 //! the `embedded-sandbox` feature (a production build is not: README).
 
+use alternative_client::webhook::WebhookSecrets;
 use alternative_client::{ClientSecret, VendorConfig};
 
 use crate::proxies::{ForwardedHeader, TrustedProxies};
@@ -37,7 +38,7 @@ const PRODUCTION_URL: &str = "https://public-api.alternativepayments.io";
 pub enum Vendor {
     /// Start the sandbox in-process with this configuration.
     #[cfg(feature = "embedded-sandbox")]
-    EmbeddedSandbox(sandbox::Config),
+    EmbeddedSandbox(Box<sandbox::Config>),
     /// A vendor already running at this URL (the real API, or a sandbox elsewhere).
     Remote { api_url: String },
 }
@@ -69,6 +70,10 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// The `.env` file the settings were read over, if there was one.
     pub env_file: Option<std::path::PathBuf>,
+    /// The secrets the vendor signs its events with (`MERCHANT_WEBHOOK_SECRETS`,
+    /// comma-separated `whsec_…`: two during a rotation). Unset with the
+    /// embedded sandbox: one is made at start and given to both.
+    pub webhook_secrets: Option<WebhookSecrets>,
     client_id: String,
     client_secret: ClientSecret,
     init_path: Option<String>,
@@ -133,7 +138,7 @@ impl Config {
         let (vendor, client_id, client_secret) = match api_url {
             #[cfg(feature = "embedded-sandbox")]
             None => (
-                Vendor::EmbeddedSandbox(sandbox::Config::from_lookup(&get)?),
+                Vendor::EmbeddedSandbox(Box::new(sandbox::Config::from_lookup(&get)?)),
                 get("ALTERNATIVE_CLIENT_ID").unwrap_or_else(|| DEMO_CLIENT_ID.into()),
                 get("ALTERNATIVE_CLIENT_SECRET").unwrap_or_else(|| DEMO_CLIENT_SECRET.into()),
             ),
@@ -265,7 +270,16 @@ impl Config {
         };
         let token_issuer = expected("ALTERNATIVE_TOKEN_ISSUER", SANDBOX_TOKEN_ISSUER);
         let token_typ = expected("ALTERNATIVE_TOKEN_TYP", SANDBOX_TOKEN_TYP);
+        let webhook_secrets = get("MERCHANT_WEBHOOK_SECRETS")
+            .map(|list| {
+                WebhookSecrets::parse(&list).map_err(|problem| ConfigError::Malformed {
+                    name: "MERCHANT_WEBHOOK_SECRETS",
+                    problem: problem.into(),
+                })
+            })
+            .transpose()?;
         Ok(Self {
+            webhook_secrets,
             vendor,
             environment,
             rate_limits,
@@ -519,6 +533,7 @@ mod tests {
             ("MERCHANT_FORWARDED_HEADER", "x-real-ip"),
             ("MERCHANT_METRICS_ADDR", "9100"),
             ("LOG_FORMAT", "logfmt"),
+            ("MERCHANT_WEBHOOK_SECRETS", "letmein"),
         ] {
             let err = from(&[
                 (name, value),

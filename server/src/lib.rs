@@ -1,5 +1,6 @@
 //! The merchant's server as a library: [`router`] builds the whole site
-//! (pages, server functions, sessions, the cross-site check) from services
+//! (pages, server functions, sessions, the cross-site check, the vendor's
+//! webhook endpoint) from services
 //! the caller made, so tests drive it with `tower::ServiceExt::oneshot` and
 //! `main` only reads configuration and serves.
 
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod origin;
 pub mod proxies;
 mod request_id;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -54,6 +56,9 @@ pub struct Site {
     pub browser: BrowserPolicy,
     /// Whose forwarded client address the per-address limits believe.
     pub trusted_proxies: TrustedProxies,
+    /// The secrets the vendor signs its events with; `None`: no webhook
+    /// endpoint (the merchant learns of payments by reconciling alone).
+    pub webhook_secrets: Option<alternative_client::webhook::WebhookSecrets>,
 }
 
 /// The whole site. Sessions are kept in `sessions` (memory, written
@@ -81,6 +86,11 @@ pub fn router<R: SessionRows>(
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .with_state(services.checkout.clone());
+    // Outside the session layer and the cross-site check, merged after them.
+    let webhooks = match site.webhook_secrets {
+        Some(secrets) => webhooks::routes(secrets, services.checkout.clone()),
+        None => Router::new(),
+    };
     Router::new()
         .merge(probes)
         .leptos_routes_with_context(
@@ -111,6 +121,7 @@ pub fn router<R: SessionRows>(
             origin::refuse_cross_site_posts,
         ))
         .layer(session_layer)
+        .merge(webhooks)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(site.trusted_proxies),
             proxies::resolve,
@@ -140,6 +151,39 @@ pub async fn start_embedded_sandbox(
     let sandbox = sandbox::Sandbox::open(config, sandbox::SystemClock).await?;
     tokio::spawn(sandbox.serve(listener, shutdown()));
     Ok(url)
+}
+
+/// Where the embedded sandbox sends its events, and the secrets the site
+/// checks them with. Unless `SANDBOX_WEBHOOK_URL` says otherwise, the
+/// sandbox delivers to this site's own endpoint, signed with a secret made
+/// now (a new one each start: events still waiting are signed when sent).
+/// With `SANDBOX_WEBHOOK_URL` set, `MERCHANT_WEBHOOK_SECRETS` (`configured`)
+/// must match `SANDBOX_WEBHOOK_SECRETS`, as with a remote vendor.
+#[cfg(feature = "embedded-sandbox")]
+pub fn embedded_sandbox_webhook(
+    config: &mut sandbox::Config,
+    site_addr: std::net::SocketAddr,
+    configured: Option<alternative_client::webhook::WebhookSecrets>,
+) -> Option<alternative_client::webhook::WebhookSecrets> {
+    if config.webhook.is_some() {
+        return configured;
+    }
+    let secret = format!("whsec_{:032x}", rand::random::<u128>());
+    let host = if site_addr.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], site_addr.port()))
+    } else {
+        site_addr
+    };
+    config.webhook = Some(sandbox::events::Webhook {
+        url: format!("http://{host}{}", webhooks::PATH),
+        secrets: vec![
+            sandbox::events::WebhookSecret::parse(&secret).expect("a made secret is well formed")
+        ],
+    });
+    if configured.is_some() {
+        tracing::info!("MERCHANT_WEBHOOK_SECRETS is not used by the embedded sandbox: it signs with a secret made at start");
+    }
+    alternative_client::webhook::WebhookSecrets::parse(&secret).ok()
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so both the app and the embedded sandbox

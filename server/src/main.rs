@@ -176,13 +176,25 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let site_addr = leptos_options.site_addr;
     let origins = AllowedOrigins::for_site(site_addr, &config.public_origins);
 
-    let api_url = match config.vendor.clone() {
-        Vendor::Remote { api_url } => api_url,
+    let (api_url, webhook_secrets) = match config.vendor.clone() {
+        Vendor::Remote { api_url } => (api_url, config.webhook_secrets.clone()),
         #[cfg(feature = "embedded-sandbox")]
-        Vendor::EmbeddedSandbox(sandbox_config) => {
-            server::start_embedded_sandbox(sandbox_config, &origins).await?
+        Vendor::EmbeddedSandbox(mut sandbox_config) => {
+            let secrets = server::embedded_sandbox_webhook(
+                &mut sandbox_config,
+                site_addr,
+                config.webhook_secrets.clone(),
+            );
+            let url = server::start_embedded_sandbox(*sandbox_config, &origins).await?;
+            (url, secrets)
         }
     };
+    if webhook_secrets.is_none() {
+        tracing::warn!(
+            "MERCHANT_WEBHOOK_SECRETS is not set: no webhook endpoint; payments are \
+             recorded only by reconciling after Pay"
+        );
+    }
 
     // Lives as long as `main`: an in-memory database lasts as long as it.
     let database = open_database(&config).await?;
@@ -229,6 +241,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         deployment,
         browser,
         trusted_proxies,
+        webhook_secrets,
     };
     let app = server::router(site, services, CachedSessions::new(sessions));
 

@@ -21,6 +21,8 @@ pub struct InvoiceSummary {
     pub number: String,
     pub currency: String,
     pub total: String,
+    /// The payment that settled it, once the merchant has recorded one.
+    pub paid_by: Option<String>,
 }
 
 /// `POST /api/login` (form fields `email`, `password`, and `next`, the
@@ -130,6 +132,7 @@ pub async fn my_invoices() -> Result<Vec<InvoiceSummary>, AppError> {
             number: i.invoice_number,
             currency: i.currency,
             total: i.total,
+            paid_by: i.paid_by,
         })
         .collect())
 }

@@ -75,6 +75,27 @@ pub async fn mint_checkout_token(
     })
 }
 
+/// Asks the server to record the outcome of a Pay the page just made:
+/// `POST /api/checkout/reconcile` (`invoice_id=…`, with the session
+/// cookie). The server reads the invoice from the vendor with its own
+/// credentials (it believes nothing the page says) and records the payment,
+/// so its records are right even while the vendor's event is on its way.
+/// Whether the invoice is recorded paid.
+#[server(prefix = "/api", endpoint = "checkout/reconcile")]
+pub async fn reconcile_payment(invoice_id: String) -> Result<bool, AppError> {
+    use super::ssr;
+
+    let invoice_id = ssr::invoice_id(&invoice_id)?;
+    let user = ssr::current_user().await?;
+    ssr::limit_vendor_calls(&user).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    ssr::for_this_request(ssr::checkout()?.reconcile(&user, &invoice_id, now))
+        .await
+        .map_err(|error| ssr::mint_error(error, &invoice_id))
+}
+
 /// The invoice as the vendor has it, for the page's summary: rendered on the
 /// server, so it is readable before (and without) JavaScript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,8 +16,8 @@ pub use ssr::ClientAddress;
 // The server functions' argument structs (`MintCheckoutToken` …) are public
 // for the fuzz target that decodes their form bodies (app/fuzz).
 pub use checkout::{
-    invoice_summary, mint_checkout_token, vendor_api_url, CheckoutSession, InvoiceView,
-    MintCheckoutToken,
+    invoice_summary, mint_checkout_token, reconcile_payment, vendor_api_url, CheckoutSession,
+    InvoiceView, MintCheckoutToken, ReconcilePayment,
 };
 
 use leptos::server_fn::codec::JsonEncoding;

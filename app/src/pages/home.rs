@@ -19,9 +19,12 @@ pub fn Home() -> impl IntoView {
                     Ok(list) => view! {
                         <ul class="invoice-list" data-testid="invoice-list">
                             {list.into_iter().map(|i| view! {
-                                <li>
+                                <li data-testid=format!("invoice-{}", i.id)>
                                     <a href=format!("/checkout/{}", i.id)>{i.number}</a>
                                     <span class="amount">{format_amount(&i.total, &i.currency)}</span>
+                                    {i.paid_by.map(|payment| view! {
+                                        <span class="paid-badge" data-testid="paid-badge" title=format!("Payment {payment}")>"Paid"</span>
+                                    })}
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -51,13 +51,14 @@ mod tests {
         assert!(parts[1].starts_with("v1=") && parts[1].len() == 3 + 64);
         assert_ne!(parts[1], parts[2]);
         // Another body or another time is another signature.
+        let one = [one];
         assert_ne!(
-            signature_header(&[one.clone()], 1_800_000_000, b"{ }"),
-            signature_header(&[one.clone()], 1_800_000_000, b"{}")
+            signature_header(&one, 1_800_000_000, b"{ }"),
+            signature_header(&one, 1_800_000_000, b"{}")
         );
         assert_ne!(
-            signature_header(&[one.clone()], 1_800_000_001, b"{}"),
-            signature_header(&[one], 1_800_000_000, b"{}")
+            signature_header(&one, 1_800_000_001, b"{}"),
+            signature_header(&one, 1_800_000_000, b"{}")
         );
     }
 }

@@ -105,6 +105,9 @@ pub async fn start_in(environment: Environment) -> TestSite {
     .await
 }
 
+/// What the test site's webhook endpoint checks signatures with.
+pub const WEBHOOK_SECRET: &str = "whsec_test_0123456789abcdef";
+
 pub async fn start_with(options: Options) -> TestSite {
     let sandboxed = options.environment == Environment::Sandbox;
     let sandbox = Sandbox::open(sandbox::Config::unlimited_in_memory(), SystemClock)
@@ -164,6 +167,9 @@ pub async fn start_with(options: Options) -> TestSite {
         },
         browser: BrowserPolicy::new(&url, !sandboxed).unwrap(),
         trusted_proxies: options.trusted_proxies,
+        webhook_secrets: Some(
+            alternative_client::webhook::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap(),
+        ),
     };
     let sessions = CachedSessions::new(SqliteSessions::new(pool));
     TestSite {

@@ -146,7 +146,7 @@ fn Checkout(
             data-token-refreshing=move || token.with(|t| t.refreshing).to_string()
         >
             <Summary shown pdf_url=shared.pdf_url/>
-            <PayForm shared shown/>
+            <PayForm shared shown invoice_id=invoice_id.get_value()/>
             <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>
             <TokenTrouble shared/>
             <CheckoutEnded token invoice_id=invoice_id.get_value()/>

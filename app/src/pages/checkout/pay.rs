@@ -6,14 +6,19 @@ use leptos::task::spawn_local;
 
 use super::state::Shared;
 use super::token::TokenView;
-use crate::api::InvoiceView;
+use crate::api::{reconcile_payment, InvoiceView};
 use crate::money::format_amount;
 
 /// The methods to choose from and the Pay button while the invoice is
 /// open, then the payment's outcome, where focus moves after paying (the
 /// Pay button goes away; focus is not lost to the top of the page).
 #[component]
-pub fn PayForm(shared: Shared, shown: Memo<Option<InvoiceView>>) -> impl IntoView {
+pub fn PayForm(
+    shared: Shared,
+    shown: Memo<Option<InvoiceView>>,
+    invoice_id: String,
+) -> impl IntoView {
+    let invoice_id = StoredValue::new(invoice_id);
     let Shared {
         methods,
         selected,
@@ -57,7 +62,7 @@ pub fn PayForm(shared: Shared, shown: Memo<Option<InvoiceView>>) -> impl IntoVie
             <button
                 type="button"
                 data-testid="pay-button"
-                on:click=move |_| pay(shared, status_ref)
+                on:click=move |_| pay(shared, status_ref, invoice_id.get_value())
                 disabled=move || {
                     paying.get() || selected.with(Option::is_none) || token.with(TokenView::stopped)
                 }
@@ -74,7 +79,7 @@ pub fn PayForm(shared: Shared, shown: Memo<Option<InvoiceView>>) -> impl IntoVie
 /// Pays the invoice's total with the selected method — once: a second
 /// press while paying does nothing, and a retry of a failed attempt reuses
 /// its request, and so its idempotency key.
-fn pay(shared: Shared, status_ref: NodeRef<leptos::html::P>) {
+fn pay(shared: Shared, status_ref: NodeRef<leptos::html::P>, invoice_id: String) {
     let Shared {
         invoice,
         selected,
@@ -113,6 +118,9 @@ fn pay(shared: Shared, status_ref: NodeRef<leptos::html::P>) {
                 if let Some(status) = status_ref.get_untracked() {
                     let _ = status.focus();
                 }
+                // The shop records it too; the vendor's event would tell it
+                // later anyway, so a failure here is no failure of the payment.
+                let _ = reconcile_payment(invoice_id).await;
             }
             Err(e) => error.set(Some(e.to_string())),
         }
