@@ -100,6 +100,20 @@ impl Records {
         Ok(recorded)
     }
 
+    /// Forgets every recorded payment and event: for the sandbox
+    /// environment's demo, when the vendor sandbox is reset to its seed
+    /// (its invoices open again). Never for real money.
+    pub async fn forget_payments(&self) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM payments")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM vendor_events")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
     /// The id of the payment that settled `invoice_id`, if one is recorded.
     pub async fn paid_by(&self, invoice_id: &str) -> Result<Option<String>, DbError> {
         sqlx::query_scalar("SELECT payment_id FROM payments WHERE invoice_id = ?")

@@ -23,6 +23,7 @@ pub struct InvoiceRecord {
 const INVOICES: &str = "SELECT i.id, i.customer_id, i.invoice_number, i.currency, i.total, \
      p.payment_id AS paid_by FROM invoices i LEFT JOIN payments p ON p.invoice_id = i.id";
 
+#[derive(Clone)]
 pub struct Records {
     pub(crate) pool: SqlitePool,
 }

@@ -1,7 +1,8 @@
 //! The sandbox's control switches, for test harnesses, never for browsers:
 //! `POST /sandbox/reset`, `POST /sandbox/rotate-keys`, `POST /sandbox/clock`
-//! (move time forward) and `POST /sandbox/tokens/{jti}/expire|revoke` (end
-//! one checkout token now). A merchant's own browser tests can use them to
+//! (move time forward), `POST /sandbox/tokens/{jti}/expire|revoke` (end
+//! one checkout token now) and `POST /sandbox/webhook` (pause or resume
+//! event delivery, in `events`). A merchant's own browser tests can use them to
 //! play the vendor's refusals with real tokens.
 //!
 //! They change state and authenticate nobody, so another site must not be
@@ -38,12 +39,13 @@ use crate::state::Sandbox;
 pub const CONTROL_HEADER: HeaderName = HeaderName::from_static("x-sandbox-control");
 
 /// The control routes' paths, for leaving them out of the OpenAPI document.
-pub const PATHS: [&str; 5] = [
+pub const PATHS: [&str; 6] = [
     "/sandbox/reset",
     "/sandbox/rotate-keys",
     "/sandbox/clock",
     "/sandbox/tokens/{jti}/expire",
     "/sandbox/tokens/{jti}/revoke",
+    "/sandbox/webhook",
 ];
 
 /// The most one `POST /sandbox/clock` moves time: thirty days, more than
@@ -61,6 +63,7 @@ pub fn routes(sandbox: &Sandbox) -> Router<Sandbox> {
         .route("/sandbox/clock", post(advance_clock))
         .route("/sandbox/tokens/{jti}/expire", post(expire_token))
         .route("/sandbox/tokens/{jti}/revoke", post(revoke_token))
+        .route("/sandbox/webhook", post(crate::events::pause_delivery))
         .route_layer(middleware::from_fn_with_state(sandbox.clone(), guard))
 }
 

@@ -163,6 +163,44 @@ pub struct ListQuery {
     status: Option<String>,
 }
 
+/// Whether to hold deliveries back.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Delivery {
+    // An `Option` only so that a missing one gets this API's own 400.
+    #[schema(value_type = bool, required = true)]
+    paused: Option<bool>,
+}
+
+/// `POST /sandbox/webhook`: pauses or resumes delivery, for a harness that
+/// plays an endpoint the events do not reach (they are stored and wait,
+/// and go out on resume); a reset resumes it.
+#[utoipa::path(
+    post,
+    path = "/sandbox/webhook",
+    tag = "sandbox",
+    params(("X-Sandbox-Control" = String, Header, pattern = "^1$", description = "Must be `1`: a header no HTML form can send")),
+    request_body = Delivery,
+    responses(
+        (status = 204, description = "Delivery is paused or resumed"),
+        (status = 400, description = "invalid_request: paused missing or not a boolean", body = crate::error::ApiErrorBody),
+        (status = 403, description = "cross_origin_refused (an `Origin` not allowed), control_header_required", body = crate::error::ApiErrorBody),
+    ),
+)]
+pub async fn pause_delivery(
+    State(sandbox): State<Sandbox>,
+    body: Result<Json<Delivery>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let paused = crate::error::json_body(body)?
+        .paused
+        .ok_or(ApiError::InvalidRequest("paused must be true or false"))?;
+    sandbox
+        .delivery_paused
+        .store(paused, std::sync::atomic::Ordering::SeqCst);
+    tracing::warn!(paused, "sandbox event delivery switched");
+    sandbox.events_due.notify_one();
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(
     get,
     path = "/v1/events",

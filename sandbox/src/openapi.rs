@@ -37,6 +37,7 @@ use crate::state::Sandbox;
         crate::controls::advance_clock,
         crate::controls::expire_token,
         crate::controls::revoke_token,
+        crate::events::pause_delivery,
     ),
     modifiers(&SecuritySchemes, &UnversionedInit),
     tags(

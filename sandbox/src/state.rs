@@ -19,6 +19,10 @@ use crate::stats::{Snapshot, Stats};
 use crate::store::{Store, StoreError};
 use crate::token::{self, CheckoutTokens};
 
+/// Something to run after a reset.
+type ResetHook =
+    Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>;
+
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct Sandbox {
@@ -36,6 +40,10 @@ pub struct Sandbox {
     pub(crate) auth_failures: Arc<AuthFailureLimiter>,
     /// Wakes the event delivery task when an event is stored or resent.
     pub(crate) events_due: Arc<tokio::sync::Notify>,
+    /// Set by `POST /sandbox/webhook`: events wait instead of going out.
+    pub(crate) delivery_paused: Arc<std::sync::atomic::AtomicBool>,
+    /// Run after every reset (see [`Sandbox::on_reset`]).
+    reset_hooks: Arc<std::sync::Mutex<Vec<ResetHook>>>,
     /// Where [`Sandbox::serve`] listens (the configured address may be port
     /// 0): the base of the links it hands out, unless a public URL is set.
     pub(crate) bound: Arc<std::sync::OnceLock<SocketAddr>>,
@@ -102,6 +110,8 @@ impl Sandbox {
             limiter: Arc::new(RateLimiter::new(config.rate_limit_per_sec)),
             auth_failures: Arc::default(),
             events_due: Arc::default(),
+            delivery_paused: Arc::default(),
+            reset_hooks: Arc::default(),
             config: Arc::new(config),
         })
     }
@@ -112,7 +122,32 @@ impl Sandbox {
     pub async fn reset(&self) -> Result<(), OpenError> {
         self.store.reset(&load_seed(&self.config)?).await?;
         self.ended.clear();
+        self.delivery_paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let hooks = self
+            .reset_hooks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for hook in hooks {
+            hook().await;
+        }
         Ok(())
+    }
+
+    /// Runs `hook` after every reset, for a process that embeds the sandbox
+    /// and keeps records derived from it (a demo merchant's record of what
+    /// was paid must start over with the seed data too). The sandbox knows
+    /// nothing of what the hook does.
+    pub fn on_reset<F, Fut>(&self, hook: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.reset_hooks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(move || Box::pin(hook())));
     }
 
     pub fn stats(&self) -> Snapshot {

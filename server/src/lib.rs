@@ -138,19 +138,20 @@ pub fn router<R: SessionRows>(
 
 /// Starts the vendor sandbox in this process on `config.addr`, letting
 /// exactly the site's `origins` call it from the browser (CORS), whatever
-/// the sandbox's own defaults; returns its URL. It stops on [`shutdown`].
+/// the sandbox's own defaults; returns its URL and itself. It stops on
+/// [`shutdown`].
 #[cfg(feature = "embedded-sandbox")]
 pub async fn start_embedded_sandbox(
     mut config: sandbox::Config,
     origins: &AllowedOrigins,
-) -> Result<String, Box<dyn std::error::Error>> {
+) -> Result<(String, sandbox::Sandbox), Box<dyn std::error::Error>> {
     config.allowed_origins = origins.list().to_vec();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%url, "no vendor URL: running the vendor sandbox in-process");
     let sandbox = sandbox::Sandbox::open(config, sandbox::SystemClock).await?;
-    tokio::spawn(sandbox.serve(listener, shutdown()));
-    Ok(url)
+    tokio::spawn(sandbox.clone().serve(listener, shutdown()));
+    Ok((url, sandbox))
 }
 
 /// Where the embedded sandbox sends its events, and the secrets the site

@@ -176,6 +176,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let site_addr = leptos_options.site_addr;
     let origins = AllowedOrigins::for_site(site_addr, &config.public_origins);
 
+    // Lives as long as `main`: an in-memory database lasts as long as it.
+    let database = open_database(&config).await?;
+    let db = database.pool().clone();
+
     let (api_url, webhook_secrets) = match config.vendor.clone() {
         Vendor::Remote { api_url } => (api_url, config.webhook_secrets.clone()),
         #[cfg(feature = "embedded-sandbox")]
@@ -185,7 +189,19 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
                 site_addr,
                 config.webhook_secrets.clone(),
             );
-            let url = server::start_embedded_sandbox(*sandbox_config, &origins).await?;
+            let (url, sandbox) = server::start_embedded_sandbox(*sandbox_config, &origins).await?;
+            // The demo starts over together: a sandbox reset (the browser
+            // tests make one after paying) reopens the invoices it paid, so
+            // the merchant forgets the payments it recorded of them.
+            let records = Records::new(db.clone());
+            sandbox.on_reset(move || {
+                let records = records.clone();
+                async move {
+                    if let Err(error) = records.forget_payments().await {
+                        tracing::error!(%error, "could not forget the demo's payments");
+                    }
+                }
+            });
             (url, secrets)
         }
     };
@@ -196,9 +212,6 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // Lives as long as `main`: an in-memory database lasts as long as it.
-    let database = open_database(&config).await?;
-    let db = database.pool().clone();
     let sessions = SqliteSessions::new(db.clone());
     // Expired sessions are deleted hourly; until then they are refused anyway.
     tokio::spawn(

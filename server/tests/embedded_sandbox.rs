@@ -32,7 +32,7 @@ async fn the_embedded_sandbox_lets_in_exactly_the_sites_origins() {
         "127.0.0.1:4100".parse().unwrap(),
         &["https://shop.example".into()],
     );
-    let url = server::start_embedded_sandbox(config, &site).await.unwrap();
+    let (url, _sandbox) = server::start_embedded_sandbox(config, &site).await.unwrap();
 
     for own in [
         "http://127.0.0.1:4100",

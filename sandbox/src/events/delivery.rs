@@ -81,7 +81,12 @@ pub async fn run(sandbox: Sandbox, shutdown: impl std::future::Future<Output = (
     tracing::info!(url = %webhook.url, "delivering events to the webhook endpoint");
     tokio::pin!(shutdown);
     loop {
-        if let Err(error) = deliver_due(&sandbox, &http, &webhook).await {
+        let paused = sandbox
+            .delivery_paused
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if paused {
+            // Stored and waiting: nothing is lost while paused.
+        } else if let Err(error) = deliver_due(&sandbox, &http, &webhook).await {
             tracing::error!(%error, "event delivery: the store failed");
         }
         tokio::select! {

@@ -239,3 +239,36 @@ async fn the_event_calls_refuse_what_they_do_not_know() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn a_paused_delivery_keeps_events_waiting_and_a_reset_resumes_it_and_runs_the_hooks() {
+    let h = harness().await;
+    let paused = h
+        .control_with("/sandbox/webhook", r#"{"paused": true}"#)
+        .await;
+    assert_eq!(paused.status, StatusCode::NO_CONTENT);
+    assert!(h.sandbox.delivery_paused.load(Ordering::SeqCst));
+    assert_eq!(
+        h.control_with("/sandbox/webhook", r#"{"paused": "yes"}"#)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let resets = Arc::new(AtomicU16::new(0));
+    h.sandbox.on_reset({
+        let resets = resets.clone();
+        move || {
+            let resets = resets.clone();
+            async move {
+                resets.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    assert_eq!(
+        h.control("/sandbox/reset").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert!(!h.sandbox.delivery_paused.load(Ordering::SeqCst));
+    assert_eq!(resets.load(Ordering::SeqCst), 1);
+}

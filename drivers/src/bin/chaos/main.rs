@@ -5,7 +5,8 @@
 //! `target/chaos/report.md`, and the exit status is 1 if any check failed.
 //!
 //! Drills: `durability` (the vendor killed with SIGKILL mid-payment, again
-//! and again), `flood` (a thousand clients minting and refreshing short-lived
+//! and again), `events` (the merchant killed with SIGKILL while the vendor
+//! delivers payment events), `flood` (a thousand clients minting and refreshing short-lived
 //! tokens), `skew` (the vendor's clock minutes off the merchant's),
 //! `secrets` (one checkout, then every served byte and both logs searched
 //! for credentials and tokens). `short`
@@ -15,6 +16,7 @@
 //! sandbox -p drivers` (the script does).
 
 mod durability;
+mod events;
 mod flood;
 mod report;
 mod secrets;
@@ -42,17 +44,15 @@ async fn main() -> Result<(), Error> {
         match arg.as_str() {
             "short" => length = Length::Short,
             "long" => length = Length::Long,
-            "durability" | "flood" | "skew" | "secrets" => drills.push(arg),
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}: [short|long] [durability|flood|skew|secrets…]"
-                )
-                .into())
-            }
+            "durability" | "events" | "flood" | "skew" | "secrets" => drills.push(arg),
+            other => return Err(format!(
+                "unknown argument {other:?}: [short|long] [durability|events|flood|skew|secrets…]"
+            )
+            .into()),
         }
     }
     if drills.is_empty() {
-        drills = ["durability", "flood", "skew", "secrets"]
+        drills = ["durability", "events", "flood", "skew", "secrets"]
             .map(String::from)
             .into();
     }
@@ -67,6 +67,7 @@ async fn main() -> Result<(), Error> {
         eprintln!("==> chaos: {drill} ({length:?})");
         let section = match drill.as_str() {
             "durability" => durability::run(&http, durability::Plan::for_length(length)).await,
+            "events" => events::run(&http, events::Plan::for_length(length)).await,
             "flood" => flood::run(&http, flood::Plan::for_length(length)).await,
             "skew" => skew::run(&http).await,
             _ => secrets::run(&http).await,
