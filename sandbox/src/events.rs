@@ -20,7 +20,10 @@ use crate::ids::{random_id, well_formed};
 use crate::records::Invoice;
 use crate::state::Sandbox;
 
-pub use delivery::{deliver_due, run, Webhook, WebhookSecret};
+#[cfg(test)]
+pub(crate) use delivery::deliver_due;
+pub(crate) use delivery::run;
+pub use delivery::{Webhook, WebhookSecret};
 pub use signing::{signature_header, SIGNATURE_HEADER};
 
 /// The one type of event the sandbox makes: an invoice was paid.
@@ -111,14 +114,12 @@ pub(crate) fn rfc3339(at: UnixSeconds) -> String {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredEvent {
     pub id: String,
-    pub partner_id: String,
     #[sqlx(rename = "type")]
     pub kind: String,
     pub body: String,
     pub created_at: i64,
     pub status: String,
     pub attempts: i64,
-    pub next_attempt_at: i64,
     pub deliver_until: i64,
     pub last_error: Option<String>,
 }
@@ -157,6 +158,7 @@ impl From<StoredEvent> for EventView {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only events whose delivery is in this state.
     #[param(value_type = Option<String>, pattern = "^(pending|delivered|failed)$")]
@@ -217,8 +219,13 @@ pub async fn pause_delivery(
 pub async fn list(
     State(sandbox): State<Sandbox>,
     OAuthClient(grant): OAuthClient,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::InvalidRequest(
+            "the query is at most one status: pending, delivered or failed",
+        ));
+    };
     if let Some(status) = query.status.as_deref() {
         if !["pending", "delivered", "failed"].contains(&status) {
             return Err(ApiError::InvalidRequest(

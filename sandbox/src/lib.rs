@@ -18,7 +18,7 @@ mod config;
 mod controls;
 mod ended;
 mod error;
-pub mod events;
+mod events;
 mod faults;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
@@ -54,6 +54,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub use clock::{Clock, ClockShift, ManualClock, ShiftedClock, SkewedClock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use controls::CONTROL_HEADER;
+pub use events::{signature_header, Webhook, WebhookSecret, SIGNATURE_HEADER};
 pub use oauth::ACCESS_TOKEN_PREFIX;
 pub use seed::Seed;
 pub use state::{OpenError, Sandbox};

@@ -175,11 +175,9 @@ pub fn embedded_sandbox_webhook(
     } else {
         site_addr
     };
-    config.webhook = Some(sandbox::events::Webhook {
+    config.webhook = Some(sandbox::Webhook {
         url: format!("http://{host}{}", webhooks::PATH),
-        secrets: vec![
-            sandbox::events::WebhookSecret::parse(&secret).expect("a made secret is well formed")
-        ],
+        secrets: vec![sandbox::WebhookSecret::parse(&secret).expect("a made secret is well formed")],
     });
     if configured.is_some() {
         tracing::info!("MERCHANT_WEBHOOK_SECRETS is not used by the embedded sandbox: it signs with a secret made at start");

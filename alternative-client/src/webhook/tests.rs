@@ -45,9 +45,8 @@ fn a_genuine_delivery_is_read() {
 fn the_sandboxs_signature_verifies_with_either_secret_of_a_rotation() {
     let old = "whsec_old_0123456789abcdef";
     let new = "whsec_new_0123456789abcdef";
-    let signer = |s: &str| sandbox::events::WebhookSecret::parse(s).unwrap();
-    let header =
-        sandbox::events::signature_header(&[signer(old), signer(new)], NOW, BODY.as_bytes());
+    let signer = |s: &str| sandbox::WebhookSecret::parse(s).unwrap();
+    let header = sandbox::signature_header(&[signer(old), signer(new)], NOW, BODY.as_bytes());
     for secret in [old, new, &format!("{old},{new}")] {
         let secrets = WebhookSecrets::parse(secret).unwrap();
         assert!(verify_event(

@@ -8,8 +8,7 @@ use super::{Store, StoreError};
 use crate::clock::UnixSeconds;
 use crate::events::{NewEvent, StoredEvent};
 
-const COLUMNS: &str = "id, partner_id, type, body, created_at, status, attempts, \
-     next_attempt_at, deliver_until, last_error";
+const COLUMNS: &str = "id, type, body, created_at, status, attempts, deliver_until, last_error";
 
 /// Writes `event` in `tx`, due for delivery at once and until `deliver_until`.
 pub(super) async fn insert(

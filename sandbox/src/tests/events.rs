@@ -232,6 +232,11 @@ async fn the_event_calls_refuse_what_they_do_not_know() {
         h.events("?status=lost").await.status,
         StatusCode::BAD_REQUEST
     );
+    let twice = h.events("?status=pending&status=failed").await;
+    assert_eq!(
+        (twice.status, twice.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
     assert_eq!(h.resend("evt_nope").await.status, StatusCode::NOT_FOUND);
     assert_eq!(h.resend("evt%20x").await.status, StatusCode::NOT_FOUND);
     assert_eq!(

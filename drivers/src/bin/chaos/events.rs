@@ -178,7 +178,7 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     ));
     section.fact(format!(
         "vendor events: {} created, {} delivered, {} failed attempts retried, {} given up; \
-         the last delivered {:.1} s after the last payment",
+         all delivered {:.1} s after the last payment was answered",
         events["created"],
         events["delivered"],
         events["retried"],

@@ -45,10 +45,12 @@ async fn main() -> Result<(), Error> {
             "short" => length = Length::Short,
             "long" => length = Length::Long,
             "durability" | "events" | "flood" | "skew" | "secrets" => drills.push(arg),
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "unknown argument {other:?}: [short|long] [durability|events|flood|skew|secrets…]"
             )
-            .into()),
+                .into())
+            }
         }
     }
     if drills.is_empty() {
