@@ -76,6 +76,11 @@ test("log-out in another tab ends every tab of the checkout with 'log in again',
   const second = await context.newPage();
   await openCheckout(second, "inv_1001");
   await tokenArrival(second);
+  // Both tabs have all they need to pay (the second tab's reads share the
+  // token's calls a second with the first's, and may have waited for them).
+  for (const tab of [first, second]) {
+    await expect(tab.getByTestId("pay-button")).toBeEnabled();
+  }
   const mints = [countMints(first), countMints(second)];
 
   // A third tab logs out.

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { isMint, logIn, openCheckout, runClockUntil, tokenArrival } from "./helpers";
+import { SANDBOX, isMint, logIn, openCheckout, runClockUntil, tokenArrival } from "./helpers";
 
 test("two tabs of the same checkout due at the same moment make one refresh", async ({ page }) => {
   // Both tabs live in one browser context, so one fake clock drives both
@@ -68,3 +68,36 @@ for (const [label, offsetMinutes] of [
     expect(left).toBeGreaterThan(expires_in - 60);
   });
 }
+
+test("a read the vendor rate-limits is sent again after its Retry-After, and the page still gets its way to pay", async ({
+  page,
+}) => {
+  // Tabs of one checkout share a token, and so the vendor's calls a second
+  // for it: a quickly opened second tab can be told 429. Here the payment
+  // methods are refused four times (the SDK waits out three by itself,
+  // then the page shows it and tries again).
+  await logIn(page, "alice");
+  const refusals = 4;
+  let sent = 0;
+  await page.route(`${SANDBOX}/checkout/v1/payment-methods`, async (route) => {
+    if (route.request().method() !== "GET") return route.continue();
+    sent += 1;
+    if (sent > refusals) return route.continue();
+    return route.fulfill({
+      status: 429,
+      headers: {
+        "access-control-allow-origin": route.request().headers()["origin"] ?? "*",
+        "access-control-expose-headers": "retry-after",
+        "retry-after": "1",
+      },
+      contentType: "application/json",
+      body: JSON.stringify({ code: "rate_limited", message: "too many requests" }),
+    });
+  });
+  await openCheckout(page, "inv_1001");
+  await expect(page.getByTestId("checkout-error")).toContainText("busy (too many requests)");
+  await expect(page.getByTestId("pay-button")).toBeEnabled();
+  await expect(page.getByTestId("checkout-error")).toHaveText("");
+  expect(sent).toBe(refusals + 1);
+  await expect(page.getByTestId("invoice-number")).toHaveText("INV-1001");
+});

@@ -105,7 +105,8 @@ impl Sandbox {
 
     /// The browser SDK calls the checkout API from the merchant's page, so
     /// those origins may call with an `Authorization` header; no cookies are
-    /// involved, so credentials mode stays off.
+    /// involved, so credentials mode stays off. `Retry-After` is exposed:
+    /// a page told 429 should know how long to wait.
     fn cors(&self) -> CorsLayer {
         let origins: Vec<HeaderValue> = self
             .config
@@ -121,6 +122,7 @@ impl Sandbox {
                 header::CONTENT_TYPE,
                 HeaderName::from_static("idempotency-key"),
             ])
+            .expose_headers([header::RETRY_AFTER])
             .max_age(std::time::Duration::from_secs(600))
     }
 

@@ -194,7 +194,11 @@ impl Sandbox {
 
     /// Takes one request from `key`'s rate-limit bucket.
     pub(crate) fn rate_limit(&self, key: &str) -> Result<(), ApiError> {
-        self.limiter.check(key, self.clock.now_millis())
+        let checked = self.limiter.check(key, self.clock.now_millis());
+        if checked.is_err() {
+            self.stats.rate_limited(key);
+        }
+        checked
     }
 }
 

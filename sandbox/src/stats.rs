@@ -2,8 +2,9 @@
 //! merchant side's promises ("one OAuth call per token lifetime") are
 //! checked against them, and the payments held at `GET /sandbox/payments`.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::Json;
@@ -23,6 +24,7 @@ pub struct Stats {
     events_delivered: AtomicU64,
     event_attempts_retried: AtomicU64,
     events_failed: AtomicU64,
+    rate_limited: Mutex<RateLimited>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -37,6 +39,22 @@ pub struct Snapshot {
     /// Events and their delivery to the webhook endpoint, since start.
     #[serde(default)]
     pub events: EventCounts,
+    /// 429 `rate_limited` answers since start: what a merchant (or a fleet
+    /// of them) sent above the quota.
+    #[serde(default)]
+    pub rate_limited: RateLimited,
+}
+
+/// The quota's refusals, by who was refused.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct RateLimited {
+    pub total: u64,
+    /// Refusals of an API client's own calls (OAuth grant, token init,
+    /// partner API), by client id.
+    pub by_client: BTreeMap<String, u64>,
+    /// Refusals of calls made with a checkout token (the browser's), all
+    /// tokens together.
+    pub checkout_tokens: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -84,6 +102,15 @@ impl Stats {
     pub fn event_failed(&self) {
         self.events_failed.fetch_add(1, Relaxed);
     }
+    /// A 429 for the limiter key `key`: `client:<id>` or `token:<jti>`.
+    pub fn rate_limited(&self, key: &str) {
+        let mut counts = self.rate_limited.lock().expect("stats lock");
+        counts.total += 1;
+        match key.strip_prefix("client:") {
+            Some(client) => *counts.by_client.entry(client.to_owned()).or_default() += 1,
+            None => counts.checkout_tokens += 1,
+        }
+    }
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             oauth_tokens_issued: self.oauth_tokens_issued.load(Relaxed),
@@ -99,6 +126,7 @@ impl Stats {
                 retried: self.event_attempts_retried.load(Relaxed),
                 failed: self.events_failed.load(Relaxed),
             },
+            rate_limited: self.rate_limited.lock().expect("stats lock").clone(),
         }
     }
 }

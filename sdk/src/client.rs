@@ -167,11 +167,32 @@ impl CheckoutClient {
         self.call(|token| self.send_payment(request, token)).await
     }
 
+    /// One call, sent again after the vendor's `Retry-After` while it is
+    /// rate limited (at most [`RATE_LIMIT_RETRIES`] times, each wait at most
+    /// [`RATE_LIMIT_LONGEST_WAIT`]): several tabs of one checkout share a
+    /// token, and so its quota of calls a second. Safe to repeat: reads are
+    /// `GET`s, a payment carries its idempotency key.
+    async fn call<T, F, Fut>(&self, send: F) -> Result<T, SdkError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError>>,
+    {
+        let mut retries = 0;
+        loop {
+            let outcome = self.call_once(&send).await;
+            match rate_limit_wait(&outcome, retries) {
+                Some(wait) => gloo_timers::future::sleep(wait).await,
+                None => return outcome,
+            }
+            retries += 1;
+        }
+    }
+
     /// One call with the current token; after `access_token_expired`, one
     /// refresh (shared with any other call that needs it) and one retry.
     /// If the vendor refuses the new token too, that is a failed refresh
     /// (backed off, like any other), not an expiry.
-    async fn call<T, F, Fut>(&self, send: F) -> Result<T, SdkError>
+    async fn call_once<T, F, Fut>(&self, send: &F) -> Result<T, SdkError>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, SdkError>>,
@@ -240,6 +261,21 @@ impl CheckoutClient {
 /// vendor's own checks fit in it many times over.
 pub const PAYMENT_LEAST_LIFETIME: Duration = Duration::from_secs(10);
 
+/// How many times a rate-limited call is sent again before the caller
+/// sees [`SdkError::RateLimited`].
+pub const RATE_LIMIT_RETRIES: u32 = 3;
+
+/// The longest `Retry-After` the SDK waits out by itself; a longer one is
+/// the caller's to show.
+pub const RATE_LIMIT_LONGEST_WAIT: Duration = Duration::from_secs(5);
+
+/// The wait before sending `outcome`'s call again, if it was rate limited
+/// and may be retried (`retries` done so far).
+fn rate_limit_wait<T>(outcome: &Result<T, SdkError>, retries: u32) -> Option<Duration> {
+    let wait = outcome.as_ref().err()?.retry_after()?;
+    (retries < RATE_LIMIT_RETRIES && wait <= RATE_LIMIT_LONGEST_WAIT).then_some(wait)
+}
+
 /// A request that got no answer: offline if the browser says so (nothing
 /// left the machine), else the vendor unreachable.
 fn unreachable(error: gloo_net::Error) -> SdkError {
@@ -266,13 +302,23 @@ async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> Result
             .await
             .map_err(|e| SdkError::Malformed(e.to_string()));
     }
+    let retry_after = response.headers().get("retry-after");
     let body: ErrorBody = response.json().await.unwrap_or_default();
-    Err(classify(status, body))
+    Err(classify(status, retry_after.as_deref(), body))
 }
 
-fn classify(status: u16, body: ErrorBody) -> SdkError {
+fn classify(status: u16, retry_after: Option<&str>, body: ErrorBody) -> SdkError {
     match status {
         401 if body.code == "access_token_expired" => SdkError::AccessTokenExpired,
+        // RFC 9110 §10.2.3: delay-seconds (an HTTP date is not worth the
+        // clock skew it brings here: one second, as a missing header).
+        429 => SdkError::RateLimited {
+            retry_after: Duration::from_secs(
+                retry_after
+                    .and_then(|value| value.trim().parse().ok())
+                    .unwrap_or(1),
+            ),
+        },
         500.. => SdkError::Unavailable(format!("HTTP {status}")),
         _ => SdkError::Rejected {
             status,
@@ -293,17 +339,46 @@ mod tests {
             message: String::new(),
         };
         assert_eq!(
-            classify(401, body("access_token_expired")),
+            classify(401, None, body("access_token_expired")),
             SdkError::AccessTokenExpired
         );
         assert!(matches!(
-            classify(401, body("invalid_token")),
+            classify(401, None, body("invalid_token")),
             SdkError::Rejected { status: 401, .. }
         ));
         assert!(matches!(
-            classify(403, body("insufficient_scope")),
+            classify(403, None, body("insufficient_scope")),
             SdkError::Rejected { .. }
         ));
-        assert!(matches!(classify(503, body("")), SdkError::Unavailable(_)));
+        assert!(matches!(classify(503, None, body("")), SdkError::Unavailable(_)));
+    }
+
+    #[test]
+    fn a_rate_limited_call_waits_its_retry_after_a_few_times_then_says_so() {
+        let limited = |after: Option<&str>| classify(429, after, ErrorBody::default());
+        let secs = Duration::from_secs;
+        assert_eq!(
+            limited(Some("2")),
+            SdkError::RateLimited { retry_after: secs(2) }
+        );
+        // Missing or an HTTP date: one second.
+        assert_eq!(limited(None).retry_after(), Some(secs(1)));
+        assert_eq!(
+            limited(Some("Wed, 21 Oct 2026 07:28:00 GMT")).retry_after(),
+            Some(secs(1))
+        );
+        assert!(limited(None).is_transient());
+
+        let outcome: Result<(), _> = Err(limited(Some("2")));
+        assert_eq!(rate_limit_wait(&outcome, 0), Some(secs(2)));
+        assert_eq!(rate_limit_wait(&outcome, RATE_LIMIT_RETRIES - 1), Some(secs(2)));
+        assert_eq!(rate_limit_wait(&outcome, RATE_LIMIT_RETRIES), None);
+        // A wait longer than the SDK takes on is the caller's to show.
+        let long: Result<(), _> = Err(limited(Some("60")));
+        assert_eq!(rate_limit_wait(&long, 0), None);
+        // Nothing else is sent again here.
+        let down: Result<(), _> = Err(SdkError::Unavailable("HTTP 503".into()));
+        assert_eq!(rate_limit_wait(&down, 0), None);
+        assert_eq!(rate_limit_wait(&Ok(()), 0), None);
     }
 }

@@ -31,6 +31,11 @@ pub enum SdkError {
         code: String,
         message: String,
     },
+    /// The vendor's quota for this token is spent for now (429): try again
+    /// after `retry_after` (its `Retry-After`). The SDK does so by itself a
+    /// few times ([`crate::RATE_LIMIT_RETRIES`]) before it reports this.
+    #[error("the payment provider is busy (too many requests)")]
+    RateLimited { retry_after: Duration },
     /// The vendor could not be reached, or answered with a 5xx.
     #[error("the payment provider is unavailable: {0}")]
     Unavailable(String),
@@ -45,8 +50,19 @@ impl SdkError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::RefreshFailed(_) | Self::Unavailable(_) | Self::Offline
+            Self::RefreshFailed(_)
+                | Self::RateLimited { .. }
+                | Self::Unavailable(_)
+                | Self::Offline
         )
+    }
+
+    /// How long the vendor asked the caller to wait, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
     }
 }
 

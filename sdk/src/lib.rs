@@ -21,7 +21,9 @@ mod token_id;
 mod types;
 
 pub use browser::{is_offline, BrowserTabs, Wakeups};
-pub use client::{CheckoutClient, Options, PAYMENT_LEAST_LIFETIME};
+pub use client::{
+    CheckoutClient, Options, PAYMENT_LEAST_LIFETIME, RATE_LIMIT_LONGEST_WAIT, RATE_LIMIT_RETRIES,
+};
 pub use error::{RefreshError, SdkError, StopReason};
 pub use keeper::{
     ExpiryHandler, Keeper, KeeperOptions, RefreshContext, RefreshReason, StateListener, TokenState,

@@ -246,4 +246,19 @@ async fn cors_admits_the_merchant_origin_only() {
     assert!(!refused
         .headers
         .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+
+    // The page may read `Retry-After` (not a CORS-safelisted header): the
+    // SDK waits that long before it asks again.
+    let answer = h
+        .send(
+            Request::get("/checkout/v1/invoice")
+                .header(header::ORIGIN, "http://127.0.0.1:3000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        answer.headers[header::ACCESS_CONTROL_EXPOSE_HEADERS],
+        "retry-after"
+    );
 }

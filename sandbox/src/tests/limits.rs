@@ -43,6 +43,16 @@ async fn t11_more_requests_than_the_rate_limit_get_429_with_retry_after() {
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.body["code"], "rate_limited");
     assert!(limited.headers.contains_key(header::RETRY_AFTER));
+
+    // Every refusal is counted, by whom it refused, so a drill can show
+    // from outside that the vendor never had to refuse a merchant.
+    let stats = h
+        .send(Request::get("/sandbox/stats").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        stats.body["rate_limited"],
+        json!({"total": 2, "by_client": {"demo_client_id": 1}, "checkout_tokens": 1})
+    );
 }
 
 #[tokio::test]

@@ -20,16 +20,7 @@ use crate::api::{mint_checkout_token, AppError, CheckoutSession};
 /// the merchant or the vendor is down the SDK (for the token) or this (for
 /// the reads) says so and tries again by itself.
 pub async fn open(shared: Shared, invoice_id: String, api_url: String, refresh: bool) {
-    let Shared {
-        invoice,
-        methods,
-        selected,
-        pdf_url,
-        error,
-        server_error,
-        token,
-        ..
-    } = shared;
+    let Shared { error, token, .. } = shared;
     let mint = mint_handler(invoice_id.clone());
     let mut options = Options::new(api_url);
     if refresh {
@@ -46,43 +37,91 @@ pub async fn open(shared: Shared, invoice_id: String, api_url: String, refresh: 
     shared
         .client
         .set_value(Some(SendWrapper::new(opened.clone())));
+    first_reads(&opened, shared).await;
+}
+
+/// The invoice, its methods and its PDF link, each until it is in or
+/// refused for good.
+async fn first_reads(opened: &CheckoutClient, shared: Shared) {
+    let Shared {
+        invoice,
+        methods,
+        selected,
+        pdf_url,
+        error,
+        server_error,
+        ..
+    } = shared;
+    let (mut have_invoice, mut have_methods, mut have_link) = (false, false, false);
     let mut failures = 0;
     loop {
-        // The three reads go out together: one round trip instead of
-        // three, and if the token has expired they share one refresh.
+        // The reads still missing go out together: one round trip instead
+        // of three, and if the token has expired they share one refresh.
         let (fetched, list, link) = futures::join!(
-            opened.invoice(),
-            opened.payment_methods(),
-            opened.pdf_link()
+            unless(have_invoice, opened.invoice()),
+            unless(have_methods, opened.payment_methods()),
+            unless(have_link, opened.pdf_link())
         );
+        // A read that may pass (the vendor down or busy: tabs of one
+        // checkout share a token and its calls a second) is sent again;
+        // without the methods there is no way to pay.
+        let mut again = None;
         match fetched {
-            Ok(fetched) => invoice.set(Some(fetched)),
-            Err(e @ (SdkError::Unavailable(_) | SdkError::Offline)) => {
-                failures += 1;
-                if !wait_to_retry(error, e.to_string(), failures).await {
-                    return;
-                }
-                continue;
+            Some(Ok(fetched)) => {
+                have_invoice = true;
+                invoice.set(Some(fetched));
             }
-            Err(e) => return error.set(Some(e.to_string())),
+            Some(Err(e)) if e.is_transient() => again = Some(e),
+            Some(Err(e)) => return error.set(Some(e.to_string())),
+            None => {}
         }
-        error.set(None);
-        server_error.set(None);
-        if let Ok(list) = list {
-            selected.set(list.first().map(|m| m.id.clone()));
-            methods.set(list);
+        match list {
+            Some(Ok(list)) => {
+                have_methods = true;
+                selected.set(list.first().map(|m| m.id.clone()));
+                methods.set(list);
+            }
+            Some(Err(e)) if e.is_transient() => again = again.or(Some(e)),
+            // Refused for good: the page shows no methods, nothing to retry.
+            Some(Err(_)) => have_methods = true,
+            None => {}
         }
-        if let Ok(link) = link {
-            pdf_url.set(Some(link.url));
+        match link {
+            Some(Ok(link)) => {
+                have_link = true;
+                pdf_url.set(Some(link.url));
+            }
+            Some(Err(e)) if e.is_transient() => again = again.or(Some(e)),
+            Some(Err(_)) => have_link = true,
+            None => {}
         }
-        return;
+        let Some(why) = again else {
+            // Everything is in.
+            error.set(None);
+            server_error.set(None);
+            return;
+        };
+        failures += 1;
+        if !wait_to_retry(error, &why, failures).await {
+            return;
+        }
     }
 }
 
-/// Shows `why` with a note that the page will try again, and waits until
+/// `read`'s outcome, unless it is `done` already (then it is not sent).
+async fn unless<T>(done: bool, read: impl std::future::Future<Output = T>) -> Option<T> {
+    if done {
+        None
+    } else {
+        Some(read.await)
+    }
+}
+
+/// Shows why with a note that the page will try again, and waits until
 /// then. `false` if the page went away meanwhile.
-async fn wait_to_retry(error: RwSignal<Option<String>>, why: String, failures: u32) -> bool {
-    let wait = retry_delay(failures, js_sys::Math::random());
+async fn wait_to_retry(error: RwSignal<Option<String>>, why: &SdkError, failures: u32) -> bool {
+    // Not before the vendor's `Retry-After`, if it gave one.
+    let wait = retry_delay(failures, js_sys::Math::random()).max(why.retry_after().unwrap_or_default());
     let note = format!("{why} Trying again by itself in {} s.", wait.as_secs());
     // A disposed signal (the component is gone) refuses the value.
     if error.try_set(Some(note)).is_some() {
