@@ -91,3 +91,39 @@ setup_browser() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
   fi
 }
+
+# PostgreSQL and Redis on this machine, for the tests that run the merchant
+# on them: used where they answer (127.0.0.1:5432, :6379), else Debian's
+# packages installed and started. A fresh cluster gets the password
+# `postgres` for its `postgres` user (TEST_POSTGRES_URL below works either
+# way: a server with trust authentication ignores it).
+TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432}"
+TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+setup_services() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if ! command -v pg_ctlcluster >/dev/null; then
+      say "installing Debian's PostgreSQL"
+      $sudo apt-get update -q
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql
+    fi
+    say "starting PostgreSQL"
+    local version
+    version="$(ls /usr/lib/postgresql | sort -n | tail -1)"
+    $sudo pg_ctlcluster "$version" main start || $sudo service postgresql start
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    $sudo -u postgres psql -q -c "ALTER USER postgres PASSWORD 'postgres'" 2>/dev/null ||
+      $sudo runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'postgres'"
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    if ! command -v redis-server >/dev/null; then
+      say "installing Debian's Redis"
+      $sudo apt-get update -q
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q redis-server
+    fi
+    say "starting Redis (nothing kept on disk)"
+    redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes
+    for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+  fi
+}

@@ -1,28 +1,98 @@
-//! The merchant's SQLite database: users, invoices and sessions.
+//! The merchant's database — users, invoices, sessions, payments — on
+//! SQLite (the default: one file, one instance) or PostgreSQL (several
+//! instances sharing it), behind one code path: sqlx's `Any` driver, with
+//! the same queries (`$1` placeholders, which both understand) and each
+//! backend's own migrations of the same meaning (`migrations/<backend>/`).
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Once;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, ConnectOptions, Executor, SqliteConnection};
 
 use crate::users::hash_password;
 
 pub type DbError = sqlx::Error;
 
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; anything else is
+    /// read as SQLite (`sqlite:…`, as before).
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
+/// A database URL as configured. It may hold a password
+/// (`postgres://user:password@host/db`): shown (`Debug`, `Display`) with
+/// the password replaced by `***`; [`DatabaseUrl::expose`] is for opening.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = &self.0;
+        // scheme://user:password@host…: the password is between the first
+        // `:` after the scheme and the `@` of the authority.
+        let Some(start) = url.find("://").map(|i| i + 3) else {
+            return f.write_str(url);
+        };
+        let authority_end = url[start..].find('/').map_or(url.len(), |i| start + i);
+        let authority = &url[start..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                write!(f, "{}***{}", &url[..start + colon + 1], &url[start + at..])
+            }
+            _ => f.write_str(url),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
 /// The merchant's database: a pool of connections to it.
 pub struct Database {
-    pool: SqlitePool,
-    /// For an in-memory database: a connection held open as long as this
-    /// value lives. Such a database lasts only while a connection to it is
-    /// open, and the pool may close and replace its connection (after a
-    /// cancelled request, say) — without this, that would start an empty one.
+    pool: AnyPool,
+    backend: Backend,
+    /// For an in-memory SQLite database: a connection held open as long as
+    /// this value lives. Such a database lasts only while a connection to
+    /// it is open, and the pool may close and replace its connection (after
+    /// a cancelled request, say) — without this, that would start an empty one.
     _keep_alive: Option<std::sync::Mutex<SqliteConnection>>,
 }
 
 impl Database {
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 }
 
@@ -40,52 +110,118 @@ pub async fn open_with_demo(url: &str) -> Result<Database, DbError> {
     Ok(database)
 }
 
-/// Opens (creating and migrating if need be) the database at `url`; an empty
-/// one stays empty. `sqlite::memory:` gives a private in-memory database,
-/// gone when the `Database` is dropped.
+/// Opens (migrating if need be) the database at `url`; an empty one stays
+/// empty. For SQLite the file is created if missing, and `sqlite::memory:`
+/// gives a private in-memory database, gone when the `Database` is dropped.
+/// A PostgreSQL database must exist; its tables are made by the migrations
+/// (in the URL's `search_path`, if it names one).
 pub async fn open(url: &str) -> Result<Database, DbError> {
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    match Backend::of(url) {
+        Backend::Postgres => {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(std::time::Duration::from_secs(5))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Ok(Database {
+                pool,
+                backend: Backend::Postgres,
+                _keep_alive: None,
+            })
+        }
+        Backend::Sqlite => open_sqlite(url).await,
+    }
+}
+
+async fn open_sqlite(url: &str) -> Result<Database, DbError> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");
-    let options = if memory {
+    let url = if memory {
         // Named and shared, so every connection of this database (and only
         // of this one) sees the same data.
         let name: u64 = rand::random();
-        SqliteConnectOptions::from_str(&format!(
-            "sqlite:file:merchant-{name:016x}?mode=memory&cache=shared"
-        ))?
+        format!("sqlite:file:merchant-{name:016x}?mode=memory&cache=shared")
     } else {
-        SqliteConnectOptions::from_str(url)?
+        url.to_owned()
     };
+    let options = SqliteConnectOptions::from_str(&url)?;
     if let Some(dir) = options.get_filename().parent().filter(|_| !memory) {
         std::fs::create_dir_all(dir)?;
     }
-    let options = options
-        .create_if_missing(true)
-        .journal_mode(if memory {
-            SqliteJournalMode::Memory
-        } else {
-            SqliteJournalMode::Wal
-        })
-        .busy_timeout(Duration::from_secs(5));
     let keep_alive = if memory {
         Some(std::sync::Mutex::new(options.connect().await?))
     } else {
         None
     };
-    let pool = SqlitePoolOptions::new()
+    // `Any` takes its options from the URL alone (sqlx's SQLite defaults:
+    // foreign keys on, a 5 s wait for a locked database): the file is
+    // created if missing (`mode=rwc`) and gets a write-ahead log, so that
+    // readers do not wait for a writer.
+    let any = AnyConnectOptions::from_str(&with_create(&url, memory))?;
+    let pool = AnyPoolOptions::new()
         // A shared in-memory database locks whole tables: one connection.
         .max_connections(if memory { 1 } else { 8 })
-        .connect_with(options)
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                if !memory {
+                    connection.execute("PRAGMA journal_mode = WAL").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(any)
         .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(Database {
         pool,
+        backend: Backend::Sqlite,
         _keep_alive: keep_alive,
     })
 }
 
+/// `url` with `mode=rwc` (create if missing) unless it names a mode.
+fn with_create(url: &str, memory: bool) -> String {
+    if memory || url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// For tests (this crate's and the server's), not for the app: the URL of
+/// a database of the test's own. In memory, or — when
+/// `MERCHANT_TEST_DATABASE_URL` names a PostgreSQL database — a new schema
+/// there (`scripts/test` runs the tests both ways, in a database it makes
+/// for the run and drops after).
+#[doc(hidden)]
+pub async fn scratch_url() -> String {
+    let Ok(base) = std::env::var("MERCHANT_TEST_DATABASE_URL") else {
+        return "sqlite::memory:".to_owned();
+    };
+    assert_eq!(
+        Backend::of(&base),
+        Backend::Postgres,
+        "MERCHANT_TEST_DATABASE_URL: a postgres:// URL"
+    );
+    let schema = format!("test_{:016x}", rand::random::<u64>());
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("MERCHANT_TEST_DATABASE_URL: the PostgreSQL server answers");
+    connection
+        .execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .expect("a schema for the test");
+    let join = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{join}options[search_path]={schema}")
+}
+
 /// The documented demo users (README) and their invoices, matching the
 /// vendor sandbox's seed.
-async fn seed_demo(pool: &SqlitePool) -> Result<(), DbError> {
+async fn seed_demo(pool: &AnyPool) -> Result<(), DbError> {
     tracing::info!("seeding the merchant's demo users and invoices");
     let mut tx = pool.begin().await?;
     for (email, password, customer_id, name) in [
@@ -103,7 +239,7 @@ async fn seed_demo(pool: &SqlitePool) -> Result<(), DbError> {
         ),
     ] {
         sqlx::query(
-            "INSERT INTO users (email, password_hash, customer_id, name) VALUES (?, ?, ?, ?)",
+            "INSERT INTO users (email, password_hash, customer_id, name) VALUES ($1, $2, $3, $4)",
         )
         .bind(email)
         .bind(hash_password(password))
@@ -118,7 +254,7 @@ async fn seed_demo(pool: &SqlitePool) -> Result<(), DbError> {
         ("inv_2001", "cus_globex", "INV-2001", "EUR", "89.99"),
     ] {
         sqlx::query(
-            "INSERT INTO invoices (id, customer_id, invoice_number, currency, total) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO invoices (id, customer_id, invoice_number, currency, total) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
         .bind(customer_id)
@@ -135,11 +271,35 @@ async fn seed_demo(pool: &SqlitePool) -> Result<(), DbError> {
 mod tests {
     use super::*;
 
-    async fn user_count(pool: &SqlitePool) -> i64 {
+    async fn user_count(pool: &AnyPool) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(pool)
             .await
             .unwrap()
+    }
+
+    #[test]
+    fn a_database_url_never_shows_its_password() {
+        let url =
+            DatabaseUrl::new("postgres://merchant:s3cret@db.internal:5432/shop?sslmode=require");
+        assert_eq!(
+            url.to_string(),
+            "postgres://merchant:***@db.internal:5432/shop?sslmode=require"
+        );
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(
+            url.expose(),
+            "postgres://merchant:s3cret@db.internal:5432/shop?sslmode=require"
+        );
+        for plain in [
+            "sqlite://data/merchant.db",
+            "sqlite::memory:",
+            "postgres://postgres@127.0.0.1/test",
+        ] {
+            assert_eq!(DatabaseUrl::new(plain).to_string(), plain);
+        }
+        assert_eq!(Backend::of("postgresql://x/y"), Backend::Postgres);
+        assert_eq!(Backend::of("sqlite://data/merchant.db"), Backend::Sqlite);
     }
 
     #[tokio::test]

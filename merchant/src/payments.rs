@@ -5,7 +5,7 @@
 //! repeated delivery is acknowledged and changes nothing.
 
 use alternative_client::webhook::{Event, Payload, Payment};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::records::Records;
 
@@ -65,7 +65,7 @@ impl Records {
         };
         let inserted = sqlx::query(
             "INSERT INTO vendor_events (id, type, invoice_id, body, received_at, outcome) \
-             VALUES (?, ?, ?, ?, ?, '') ON CONFLICT (id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, '') ON CONFLICT (id) DO NOTHING",
         )
         .bind(&event.id)
         .bind(&event.kind)
@@ -83,7 +83,7 @@ impl Records {
             }
             Payload::Unknown => Recorded::Ignored,
         };
-        sqlx::query("UPDATE vendor_events SET outcome = ? WHERE id = ?")
+        sqlx::query("UPDATE vendor_events SET outcome = $1 WHERE id = $2")
             .bind(recorded.label())
             .bind(&event.id)
             .execute(&mut *tx)
@@ -116,7 +116,7 @@ impl Records {
 
     /// The id of the payment that settled `invoice_id`, if one is recorded.
     pub async fn paid_by(&self, invoice_id: &str) -> Result<Option<String>, DbError> {
-        sqlx::query_scalar("SELECT payment_id FROM payments WHERE invoice_id = ?")
+        sqlx::query_scalar("SELECT payment_id FROM payments WHERE invoice_id = $1")
             .bind(invoice_id)
             .fetch_optional(&self.pool)
             .await
@@ -124,13 +124,13 @@ impl Records {
 }
 
 async fn record_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     payment: &Payment,
     source: Source,
     now: u64,
 ) -> Result<Recorded, DbError> {
     let invoice: Option<(String, String)> =
-        sqlx::query_as("SELECT total, currency FROM invoices WHERE id = ?")
+        sqlx::query_as("SELECT total, currency FROM invoices WHERE id = $1")
             .bind(&payment.invoice_id)
             .fetch_optional(&mut **tx)
             .await?;
@@ -144,7 +144,7 @@ async fn record_in(
     }
     let inserted = sqlx::query(
         "INSERT INTO payments (invoice_id, payment_id, amount, currency, recorded_at, source) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(&payment.invoice_id)
     .bind(&payment.payment_id)
@@ -162,7 +162,7 @@ async fn record_in(
         return Ok(Recorded::Paid);
     }
     let holder: Option<String> =
-        sqlx::query_scalar("SELECT payment_id FROM payments WHERE invoice_id = ?")
+        sqlx::query_scalar("SELECT payment_id FROM payments WHERE invoice_id = $1")
             .bind(&payment.invoice_id)
             .fetch_optional(&mut **tx)
             .await?;

@@ -4,7 +4,7 @@
 //! customer.
 
 use serde::Serialize;
-use sqlx::{Error as DbError, SqlitePool};
+use sqlx::{AnyPool, Error as DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct InvoiceRecord {
@@ -25,11 +25,11 @@ const INVOICES: &str = "SELECT i.id, i.customer_id, i.invoice_number, i.currency
 
 #[derive(Clone)]
 pub struct Records {
-    pub(crate) pool: SqlitePool,
+    pub(crate) pool: AnyPool,
 }
 
 impl Records {
-    pub fn new(pool: SqlitePool) -> Self {
+    pub fn new(pool: AnyPool) -> Self {
         Self { pool }
     }
 
@@ -39,17 +39,19 @@ impl Records {
     }
 
     pub async fn invoice(&self, invoice_id: &str) -> Result<Option<InvoiceRecord>, DbError> {
-        sqlx::query_as(&format!("{INVOICES} WHERE i.id = ?"))
+        sqlx::query_as(&format!("{INVOICES} WHERE i.id = $1"))
             .bind(invoice_id)
             .fetch_optional(&self.pool)
             .await
     }
 
     pub async fn invoices_of(&self, customer_id: &str) -> Result<Vec<InvoiceRecord>, DbError> {
-        sqlx::query_as(&format!("{INVOICES} WHERE i.customer_id = ? ORDER BY i.id"))
-            .bind(customer_id)
-            .fetch_all(&self.pool)
-            .await
+        sqlx::query_as(&format!(
+            "{INVOICES} WHERE i.customer_id = $1 ORDER BY i.id"
+        ))
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await
     }
 }
 
@@ -122,7 +124,7 @@ impl Records {
         for invoice in &invoices {
             sqlx::query(
                 "INSERT INTO invoices (id, customer_id, invoice_number, currency, total) \
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&invoice.id)
             .bind(&invoice.customer_id)
@@ -149,7 +151,9 @@ mod tests {
 
     /// The records, and the database they live in (dropped with it).
     async fn records() -> (crate::db::Database, Records) {
-        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let db = crate::db::open(&crate::db::scratch_url().await)
+            .await
+            .unwrap();
         let records = Records::new(db.pool().clone());
         (db, records)
     }

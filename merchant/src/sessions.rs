@@ -24,7 +24,7 @@
 //! trusted for [`FRESH_FOR`] after it was read or written, then read again,
 //! so a log-out on one server takes effect on the others within that time.
 
-mod sqlite;
+mod sql;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -37,7 +37,7 @@ use tokio::time::Instant;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-pub use sqlite::SqliteSessions;
+pub use sql::SqlSessions;
 
 /// Where sessions are kept for good: one row per session id.
 #[async_trait]

@@ -66,7 +66,7 @@ async fn service(url: &str, secret: &str) -> CheckoutService {
 
 async fn service_with(config: VendorConfig) -> CheckoutService {
     let records = Records::new(
-        crate::db::open_with_demo("sqlite::memory:")
+        crate::db::open_with_demo(&crate::db::scratch_url().await)
             .await
             .unwrap()
             .pool()
@@ -187,7 +187,9 @@ async fn a_token_the_vendor_refused_is_not_handed_out_again_but_a_newer_one_is()
 #[tokio::test]
 async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
     let running = start_sandbox(Config::in_memory()).await;
-    let db = crate::db::open_with_demo("sqlite::memory:").await.unwrap();
+    let db = crate::db::open_with_demo(&crate::db::scratch_url().await)
+        .await
+        .unwrap();
     let pool = db.pool().clone();
     let service = CheckoutService::new(
         VendorClient::new(VendorConfig::new(

@@ -10,7 +10,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
-use sqlx::{Error as DbError, SqlitePool};
+use sqlx::{AnyPool, Error as DbError};
 
 /// A logged-in user, as the session remembers them.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ fn dummy_hash() -> &'static str {
 }
 
 pub struct Users {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 /// Why [`Users::add`] stored nothing.
@@ -53,7 +53,7 @@ pub enum AddUserError {
 }
 
 impl Users {
-    pub fn new(pool: SqlitePool) -> Self {
+    pub fn new(pool: AnyPool) -> Self {
         Self { pool }
     }
 
@@ -67,7 +67,9 @@ impl Users {
         customer_id: &str,
         name: &str,
     ) -> Result<User, AddUserError> {
-        let email = email.trim();
+        // One address however it is typed: stored lower-cased (PostgreSQL's
+        // unique index compares exactly; SQLite's column ignores case too).
+        let email = &email.trim().to_lowercase();
         crate::check_credentials(email, password).map_err(|m| AddUserError::Malformed(m.0))?;
         if password.chars().count() < 12 {
             return Err(AddUserError::Malformed(
@@ -86,7 +88,7 @@ impl Users {
             ));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash, customer_id, name) VALUES (?, ?, ?, ?) \
+            "INSERT INTO users (email, password_hash, customer_id, name) VALUES ($1, $2, $3, $4) \
              RETURNING id",
         )
         .bind(email)
@@ -110,9 +112,9 @@ impl Users {
     /// The user with these credentials, if they are right.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>, DbError> {
         let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT id, email, name, customer_id, password_hash FROM users WHERE email = ?",
+            "SELECT id, email, name, customer_id, password_hash FROM users WHERE email = $1",
         )
-        .bind(email.trim())
+        .bind(email.trim().to_lowercase())
         .fetch_optional(&self.pool)
         .await?;
         let stored = row
@@ -147,7 +149,9 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_right_password_logs_in_and_emails_ignore_case() {
-        let db = crate::db::open_with_demo("sqlite::memory:").await.unwrap();
+        let db = crate::db::open_with_demo(&crate::db::scratch_url().await)
+            .await
+            .unwrap();
         let users = Users::new(db.pool().clone());
         let alice = users
             .authenticate("Alice@Example.com", "alice-demo-password")
@@ -176,11 +180,13 @@ mod tests {
 
     #[tokio::test]
     async fn an_added_user_logs_in_and_bad_or_taken_details_store_nothing() {
-        let db = crate::db::open("sqlite::memory:").await.unwrap();
+        let db = crate::db::open(&crate::db::scratch_url().await)
+            .await
+            .unwrap();
         let users = Users::new(db.pool().clone());
         let carol = users
             .add(
-                " carol@example.com ",
+                " Carol@Example.com ",
                 "a long enough password",
                 "cus_acme",
                 "Carol",

@@ -51,7 +51,7 @@ async fn s8_no_log_line_holds_the_secret_or_a_token() {
         .await
         .unwrap();
     tokio::spawn(sandbox.serve(listener, std::future::pending()));
-    let db = merchant::db::open_with_demo("sqlite::memory:")
+    let db = merchant::db::open_with_demo(&merchant::db::scratch_url().await)
         .await
         .unwrap();
     let alice = User {

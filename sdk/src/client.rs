@@ -350,7 +350,10 @@ mod tests {
             classify(403, None, body("insufficient_scope")),
             SdkError::Rejected { .. }
         ));
-        assert!(matches!(classify(503, None, body("")), SdkError::Unavailable(_)));
+        assert!(matches!(
+            classify(503, None, body("")),
+            SdkError::Unavailable(_)
+        ));
     }
 
     #[test]
@@ -359,7 +362,9 @@ mod tests {
         let secs = Duration::from_secs;
         assert_eq!(
             limited(Some("2")),
-            SdkError::RateLimited { retry_after: secs(2) }
+            SdkError::RateLimited {
+                retry_after: secs(2)
+            }
         );
         // Missing or an HTTP date: one second.
         assert_eq!(limited(None).retry_after(), Some(secs(1)));
@@ -371,7 +376,10 @@ mod tests {
 
         let outcome: Result<(), _> = Err(limited(Some("2")));
         assert_eq!(rate_limit_wait(&outcome, 0), Some(secs(2)));
-        assert_eq!(rate_limit_wait(&outcome, RATE_LIMIT_RETRIES - 1), Some(secs(2)));
+        assert_eq!(
+            rate_limit_wait(&outcome, RATE_LIMIT_RETRIES - 1),
+            Some(secs(2))
+        );
         assert_eq!(rate_limit_wait(&outcome, RATE_LIMIT_RETRIES), None);
         // A wait longer than the SDK takes on is the caller's to show.
         let long: Result<(), _> = Err(limited(Some("60")));

@@ -48,8 +48,9 @@ pub struct Config {
     pub vendor: Vendor,
     /// `sandbox`, `demo` or `production` (`ALTERNATIVE_ENVIRONMENT`).
     environment: String,
-    /// The merchant's SQLite database: users, invoices, sessions (`MERCHANT_DATABASE_URL`).
-    pub merchant_database_url: String,
+    /// The merchant's database, SQLite or PostgreSQL: users, invoices,
+    /// sessions, payments (`MERCHANT_DATABASE_URL`; its password never shown).
+    pub merchant_database_url: merchant::db::DatabaseUrl,
     /// Session cookies only over HTTPS (`MERCHANT_SECURE_COOKIES`; default on
     /// except in the sandbox environment, which runs on plain http://127.0.0.1).
     pub secure_cookies: bool,
@@ -287,8 +288,9 @@ impl Config {
             log_format,
             metrics_addr,
             env_file: None,
-            merchant_database_url: get("MERCHANT_DATABASE_URL")
-                .unwrap_or_else(|| "sqlite://data/merchant.db".into()),
+            merchant_database_url: merchant::db::DatabaseUrl::new(
+                get("MERCHANT_DATABASE_URL").unwrap_or_else(|| "sqlite://data/merchant.db".into()),
+            ),
             secure_cookies,
             public_origins: get("MERCHANT_PUBLIC_ORIGINS")
                 .map(|list| {
@@ -491,6 +493,10 @@ mod tests {
             ("ALTERNATIVE_ENVIRONMENT", "production"),
             ("ALTERNATIVE_CLIENT_ID", "id"),
             ("ALTERNATIVE_CLIENT_SECRET", "s3cret"),
+            (
+                "MERCHANT_DATABASE_URL",
+                "postgres://shop:pg-s3cret@db.internal/shop",
+            ),
         ])
         .unwrap();
         assert!(matches!(&config.vendor, Vendor::Remote { api_url } if api_url == PRODUCTION_URL));

@@ -20,7 +20,7 @@ use std::time::Duration;
 use alternative_client::VendorClient;
 use leptos::prelude::*;
 use merchant::limiter::Limits;
-use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users};
+use merchant::{CachedSessions, CheckoutService, Records, SqlSessions, Users};
 use server::config::{Config, LogFormat, Vendor};
 use server::{AllowedOrigins, BrowserPolicy, Services, Site};
 use tokio::net::TcpListener;
@@ -76,7 +76,7 @@ fn init_logging(format: LogFormat) {
 async fn serve_metrics(
     addr: SocketAddr,
     site: SocketAddr,
-    sessions: SqliteSessions,
+    sessions: SqlSessions,
 ) -> Result<(), Box<dyn std::error::Error>> {
     if addr == site {
         return Err(format!(
@@ -103,9 +103,9 @@ async fn serve_metrics(
 /// The merchant's database, with the demo data in the sandbox environment only.
 async fn open_database(config: &Config) -> Result<merchant::db::Database, merchant::db::DbError> {
     if config.is_sandbox() {
-        merchant::db::open_with_demo(&config.merchant_database_url).await
+        merchant::db::open_with_demo(config.merchant_database_url.expose()).await
     } else {
-        merchant::db::open(&config.merchant_database_url).await
+        merchant::db::open(config.merchant_database_url.expose()).await
     }
 }
 
@@ -212,7 +212,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let sessions = SqliteSessions::new(db.clone());
+    let sessions = SqlSessions::new(db.clone());
     // Expired sessions are deleted hourly; until then they are refused anyway.
     tokio::spawn(
         sessions

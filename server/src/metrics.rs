@@ -11,7 +11,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use merchant::SqliteSessions;
+use merchant::SqlSessions;
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Histogram buckets for every `_seconds` series: from a reused token (well
@@ -40,11 +40,11 @@ pub async fn upkeep_every(handle: PrometheusHandle, period: std::time::Duration)
 #[derive(Clone)]
 struct Scrape {
     handle: PrometheusHandle,
-    sessions: SqliteSessions,
+    sessions: SqlSessions,
 }
 
 /// `GET /metrics` on the metrics listener.
-pub fn router(handle: PrometheusHandle, sessions: SqliteSessions) -> Router {
+pub fn router(handle: PrometheusHandle, sessions: SqlSessions) -> Router {
     Router::new()
         .route("/metrics", get(render))
         .with_state(Scrape { handle, sessions })

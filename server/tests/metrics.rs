@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use merchant::SqliteSessions;
+use merchant::SqlSessions;
 use support::*;
 
 /// Every sample of the Prometheus text format, by its series
@@ -26,7 +26,7 @@ fn samples(text: &str) -> HashMap<String, f64> {
 async fn a_checkout_moves_the_counts_it_should() {
     let handle = server::metrics::install().unwrap();
     let site = start().await;
-    let metrics = server::metrics::router(handle, SqliteSessions::new(site.db.pool().clone()));
+    let metrics = server::metrics::router(handle, SqlSessions::new(site.db.pool().clone()));
     let scrape = || async {
         let answer = call(
             &metrics,

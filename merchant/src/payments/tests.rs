@@ -6,7 +6,9 @@ use alternative_client::webhook::{Event, Payload, Payment};
 use super::*;
 
 async fn records() -> (crate::db::Database, Records) {
-    let db = crate::db::open_with_demo("sqlite::memory:").await.unwrap();
+    let db = crate::db::open_with_demo(&crate::db::scratch_url().await)
+        .await
+        .unwrap();
     let records = Records::new(db.pool().clone());
     (db, records)
 }
@@ -30,7 +32,7 @@ fn paid(event_id: &str, payment: Payment) -> Event {
 }
 
 async fn outcome_of(records: &Records, event_id: &str) -> String {
-    sqlx::query_scalar("SELECT outcome FROM vendor_events WHERE id = ?")
+    sqlx::query_scalar("SELECT outcome FROM vendor_events WHERE id = $1")
         .bind(event_id)
         .fetch_one(&records.pool)
         .await

@@ -18,7 +18,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use merchant::limiter::Limits;
-use merchant::{CachedSessions, CheckoutService, Records, SqliteSessions, Users};
+use merchant::{CachedSessions, CheckoutService, Records, SqlSessions, Users};
 use sandbox::{Sandbox, SystemClock};
 use server::{AllowedOrigins, BrowserPolicy, Services, Site, TrustedProxies};
 use tokio::sync::oneshot;
@@ -134,7 +134,7 @@ pub async fn start_with(options: Options) -> TestSite {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, vendor_api).await });
 
-    let db = merchant::db::open_with_demo("sqlite::memory:")
+    let db = merchant::db::open_with_demo(&merchant::db::scratch_url().await)
         .await
         .unwrap();
     let pool = db.pool().clone();
@@ -171,7 +171,7 @@ pub async fn start_with(options: Options) -> TestSite {
             alternative_client::webhook::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap(),
         ),
     };
-    let sessions = CachedSessions::new(SqliteSessions::new(pool));
+    let sessions = CachedSessions::new(SqlSessions::new(pool));
     TestSite {
         app: server::router(site, services, sessions),
         db,

@@ -121,7 +121,8 @@ async fn unless<T>(done: bool, read: impl std::future::Future<Output = T>) -> Op
 /// then. `false` if the page went away meanwhile.
 async fn wait_to_retry(error: RwSignal<Option<String>>, why: &SdkError, failures: u32) -> bool {
     // Not before the vendor's `Retry-After`, if it gave one.
-    let wait = retry_delay(failures, js_sys::Math::random()).max(why.retry_after().unwrap_or_default());
+    let wait =
+        retry_delay(failures, js_sys::Math::random()).max(why.retry_after().unwrap_or_default());
     let note = format!("{why} Trying again by itself in {} s.", wait.as_secs());
     // A disposed signal (the component is gone) refuses the value.
     if error.try_set(Some(note)).is_some() {

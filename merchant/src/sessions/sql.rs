@@ -1,9 +1,9 @@
-//! Session rows in the merchant's SQLite database (`sessions`, migration 0002).
+//! Session rows in the merchant's database, SQLite or PostgreSQL (`sessions`, migration 0002).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, Error};
@@ -11,18 +11,18 @@ use tower_sessions::session_store::{self, Error};
 use super::SessionRows;
 
 #[derive(Debug, Clone)]
-pub struct SqliteSessions {
-    pool: SqlitePool,
+pub struct SqlSessions {
+    pool: AnyPool,
 }
 
-impl SqliteSessions {
-    pub fn new(pool: SqlitePool) -> Self {
+impl SqlSessions {
+    pub fn new(pool: AnyPool) -> Self {
         Self { pool }
     }
 
     /// Deletes the expired rows (they are refused anyway); returns how many.
     pub async fn delete_expired(&self) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(millis(OffsetDateTime::now_utc()))
             .execute(&self.pool)
             .await?;
@@ -32,7 +32,7 @@ impl SqliteSessions {
     /// How many sessions are live (not expired): logged-in users, since a
     /// session is stored only once it holds one.
     pub async fn count_live(&self) -> Result<u64, sqlx::Error> {
-        let (live,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE expires_at > ?")
+        let (live,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE expires_at > $1")
             .bind(millis(OffsetDateTime::now_utc()))
             .fetch_one(&self.pool)
             .await?;
@@ -64,10 +64,10 @@ fn data(record: &Record) -> session_store::Result<String> {
 }
 
 #[async_trait]
-impl SessionRows for SqliteSessions {
+impl SessionRows for SqlSessions {
     async fn insert(&self, record: &Record) -> session_store::Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
         )
         .bind(record.id.to_string())
         .bind(data(record)?)
@@ -80,7 +80,7 @@ impl SessionRows for SqliteSessions {
 
     async fn update(&self, record: &Record) -> session_store::Result<bool> {
         let done = sqlx::query(
-            "UPDATE sessions SET data = ?, expires_at = ? WHERE id = ? AND expires_at > ?",
+            "UPDATE sessions SET data = $1, expires_at = $2 WHERE id = $3 AND expires_at > $4",
         )
         .bind(data(record)?)
         .bind(millis(record.expiry_date))
@@ -93,13 +93,14 @@ impl SessionRows for SqliteSessions {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = ? AND expires_at > ?")
-                .bind(id.to_string())
-                .bind(millis(OffsetDateTime::now_utc()))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id.to_string())
+        .bind(millis(OffsetDateTime::now_utc()))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
@@ -114,7 +115,7 @@ impl SessionRows for SqliteSessions {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = ?")
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id.to_string())
             .execute(&self.pool)
             .await
@@ -135,9 +136,11 @@ mod tests {
         }
     }
 
-    async fn rows() -> (crate::db::Database, SqliteSessions) {
-        let db = crate::db::open_with_demo("sqlite::memory:").await.unwrap();
-        let rows = SqliteSessions::new(db.pool().clone());
+    async fn rows() -> (crate::db::Database, SqlSessions) {
+        let db = crate::db::open_with_demo(&crate::db::scratch_url().await)
+            .await
+            .unwrap();
+        let rows = SqlSessions::new(db.pool().clone());
         (db, rows)
     }
 
