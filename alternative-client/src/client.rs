@@ -81,9 +81,13 @@ pub struct IssuedCheckoutToken {
 
 pub struct VendorClient {
     http: reqwest::Client,
-    config: VendorConfig,
-    oauth: TokenCache,
-    quota: Quota,
+    pub(crate) config: VendorConfig,
+    pub(crate) oauth: TokenCache,
+    /// This instance's quota; with a fleet's shared state, its own share,
+    /// used while Redis cannot be reached (`fleet.rs`).
+    pub(crate) quota: Quota,
+    #[cfg(feature = "redis")]
+    pub(crate) shared: Option<crate::shared::Shared>,
     verifier: Option<TokenVerifier>,
     probe: Probe,
 }
@@ -95,7 +99,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a call over the quota may wait for its turn before the page is
 /// told "busy": about one second's worth of calls queued behind it.
-const MAX_QUOTA_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const MAX_QUOTA_WAIT: Duration = Duration::from_secs(1);
 
 /// Below this, a checkout token is refused as [`VendorError::Malformed`]:
 /// no page can use a token that ends before it arrives, and handing it out
@@ -167,6 +171,8 @@ impl VendorClient {
                 ..config
             },
             oauth: TokenCache::default(),
+            #[cfg(feature = "redis")]
+            shared: None,
             verifier,
             probe: Probe::new(config.probe_interval),
         })
@@ -218,7 +224,7 @@ impl VendorClient {
             match retrying(|| self.init(&oauth, customer_id, invoice_id)).await {
                 // The cached token was revoked or expired early: drop it, retry once.
                 Err(VendorError::Rejected { status: 401, .. }) => {
-                    self.oauth.invalidate(&oauth);
+                    self.forget_oauth(&oauth).await;
                     let oauth = self.oauth_token().await?;
                     retrying(|| self.init(&oauth, customer_id, invoice_id)).await?
                 }
@@ -261,7 +267,7 @@ impl VendorClient {
         customer_id: &str,
     ) -> Result<VendorInvoice, VendorError> {
         retrying(|| async {
-            self.quota.acquire(customer_id).await?;
+            self.turn(customer_id).await?;
             let response = send(
                 self.http
                     .get(format!("{}/checkout/v1/invoice", self.config.api_url))
@@ -280,7 +286,7 @@ impl VendorClient {
     pub async fn settlement(&self, invoice_id: &str) -> Result<Settlement, VendorError> {
         let read = |oauth: OAuthAccessToken| async move {
             retrying(|| async {
-                self.quota.acquire(invoice_id).await?;
+                self.turn(invoice_id).await?;
                 let response = send(
                     self.http
                         .get(format!("{}/v1/invoices/{invoice_id}", self.config.api_url))
@@ -295,7 +301,7 @@ impl VendorClient {
         let oauth = self.oauth_token().await?;
         match read(oauth.clone()).await {
             Err(VendorError::Rejected { status: 401, .. }) => {
-                self.oauth.invalidate(&oauth);
+                self.forget_oauth(&oauth).await;
                 read(self.oauth_token().await?).await
             }
             other => other,
@@ -303,9 +309,8 @@ impl VendorClient {
     }
 
     async fn oauth_token(&self) -> Result<OAuthAccessToken, VendorError> {
-        self.oauth
-            .get(|| retrying(|| self.fetch_oauth_token()))
-            .await
+        // The fleet's token, or this instance's own (`fleet.rs`).
+        self.oauth.get_fresh_for(|| self.fleet_oauth_token()).await
     }
 
     async fn init(
@@ -314,7 +319,7 @@ impl VendorClient {
         customer_id: &str,
         invoice_id: &str,
     ) -> Result<(IssuedCheckoutToken, SystemTime), VendorError> {
-        self.quota.acquire(customer_id).await?;
+        self.turn(customer_id).await?;
         let response = send(
             self.http
                 .post(format!("{}{}", self.config.api_url, self.config.init_path))
@@ -329,10 +334,12 @@ impl VendorClient {
         Ok((issued, vendor_now))
     }
 
-    async fn fetch_oauth_token(&self) -> Result<(OAuthAccessToken, Duration), VendorError> {
+    pub(crate) async fn fetch_oauth_token(
+        &self,
+    ) -> Result<(OAuthAccessToken, Duration), VendorError> {
         // For every customer at once; one fetch at a time (the cache's
         // single flight), so it never holds more than one place.
-        self.quota.acquire("").await?;
+        self.turn("").await?;
         let response = send(
             self.http
                 .post(format!("{}/oauth/token", self.config.api_url))

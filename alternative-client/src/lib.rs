@@ -37,6 +37,7 @@
 
 mod client;
 mod error;
+mod fleet;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -47,6 +48,8 @@ mod quota;
 mod request_id;
 mod retry;
 mod secret;
+#[cfg(feature = "redis")]
+mod shared;
 mod token_cache;
 pub mod webhook;
 
@@ -59,6 +62,8 @@ pub use health::PROBE_INTERVAL;
 pub use jwks::CheckoutClaims;
 pub use request_id::{current_request_id, with_request_id, RequestId};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
+#[cfg(feature = "redis")]
+pub use shared::{Shared, SharedError, RETRY_REDIS_AFTER};
 
 /// The parts [`VendorClient`] is built from. Public so that the benchmarks
 /// (`benches/parts.rs`) and the allocation test can measure them alone; an

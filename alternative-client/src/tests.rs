@@ -445,3 +445,6 @@ async fn settlement_reads_an_invoice_open_then_paid_by_its_payment() {
         Err(VendorError::Rejected { status: 404, .. })
     ));
 }
+
+#[cfg(feature = "redis")]
+mod fleet;

@@ -24,6 +24,13 @@ const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// covers the slowest vendor round trip (5 s timeout) many times over.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
+/// How long a token of `lifetime` is used before the next is fetched: the
+/// lifetime (bounded) less a margin, never more than half of it.
+pub(crate) fn fresh_for(lifetime: Duration) -> Duration {
+    let lifetime = lifetime.clamp(MIN_LIFETIME, MAX_LIFETIME);
+    lifetime - REFRESH_MARGIN.min(lifetime / 2)
+}
+
 struct Cached {
     token: OAuthAccessToken,
     refresh_at: Instant,
@@ -47,6 +54,21 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(OAuthAccessToken, Duration), VendorError>>,
     {
+        self.get_fresh_for(|| async {
+            let (token, lifetime) = fetch().await?;
+            Ok((token, fresh_for(lifetime)))
+        })
+        .await
+    }
+
+    /// As [`TokenCache::get`], but `fetch` says how long its token stays
+    /// fresh (used as is): a token another instance fetched, read from the
+    /// fleet's shared state with the time it has left there.
+    pub async fn get_fresh_for<F, Fut>(&self, fetch: F) -> Result<OAuthAccessToken, VendorError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(OAuthAccessToken, Duration), VendorError>>,
+    {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
@@ -55,13 +77,10 @@ impl TokenCache {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
-        let (token, lifetime) = fetch().await?;
-        let lifetime = lifetime.clamp(MIN_LIFETIME, MAX_LIFETIME);
-        // Never spend more than half the lifetime waiting to refresh early.
-        let margin = REFRESH_MARGIN.min(lifetime / 2);
+        let (token, fresh_for) = fetch().await?;
         self.current.store(Some(Arc::new(Cached {
             token: token.clone(),
-            refresh_at: Instant::now() + lifetime - margin,
+            refresh_at: Instant::now() + fresh_for,
         })));
         Ok(token)
     }

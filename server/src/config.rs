@@ -43,6 +43,21 @@ pub enum Vendor {
     Remote { api_url: String },
 }
 
+/// A fleet of instances: where they share the vendor quota and the OAuth
+/// token, and how many they are at most.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    /// `MERCHANT_REDIS_URL`; its password never shown.
+    pub redis_url: merchant::db::DatabaseUrl,
+    /// `MERCHANT_REDIS_PREFIX` (`merchant:` by default): the start of every
+    /// key, so that one Redis can serve several merchants or test runs.
+    pub key_prefix: String,
+    /// `MERCHANT_INSTANCES`: the most instances that run at once (one more
+    /// during a rolling deploy). While Redis is unreachable each takes this
+    /// share of the vendor quota.
+    pub instances: u32,
+}
+
 #[derive(Debug)]
 pub struct Config {
     pub vendor: Vendor,
@@ -69,6 +84,9 @@ pub struct Config {
     /// Where the Prometheus metrics are served (`MERCHANT_METRICS_ADDR`);
     /// `None`: no metrics kept or served.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// State shared with the other instances through Redis
+    /// (`MERCHANT_REDIS_URL`); `None`: this instance keeps it in memory.
+    pub fleet: Option<Fleet>,
     /// The `.env` file the settings were read over, if there was one.
     pub env_file: Option<std::path::PathBuf>,
     /// The secrets the vendor signs its events with (`MERCHANT_WEBHOOK_SECRETS`,
@@ -279,7 +297,25 @@ impl Config {
                 })
             })
             .transpose()?;
+        let fleet = get("MERCHANT_REDIS_URL")
+            .map(|url| -> Result<Fleet, ConfigError> {
+                let problem = "how many instances share MERCHANT_REDIS_URL at most, 1 or more";
+                let instances = get("MERCHANT_INSTANCES")
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or(ConfigError::Malformed {
+                        name: "MERCHANT_INSTANCES",
+                        problem: problem.to_owned(),
+                    })?;
+                Ok(Fleet {
+                    redis_url: merchant::db::DatabaseUrl::new(url),
+                    key_prefix: get("MERCHANT_REDIS_PREFIX").unwrap_or_else(|| "merchant:".into()),
+                    instances,
+                })
+            })
+            .transpose()?;
         Ok(Self {
+            fleet,
             webhook_secrets,
             vendor,
             environment,
@@ -549,5 +585,43 @@ mod tests {
             .unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn a_shared_redis_needs_the_number_of_instances() {
+        let err = from(&[("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Malformed {
+                name: "MERCHANT_INSTANCES",
+                ..
+            }
+        ));
+        for bad in ["0", "three", "-1"] {
+            let err = from(&[
+                ("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379"),
+                ("MERCHANT_INSTANCES", bad),
+            ])
+            .unwrap_err();
+            assert!(matches!(
+                err,
+                ConfigError::Malformed {
+                    name: "MERCHANT_INSTANCES",
+                    ..
+                }
+            ));
+        }
+        let fleet = from(&[
+            ("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379"),
+            ("MERCHANT_INSTANCES", "2"),
+        ])
+        .unwrap()
+        .fleet
+        .unwrap();
+        assert_eq!(
+            (fleet.key_prefix.as_str(), fleet.instances),
+            ("merchant:", 2)
+        );
+        assert!(from(&[]).unwrap().fleet.is_none(), "in memory unless asked");
     }
 }

@@ -241,7 +241,18 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or(leptos_options.reload_port);
         browser = browser.with_live_reload(port);
     }
-    let vendor = VendorClient::new(config.vendor_config(&api_url))?;
+    let fleet = config.fleet.clone();
+    let mut vendor = VendorClient::new(config.vendor_config(&api_url))?;
+    if let Some(fleet) = fleet {
+        // The quota and the OAuth token, shared with the other instances.
+        let shared = alternative_client::Shared::new(
+            fleet.redis_url.expose(),
+            &fleet.key_prefix,
+            fleet.instances,
+        )?;
+        tracing::info!(redis = %fleet.redis_url, instances = fleet.instances, "sharing the vendor quota and OAuth token through Redis");
+        vendor = vendor.shared_through(shared);
+    }
     let services = Services {
         checkout: Arc::new(CheckoutService::new(vendor, Records::new(db.clone()))),
         users: Arc::new(Users::new(db)),

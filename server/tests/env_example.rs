@@ -37,6 +37,11 @@ fn what_the_server_reads() -> BTreeSet<String> {
         ("ALTERNATIVE_CLIENT_ID", "client"),
         ("ALTERNATIVE_CLIENT_SECRET", "secret"),
     ]));
+    // A fleet: the settings that come with a shared Redis.
+    names.extend(asked_for(&[
+        ("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379"),
+        ("MERCHANT_INSTANCES", "2"),
+    ]));
     names.extend(READ_ELSEWHERE.map(str::to_owned));
     names
 }
