@@ -21,6 +21,17 @@ impl Process {
     pub fn spawn(program: &str, env: &[(&str, String)], log: Option<&Path>) -> Result<Self, Error> {
         let mut command = Command::new(program);
         command.envs(env.iter().map(|(k, v)| (k, v)));
+        Self::start(command, program, log)
+    }
+
+    /// Starts `program` with `args` (and this process's environment).
+    pub fn spawn_args(program: &str, args: &[&str], log: Option<&Path>) -> Result<Self, Error> {
+        let mut command = Command::new(program);
+        command.args(args);
+        Self::start(command, program, log)
+    }
+
+    fn start(mut command: Command, program: &str, log: Option<&Path>) -> Result<Self, Error> {
         if let Some(log) = log {
             let file = OpenOptions::new().create(true).append(true).open(log)?;
             command

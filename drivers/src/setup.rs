@@ -21,7 +21,13 @@ pub async fn merchant_db(path: &Path, invoices: &[String]) -> Result<String, Err
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let url = format!("sqlite://{}", path.display());
-    let file = path.with_extension("invoices.json");
+    merchant_records(&url, &path.with_extension("invoices.json"), invoices)?;
+    Ok(url)
+}
+
+/// The demo users and `invoices` more of alice's in the merchant database
+/// at `url` (SQLite or PostgreSQL), imported from `file` (written here).
+pub fn merchant_records(url: &str, file: &Path, invoices: &[String]) -> Result<(), Error> {
     let list: Vec<serde_json::Value> = invoices
         .iter()
         .map(|id| {
@@ -31,11 +37,11 @@ pub async fn merchant_db(path: &Path, invoices: &[String]) -> Result<String, Err
             })
         })
         .collect();
-    std::fs::write(&file, serde_json::to_vec(&list)?)?;
+    std::fs::write(file, serde_json::to_vec(&list)?)?;
     let imported = std::process::Command::new(crate::process::SERVER)
         .args(["invoices", "import"])
-        .arg(&file)
-        .env("MERCHANT_DATABASE_URL", &url)
+        .arg(file)
+        .env("MERCHANT_DATABASE_URL", url)
         .output()
         .map_err(|e| format!("starting {}: {e} (built it?)", crate::process::SERVER))?;
     if !imported.status.success() {
@@ -45,7 +51,7 @@ pub async fn merchant_db(path: &Path, invoices: &[String]) -> Result<String, Err
         )
         .into());
     }
-    Ok(url)
+    Ok(())
 }
 
 /// The sandbox's demo seed with the same `invoices` on the vendor's side,

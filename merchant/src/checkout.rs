@@ -133,13 +133,7 @@ impl CheckoutService {
         if let Some(minted) = self.reuse(&key).await {
             return Ok((minted, MintOutcome::Reused));
         }
-        let record = self
-            .records
-            .invoice(invoice_id.as_str())
-            .await
-            .map_err(MintError::storage)?
-            .filter(|r| r.customer_id == user.customer_id)
-            .ok_or(MintError::UnknownInvoice)?;
+        let record = self.own_record(user, invoice_id).await?;
         if record.paid_by.is_some() {
             return Err(MintError::Paid);
         }
@@ -235,6 +229,21 @@ impl CheckoutService {
             .vendor
             .invoice(&minted.token, &user.customer_id)
             .await?)
+    }
+
+    /// `user`'s own record of `invoice_id`: someone else's invoice and no
+    /// invoice at all get the same answer.
+    async fn own_record(
+        &self,
+        user: &User,
+        invoice_id: &InvoiceId,
+    ) -> Result<InvoiceRecord, MintError> {
+        self.records
+            .invoice(invoice_id.as_str())
+            .await
+            .map_err(MintError::storage)?
+            .filter(|r| r.customer_id == user.customer_id)
+            .ok_or(MintError::UnknownInvoice)
     }
 
     /// The user's invoices, from the merchant's records.

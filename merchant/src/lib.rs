@@ -19,7 +19,7 @@ pub use error::MintError;
 pub use input::{check_credentials, InvoiceId, Malformed};
 pub use payments::Recorded;
 pub use records::{ImportError, InvoiceRecord, Records};
-pub use sessions::{CachedSessions, SqlSessions};
+pub use sessions::{CachedSessions, EndedSessions, SqlSessions};
 pub use users::{hash_password, AddUserError, User, Users};
 
 #[cfg(test)]

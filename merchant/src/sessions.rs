@@ -22,8 +22,12 @@
 //!
 //! Several servers sharing one database each keep their own copy: a copy is
 //! trusted for [`FRESH_FOR`] after it was read or written, then read again,
-//! so a log-out on one server takes effect on the others within that time.
+//! so a log-out on one server takes effect on the others within that time —
+//! or at once, with [`CachedSessions::ended_through`] Redis
+//! ([`EndedSessions`]): then a copy is used only after Redis says its
+//! session has not ended.
 
+mod ended;
 mod sql;
 
 use std::collections::HashMap;
@@ -37,6 +41,7 @@ use tokio::time::Instant;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+pub use ended::{EndedSessions, ENDED_FOR};
 pub use sql::SqlSessions;
 
 /// Where sessions are kept for good: one row per session id.
@@ -82,6 +87,8 @@ impl<R> Clone for CachedSessions<R> {
 #[derive(Debug)]
 struct Inner<R> {
     rows: R,
+    /// Sessions ended on any instance, if the fleet shares Redis.
+    ended: Option<EndedSessions>,
     hasher: RandomState,
     shards: [Mutex<Shard>; SHARDS],
 }
@@ -146,9 +153,35 @@ impl<R: SessionRows> CachedSessions<R> {
         Self {
             inner: Arc::new(Inner {
                 rows,
+                ended: None,
                 hasher: RandomState::new(),
                 shards: std::array::from_fn(|_| Mutex::default()),
             }),
+        }
+    }
+
+    /// Honours log-outs made on other instances at once: each use of a
+    /// copy asks `ended` first. Call before the store is shared.
+    pub fn ended_through(self, ended: EndedSessions) -> Self {
+        let Ok(mut inner) = Arc::try_unwrap(self.inner) else {
+            panic!("ended_through is called before the store is cloned");
+        };
+        inner.ended = Some(ended);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Whether a held copy of `id` may be used: while it is fresh, unless
+    /// the fleet says its session has ended (if Redis cannot say, fresh is
+    /// enough, as on a single instance).
+    async fn still_live(&self, id: &Id, fresh: bool) -> bool {
+        if !fresh {
+            return false;
+        }
+        match &self.inner.ended {
+            Some(ended) => ended.has_ended(id).await != Some(true),
+            None => true,
         }
     }
 
@@ -204,15 +237,20 @@ impl<R: SessionRows> SessionStore for CachedSessions<R> {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let seen = {
+        let held = {
             let shard = self.shard(id);
-            if let Some(copy) = shard.copies.get(id) {
-                if copy.trusted() && copy.record.expiry_date > OffsetDateTime::now_utc() {
-                    return Ok(Some(copy.record.clone()));
-                }
-            }
-            shard.deletions
+            shard
+                .copies
+                .get(id)
+                .filter(|copy| copy.record.expiry_date > OffsetDateTime::now_utc())
+                .map(|copy| (copy.record.clone(), copy.trusted(), shard.deletions))
         };
+        if let Some((record, trusted, _)) = &held {
+            if self.still_live(id, *trusted).await {
+                return Ok(Some(record.clone()));
+            }
+        }
+        let seen = held.map_or_else(|| self.shard(id).deletions, |(_, _, seen)| seen);
         let record = self.inner.rows.load(id).await?;
         let mut shard = self.shard(id);
         match &record {
@@ -229,6 +267,11 @@ impl<R: SessionRows> SessionStore for CachedSessions<R> {
         // whose database call overlapped this one keeps no copy, and a copy
         // made before it is dropped after it.
         self.shard(id).forget(id);
+        // The fleet hears of it before the row goes: from then on no
+        // instance uses its copy.
+        if let Some(ended) = &self.inner.ended {
+            ended.end(id).await;
+        }
         self.inner.rows.delete(id).await?;
         self.shard(id).forget(id);
         Ok(())

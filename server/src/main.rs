@@ -243,7 +243,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     }
     let fleet = config.fleet.clone();
     let mut vendor = VendorClient::new(config.vendor_config(&api_url))?;
-    if let Some(fleet) = fleet {
+    if let Some(fleet) = &fleet {
         // The quota and the OAuth token, shared with the other instances.
         let shared = alternative_client::Shared::new(
             fleet.redis_url.expose(),
@@ -267,7 +267,15 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         trusted_proxies,
         webhook_secrets,
     };
-    let app = server::router(site, services, CachedSessions::new(sessions));
+    let mut sessions = CachedSessions::new(sessions);
+    if let Some(fleet) = &fleet {
+        // A log-out reaches every instance at once.
+        sessions = sessions.ended_through(merchant::EndedSessions::new(
+            fleet.redis_url.expose(),
+            &fleet.key_prefix,
+        )?);
+    }
+    let app = server::router(site, services, sessions);
 
     let listener = TcpListener::bind(site_addr).await?;
     if let Some(addr) = metrics_addr {

@@ -66,7 +66,7 @@ pub async fn mint_checkout_token(
     }
     let minted = ssr::for_this_request(ssr::checkout()?.mint(&user, &invoice_id))
         .await
-        .map_err(|error| ssr::mint_error(error, &invoice_id))?;
+        .map_err(|error| ssr::checkout_error(error, &invoice_id, "get a checkout token"))?;
     Ok(CheckoutSession {
         // The one place the token is read: to hand it to its customer's browser.
         token: minted.token.expose().to_owned(),
@@ -93,7 +93,7 @@ pub async fn reconcile_payment(invoice_id: String) -> Result<bool, AppError> {
         .map_or(0, |d| d.as_secs());
     ssr::for_this_request(ssr::checkout()?.reconcile(&user, &invoice_id, now))
         .await
-        .map_err(|error| ssr::mint_error(error, &invoice_id))
+        .map_err(|error| ssr::checkout_error(error, &invoice_id, "reconcile a payment"))
 }
 
 /// The invoice as the vendor has it, for the page's summary: rendered on the
@@ -119,7 +119,7 @@ pub async fn invoice_summary(invoice_id: String) -> Result<InvoiceView, AppError
     ssr::limit_vendor_calls(&user).await?;
     let invoice = ssr::for_this_request(ssr::checkout()?.invoice(&user, &invoice_id))
         .await
-        .map_err(|error| ssr::mint_error(error, &invoice_id))?;
+        .map_err(|error| ssr::checkout_error(error, &invoice_id, "read the invoice"))?;
     Ok(InvoiceView {
         invoice_number: invoice.invoice_number,
         currency: invoice.currency,

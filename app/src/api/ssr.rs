@@ -178,10 +178,15 @@ pub fn token_id(id: &str) -> Result<&str, AppError> {
     }
 }
 
-/// What the page is told when no token (or invoice) can be had.
-pub fn mint_error(error: merchant::MintError, invoice_id: &InvoiceId) -> AppError {
+/// What the page is told when the checkout service could not do what it
+/// was asked (`doing`, for the log: "get a checkout token", …).
+pub fn checkout_error(
+    error: merchant::MintError,
+    invoice_id: &InvoiceId,
+    doing: &'static str,
+) -> AppError {
     use merchant::MintError;
-    tracing::warn!(%invoice_id, %error, "could not get a checkout token");
+    tracing::warn!(%invoice_id, %error, "could not {doing}");
     with_status(match error {
         MintError::UnknownInvoice => AppError::InvoiceNotFound,
         MintError::Paid => AppError::AlreadyPaid,

@@ -41,14 +41,7 @@ impl CheckoutService {
         invoice_id: &InvoiceId,
         now: u64,
     ) -> Result<bool, MintError> {
-        let record = self
-            .records
-            .invoice(invoice_id.as_str())
-            .await
-            .map_err(MintError::storage)?
-            .filter(|r| r.customer_id == user.customer_id)
-            .ok_or(MintError::UnknownInvoice)?;
-        if record.paid_by.is_some() {
+        if self.own_record(user, invoice_id).await?.paid_by.is_some() {
             return Ok(true);
         }
         let settlement = self.vendor.settlement(invoice_id.as_str()).await?;

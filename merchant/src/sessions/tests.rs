@@ -356,3 +356,56 @@ async fn memory_stays_bounded_with_many_sessions() {
         .sum();
     assert!(held <= SHARDS * MAX_PER_SHARD, "{held} copies held");
 }
+
+/// Two instances of a fleet: one database (the rows), and — unless `redis`
+/// is `None` — one Redis, under keys of this test's own.
+fn fleet(rows: &Rows, redis: Option<&str>) -> [CachedSessions<Rows>; 2] {
+    let prefix = format!("test:{:016x}:", rand::random::<u64>());
+    std::array::from_fn(|_| {
+        let sessions = CachedSessions::new(rows.clone());
+        match redis {
+            Some(url) => sessions.ended_through(EndedSessions::new(url, &prefix).unwrap()),
+            None => sessions,
+        }
+    })
+}
+
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+#[tokio::test]
+async fn with_redis_a_log_out_on_one_instance_ends_the_session_on_the_others_at_once() {
+    let rows = Rows::default();
+    let [first, second] = fleet(&rows, Some(&redis_url()));
+    let record = created(&first, 1).await;
+    // The second instance holds a fresh copy and serves it from memory.
+    assert!(second.load(&record.id).await.unwrap().is_some());
+    let loads = rows.loads();
+    assert!(second.load(&record.id).await.unwrap().is_some());
+    assert_eq!(rows.loads(), loads);
+    first.delete(&record.id).await.unwrap();
+    // Not within FRESH_FOR: now.
+    assert_eq!(second.load(&record.id).await.unwrap(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_redis_the_others_honour_a_log_out_once_their_copy_is_no_longer_fresh() {
+    let rows = Rows::default();
+    // Configured, but nothing answers there: each instance on its own.
+    let [first, second] = fleet(&rows, Some("redis://127.0.0.1:1"));
+    let record = created(&first, 1).await;
+    assert!(second.load(&record.id).await.unwrap().is_some());
+    first.delete(&record.id).await.unwrap();
+    assert!(second.load(&record.id).await.unwrap().is_some(), "its copy is still fresh");
+    tokio::time::advance(FRESH_FOR).await;
+    assert_eq!(second.load(&record.id).await.unwrap(), None);
+    // The same as with no Redis configured at all.
+    let [first, second] = fleet(&rows, None);
+    let record = created(&first, 2).await;
+    assert!(second.load(&record.id).await.unwrap().is_some());
+    first.delete(&record.id).await.unwrap();
+    assert!(second.load(&record.id).await.unwrap().is_some());
+    tokio::time::advance(FRESH_FOR).await;
+    assert_eq!(second.load(&record.id).await.unwrap(), None);
+}

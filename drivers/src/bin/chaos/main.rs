@@ -6,7 +6,9 @@
 //!
 //! Drills: `durability` (the vendor killed with SIGKILL mid-payment, again
 //! and again), `events` (the merchant killed with SIGKILL while the vendor
-//! delivers payment events), `flood` (a thousand clients minting and refreshing short-lived
+//! delivers payment events), `fleet` (three instances behind nginx on
+//! PostgreSQL and Redis: one OAuth request, no 429, log-out everywhere, an
+//! instance and then Redis killed under load), `flood` (a thousand clients minting and refreshing short-lived
 //! tokens), `skew` (the vendor's clock minutes off the merchant's),
 //! `secrets` (one checkout, then every served byte and both logs searched
 //! for credentials and tokens). `short`
@@ -17,6 +19,7 @@
 
 mod durability;
 mod events;
+mod fleet;
 mod flood;
 mod report;
 mod secrets;
@@ -44,17 +47,17 @@ async fn main() -> Result<(), Error> {
         match arg.as_str() {
             "short" => length = Length::Short,
             "long" => length = Length::Long,
-            "durability" | "events" | "flood" | "skew" | "secrets" => drills.push(arg),
+            "durability" | "events" | "fleet" | "flood" | "skew" | "secrets" => drills.push(arg),
             other => {
                 return Err(format!(
-                "unknown argument {other:?}: [short|long] [durability|events|flood|skew|secrets…]"
+                "unknown argument {other:?}: [short|long] [durability|events|fleet|flood|skew|secrets…]"
             )
                 .into())
             }
         }
     }
     if drills.is_empty() {
-        drills = ["durability", "events", "flood", "skew", "secrets"]
+        drills = ["durability", "events", "fleet", "flood", "skew", "secrets"]
             .map(String::from)
             .into();
     }
@@ -70,6 +73,7 @@ async fn main() -> Result<(), Error> {
         let section = match drill.as_str() {
             "durability" => durability::run(&http, durability::Plan::for_length(length)).await,
             "events" => events::run(&http, events::Plan::for_length(length)).await,
+            "fleet" => fleet::run(&http).await,
             "flood" => flood::run(&http, flood::Plan::for_length(length)).await,
             "skew" => skew::run(&http).await,
             _ => secrets::run(&http).await,
