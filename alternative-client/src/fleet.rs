@@ -43,6 +43,10 @@ impl VendorClient {
             }
             return Ok(());
         }
+        #[cfg(feature = "redis")]
+        if self.shared.as_ref().is_some_and(|s| s.take_new_outage()) {
+            self.quota.drain();
+        }
         self.quota.acquire(caller).await
     }
 

@@ -98,6 +98,17 @@ impl Quota {
     }
 }
 
+impl Quota {
+    /// As if the whole burst had just been used: the next call goes one
+    /// interval from now at the earliest (see `fleet::turn`).
+    #[cfg(feature = "redis")]
+    pub(crate) fn drain(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let spent = Instant::now() + self.tolerance + self.interval;
+        state.next = Some(state.next.map_or(spent, |next| next.max(spent)));
+    }
+}
+
 impl State {
     /// Gives `caller` a place in the queue going at `goes`, unless it holds
     /// its share already.

@@ -48,6 +48,8 @@ pub struct Shared {
     instances: u32,
     /// Until when Redis is skipped after a failure.
     down_until: Mutex<Option<Instant>>,
+    /// Set when an outage begins, taken by the quota (`take_new_outage`).
+    new_outage: std::sync::atomic::AtomicBool,
 }
 
 /// Why [`Shared::new`] refused.
@@ -92,6 +94,7 @@ impl Shared {
             prefix: key_prefix.to_owned(),
             instances,
             down_until: Mutex::new(None),
+            new_outage: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -160,6 +163,8 @@ impl Shared {
     fn down(&self, why: &str) {
         let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
         if down.is_none() {
+            self.new_outage
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(
                 why,
                 instances = self.instances,
@@ -168,6 +173,14 @@ impl Shared {
             );
         }
         *down = Some(Instant::now() + RETRY_REDIS_AFTER);
+    }
+
+    /// Whether Redis went away since this was last asked: the instance's
+    /// own share then starts spent, since the fleet may have used the
+    /// vendor's whole quota just before.
+    pub(crate) fn take_new_outage(&self) -> bool {
+        self.new_outage
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A turn under the fleet's quota for `caller`: `Some(Ok(wait))` to go
@@ -279,10 +292,14 @@ impl Shared {
 }
 
 /// GCRA in Redis, as `Quota::acquire` does it in memory. KEYS[1]: the
-/// bucket (the next call's theoretical time, ms); KEYS[2]: the caller's
-/// places in the queue (a sorted set of their go times). ARGV: interval,
-/// tolerance, longest wait (ms), places per caller, a member id. Returns
-/// {0, wait ms} or {1, retry-after ms}.
+/// bucket (the next call's theoretical time, ms), kept an hour after its
+/// last use; KEYS[2]: the caller's places in the queue (a sorted set of
+/// their go times). ARGV: interval, tolerance, longest wait (ms), places per
+/// caller, a member id. Returns {0, wait ms} or {1, retry-after ms}.
+///
+/// A bucket Redis does not hold — it restarted empty, or nobody called for
+/// an hour — starts spent, not full: the vendor may still be counting the
+/// calls the instances made meanwhile on their own shares.
 static RESERVE: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| {
     Script::new(
         r"
@@ -290,7 +307,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
 local max_wait, places = tonumber(ARGV[3]), tonumber(ARGV[4])
-local at = tonumber(redis.call('GET', KEYS[1])) or now
+local at = tonumber(redis.call('GET', KEYS[1])) or (now + tolerance)
 if at < now then at = now end
 local wait = at - now - tolerance
 if wait < 0 then wait = 0 end
@@ -306,7 +323,7 @@ if wait > 0 then
   redis.call('ZADD', KEYS[2], now + wait, ARGV[5])
   redis.call('PEXPIRE', KEYS[2], wait + 1000)
 end
-redis.call('SET', KEYS[1], at + interval, 'PX', at + interval - now + tolerance + 1000)
+redis.call('SET', KEYS[1], at + interval, 'PX', 3600000)
 return {0, wait}
 ",
     )

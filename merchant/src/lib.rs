@@ -6,6 +6,7 @@
 mod checkout;
 pub mod db;
 mod error;
+mod fleet;
 mod input;
 pub mod limiter;
 pub mod metrics;
@@ -16,6 +17,7 @@ mod users;
 
 pub use checkout::{CheckoutService, MintedToken};
 pub use error::MintError;
+pub use fleet::FleetRedis;
 pub use input::{check_credentials, InvoiceId, Malformed};
 pub use payments::Recorded;
 pub use records::{ImportError, InvoiceRecord, Records};

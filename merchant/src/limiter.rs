@@ -1,17 +1,29 @@
 //! Per-key rate limits for the merchant's own endpoints (per session, per
 //! client address, per login email): a GCRA per key, refusing at once with
 //! the time after which the next request would be allowed.
+//!
+//! On one instance the limits live in memory. A fleet shares them through
+//! Redis ([`Limits::shared_through`]): the same rule, run in a Lua script
+//! on Redis's clock, so N instances do not give a guesser N times the
+//! tries. The keys hold no email or address, only a hash of it. While
+//! Redis cannot be reached each instance counts alone (`crate::fleet`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
+use redis::Script;
+use sha2::{Digest, Sha256};
 use tokio::time::Instant;
+
+use crate::fleet::FleetRedis;
 
 pub struct KeyedLimiter {
     interval: Duration,
     tolerance: Duration,
     next: Mutex<HashMap<String, Instant>>,
+    /// With a fleet: the limit every instance shares, and its name there.
+    shared: Option<(FleetRedis, &'static str)>,
 }
 
 impl KeyedLimiter {
@@ -22,6 +34,7 @@ impl KeyedLimiter {
             interval,
             tolerance: interval * burst.saturating_sub(1),
             next: Mutex::default(),
+            shared: None,
         }
     }
 
@@ -32,14 +45,51 @@ impl KeyedLimiter {
             interval: Duration::ZERO,
             tolerance: Duration::ZERO,
             next: Mutex::default(),
+            shared: None,
         }
     }
 
+    /// The same limit for every instance sharing `redis`, as `name`.
+    fn shared_as(mut self, redis: &FleetRedis, name: &'static str) -> Self {
+        self.shared = Some((redis.clone(), name));
+        self
+    }
+
     /// Counts one request for `key`; `Err(wait)` if it is over the limit.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
+    pub async fn check(&self, key: &str) -> Result<(), Duration> {
         if self.interval.is_zero() {
             return Ok(());
         }
+        let args = [self.interval.as_millis(), self.tolerance.as_millis()];
+        if let Some(wait) = self.run_shared(&CHECK, key, &args).await {
+            return match wait {
+                0 => Ok(()),
+                ms => Err(Duration::from_millis(ms)),
+            };
+        }
+        self.check_here(key)
+    }
+
+    /// `script` on the shared limit for `key`, if there is one and Redis
+    /// answers.
+    async fn run_shared(&self, script: &Script, key: &str, args: &[u128]) -> Option<u64> {
+        let (redis, name) = self.shared.as_ref()?;
+        // The email or address itself never goes to Redis.
+        let hashed: String = Sha256::digest(key.as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let key = redis.key(&format!("limit:{name}:{hashed}"));
+        let mut invocation = script.key(key);
+        for arg in args {
+            invocation.arg(arg.to_string());
+        }
+        redis
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await
+    }
+
+    fn check_here(&self, key: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         if next.len() > 100_000 {
@@ -63,20 +113,73 @@ impl KeyedLimiter {
 
     /// Whether `key` has nothing counted against it now (its allowance is
     /// full again), without counting.
-    pub fn is_clear(&self, key: &str) -> bool {
+    pub async fn is_clear(&self, key: &str) -> bool {
+        if let Some(clear) = self.run_shared(&IS_CLEAR, key, &[]).await {
+            return clear == 1;
+        }
         let next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         next.get(key).is_none_or(|at| *at <= Instant::now())
     }
 
     /// Gives back the request `check` counted: for limits on failures only
     /// (a successful log-in is not a guess).
-    pub fn refund(&self, key: &str) {
+    pub async fn refund(&self, key: &str) {
+        if self
+            .run_shared(&REFUND, key, &[self.interval.as_millis()])
+            .await
+            .is_some()
+        {
+            return;
+        }
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(at) = next.get_mut(key) {
             *at = at.checked_sub(self.interval).unwrap_or(*at);
         }
     }
 }
+
+/// GCRA as `KeyedLimiter::check_here` does it, on Redis's clock. KEYS[1]:
+/// the key's next theoretical time (ms); ARGV: interval, tolerance (ms).
+/// Returns 0 (counted) or the wait in ms.
+static CHECK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
+local at = tonumber(redis.call('GET', KEYS[1])) or now
+if at < now then at = now end
+local wait = at - now - tolerance
+if wait > 0 then return wait end
+redis.call('SET', KEYS[1], at + interval, 'PX', at + interval - now + 1)
+return 0
+",
+    )
+});
+
+/// 1 if nothing is counted against the key now.
+static IS_CLEAR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = tonumber(redis.call('GET', KEYS[1]))
+if not at or at <= now then return 1 end
+return 0
+",
+    )
+});
+
+/// Moves the key's next time back by ARGV[1] ms.
+static REFUND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local at = tonumber(redis.call('GET', KEYS[1]))
+if at then redis.call('SET', KEYS[1], at - tonumber(ARGV[1]), 'KEEPTTL') end
+return 1
+",
+    )
+});
 
 /// The merchant's own limits, one limiter per purpose.
 pub struct Limits {
@@ -88,6 +191,23 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The same limits for every instance sharing `redis` (each counts
+    /// alone while Redis cannot be reached).
+    pub fn shared_through(self, redis: &FleetRedis) -> Self {
+        Self {
+            vendor_per_session: self.vendor_per_session.shared_as(redis, "vendor-session"),
+            vendor_per_address: self.vendor_per_address.shared_as(redis, "vendor-address"),
+            login: LoginLimits {
+                per_address: self.login.per_address.shared_as(redis, "login-address"),
+                per_account: self.login.per_account.shared_as(redis, "login-account"),
+                per_account_address: self
+                    .login
+                    .per_account_address
+                    .shared_as(redis, "login-account-address"),
+            },
+        }
+    }
+
     /// Every limit off (see [`KeyedLimiter::off`]).
     pub fn off() -> Self {
         Self {
@@ -155,12 +275,16 @@ pub struct LoginAttempt<'a> {
 impl LoginLimits {
     /// Counts a log-in to `account` (the normalised email) from `address`,
     /// or says how long to wait before the next.
-    pub fn attempt(&self, account: &str, address: &str) -> Result<LoginAttempt<'_>, Duration> {
+    pub async fn attempt(
+        &self,
+        account: &str,
+        address: &str,
+    ) -> Result<LoginAttempt<'_>, Duration> {
         let account_address = format!("{account} from {address}");
-        let failing_here = !self.per_account_address.is_clear(&account_address);
-        self.per_address.check(address)?;
-        self.per_account_address.check(&account_address)?;
-        let account = match self.per_account.check(account) {
+        let failing_here = !self.per_account_address.is_clear(&account_address).await;
+        self.per_address.check(address).await?;
+        self.per_account_address.check(&account_address).await?;
+        let account = match self.per_account.check(account).await {
             Ok(()) => Some(account.to_owned()),
             // Spent by failures from elsewhere: this address may still try.
             Err(_) if !failing_here => None,
@@ -177,13 +301,14 @@ impl LoginLimits {
 
 impl LoginAttempt<'_> {
     /// The password was right: a success is not a guess.
-    pub fn succeeded(self) {
-        self.limits.per_address.refund(&self.address);
+    pub async fn succeeded(self) {
+        self.limits.per_address.refund(&self.address).await;
         self.limits
             .per_account_address
-            .refund(&self.account_address);
+            .refund(&self.account_address)
+            .await;
         if let Some(account) = &self.account {
-            self.limits.per_account.refund(account);
+            self.limits.per_account.refund(account).await;
         }
     }
 }
@@ -196,24 +321,24 @@ mod tests {
     async fn a_burst_then_the_steady_rate_per_key() {
         let limiter = KeyedLimiter::per_minute(60, 3);
         for _ in 0..3 {
-            limiter.check("a").unwrap();
+            limiter.check("a").await.unwrap();
         }
-        assert_eq!(limiter.check("a"), Err(Duration::from_secs(1)));
-        limiter.check("b").unwrap();
+        assert_eq!(limiter.check("a").await, Err(Duration::from_secs(1)));
+        limiter.check("b").await.unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;
-        limiter.check("a").unwrap();
+        limiter.check("a").await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]
     async fn refunded_requests_do_not_count() {
         let limiter = KeyedLimiter::per_minute(60, 2);
         for _ in 0..10 {
-            limiter.check("a").unwrap();
-            limiter.refund("a");
+            limiter.check("a").await.unwrap();
+            limiter.refund("a").await;
         }
-        limiter.check("a").unwrap();
-        limiter.check("a").unwrap();
-        assert!(limiter.check("a").is_err());
+        limiter.check("a").await.unwrap();
+        limiter.check("a").await.unwrap();
+        assert!(limiter.check("a").await.is_err());
     }
 
     fn login() -> LoginLimits {
@@ -224,13 +349,29 @@ mod tests {
     async fn a_guesser_at_one_address_is_held_to_five_tries_then_one_every_12_s() {
         let limits = login();
         for _ in 0..5 {
-            drop(limits.attempt("bob@example.com", "addr:attacker").unwrap());
+            drop(
+                limits
+                    .attempt("bob@example.com", "addr:attacker")
+                    .await
+                    .unwrap(),
+            );
         }
-        let wait = limits.attempt("bob@example.com", "addr:attacker").err();
+        let wait = limits
+            .attempt("bob@example.com", "addr:attacker")
+            .await
+            .err();
         assert_eq!(wait, Some(Duration::from_secs(12)));
         tokio::time::advance(Duration::from_secs(12)).await;
-        drop(limits.attempt("bob@example.com", "addr:attacker").unwrap());
-        assert!(limits.attempt("bob@example.com", "addr:attacker").is_err());
+        drop(
+            limits
+                .attempt("bob@example.com", "addr:attacker")
+                .await
+                .unwrap(),
+        );
+        assert!(limits
+            .attempt("bob@example.com", "addr:attacker")
+            .await
+            .is_err());
     }
 
     #[tokio::test(start_paused = true)]
@@ -241,23 +382,36 @@ mod tests {
             drop(
                 limits
                     .attempt("bob@example.com", &format!("addr:{n}"))
+                    .await
                     .unwrap(),
             );
         }
         // …so every one of them that tries again is refused…
-        assert!(limits.attempt("bob@example.com", "addr:0").is_err());
+        assert!(limits.attempt("bob@example.com", "addr:0").await.is_err());
         // …but the owner, at an address with no failure, is still checked.
         limits
             .attempt("bob@example.com", "addr:owner")
+            .await
             .unwrap()
-            .succeeded();
+            .succeeded()
+            .await;
         limits
             .attempt("bob@example.com", "addr:owner")
+            .await
             .unwrap()
-            .succeeded();
+            .succeeded()
+            .await;
         // A wrong password there makes that address a failing one too.
-        drop(limits.attempt("bob@example.com", "addr:owner").unwrap());
-        assert!(limits.attempt("bob@example.com", "addr:owner").is_err());
+        drop(
+            limits
+                .attempt("bob@example.com", "addr:owner")
+                .await
+                .unwrap(),
+        );
+        assert!(limits
+            .attempt("bob@example.com", "addr:owner")
+            .await
+            .is_err());
     }
 
     #[tokio::test(start_paused = true)]
@@ -266,9 +420,61 @@ mod tests {
         for _ in 0..100 {
             limits
                 .attempt("alice@example.com", "addr:a")
+                .await
                 .unwrap()
-                .succeeded();
+                .succeeded()
+                .await;
         }
-        assert!(limits.per_address.is_clear("addr:a"));
+        assert!(limits.per_address.is_clear("addr:a").await);
+    }
+
+    #[tokio::test]
+    async fn a_fleet_shares_its_limits_so_more_instances_give_a_guesser_no_more_tries() {
+        let (url, prefix) = crate::fleet::test_redis();
+        let redis = FleetRedis::new(&url, &prefix).unwrap();
+        let [a, b, c] = std::array::from_fn(|_| Limits::default().shared_through(&redis).login);
+        // Five tries spread over three instances…
+        for limits in [&a, &b, &c, &a, &b] {
+            drop(
+                limits
+                    .attempt("bob@example.com", "addr:attacker")
+                    .await
+                    .unwrap(),
+            );
+        }
+        // …and the sixth is refused on every one of them.
+        for limits in [&a, &b, &c] {
+            let wait = limits
+                .attempt("bob@example.com", "addr:attacker")
+                .await
+                .err();
+            assert!(
+                wait.is_some_and(|w| w > Duration::from_secs(10)),
+                "{wait:?}"
+            );
+        }
+        // The owner, at an address with no failure, still gets in.
+        c.attempt("bob@example.com", "addr:owner")
+            .await
+            .unwrap()
+            .succeeded()
+            .await;
+        // Redis holds hashes, never the email or the address.
+        let mut connection = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert!(!keys.is_empty());
+        assert!(
+            keys.iter()
+                .all(|k| !k.contains("bob@") && !k.contains("addr:")),
+            "{keys:?}"
+        );
     }
 }

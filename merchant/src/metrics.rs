@@ -59,7 +59,8 @@ pub(crate) fn mint(outcome: MintOutcome, took: std::time::Duration) {
 pub fn login(outcome: &'static str) {
     metrics::counter!(LOGINS, "outcome" => outcome).increment(1);
 }
-/// Counter: session checks and log-outs made without Redis because it could
-/// not be reached (`MERCHANT_REDIS_URL` set): the instance relied on its own
-/// copies' freshness instead.
-pub const SESSION_REDIS_FALLBACKS: &str = "merchant_session_redis_fallbacks_total";
+/// Counter: calls made without the fleet's Redis because it could not be
+/// reached (`MERCHANT_REDIS_URL` set): session checks and log-outs (the
+/// instance relied on its copies' freshness) and limit checks (counted on
+/// this instance alone).
+pub const REDIS_FALLBACKS: &str = "merchant_redis_fallbacks_total";

@@ -220,12 +220,21 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
             .delete_expired_every(Duration::from_secs(3600)),
     );
 
-    let limits = if config.rate_limits {
+    // What this instance shares with the others (MERCHANT_REDIS_URL).
+    let fleet = config.fleet.clone();
+    let fleet_redis = fleet
+        .as_ref()
+        .map(|fleet| merchant::FleetRedis::new(fleet.redis_url.expose(), &fleet.key_prefix))
+        .transpose()?;
+    let mut limits = if config.rate_limits {
         Limits::default()
     } else {
         tracing::warn!("MERCHANT_RATE_LIMITS=off: no per-session, per-address or per-email limits");
         Limits::off()
     };
+    if let Some(redis) = &fleet_redis {
+        limits = limits.shared_through(redis);
+    }
     let secure_cookies = config.secure_cookies;
     let trusted_proxies = config.trusted_proxies.clone();
     let metrics_addr = config.metrics_addr;
@@ -241,7 +250,6 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or(leptos_options.reload_port);
         browser = browser.with_live_reload(port);
     }
-    let fleet = config.fleet.clone();
     let mut vendor = VendorClient::new(config.vendor_config(&api_url))?;
     if let Some(fleet) = &fleet {
         // The quota and the OAuth token, shared with the other instances.
@@ -268,12 +276,9 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         webhook_secrets,
     };
     let mut sessions = CachedSessions::new(sessions);
-    if let Some(fleet) = &fleet {
+    if let Some(redis) = fleet_redis {
         // A log-out reaches every instance at once.
-        sessions = sessions.ended_through(merchant::EndedSessions::new(
-            fleet.redis_url.expose(),
-            &fleet.key_prefix,
-        )?);
+        sessions = sessions.ended_through(merchant::EndedSessions::new(redis));
     }
     let app = server::router(site, services, sessions);
 

@@ -54,8 +54,9 @@ async fn a_fleet_asks_for_one_oauth_token_and_the_vendor_refuses_none_of_its_cal
         }
     }
     assert_eq!(minted + busy, 30);
-    // The burst at least, and every caller's places in the queue.
-    assert!(minted >= 5, "{minted} minted, {busy} busy");
+    // A bucket new to Redis starts spent: one at once, then one every
+    // 200 ms for the callers' places in the queue.
+    assert!(minted >= 3, "{minted} minted, {busy} busy");
     let stats = vendor.sandbox.stats();
     assert_eq!(
         stats.oauth_tokens_issued, 1,
@@ -87,27 +88,31 @@ async fn a_token_the_vendor_refused_is_forgotten_by_the_whole_fleet() {
 #[tokio::test]
 async fn without_redis_each_instance_goes_on_with_its_share_of_the_quota() {
     let vendor = start_sandbox(sandbox::Config::in_memory()).await;
-    // Nothing listens there: Redis is down from the start.
+    // Nothing listens there: Redis is down from the start. Checkout works.
     let alone = member(&vendor.url, "redis://127.0.0.1:1", &prefix(), 2);
     issue(&alone, "inv_1001").await.unwrap();
     assert_eq!(vendor.sandbox.stats().oauth_tokens_issued, 1);
-    // 5 a second shared by 2 instances: 2 each, in bursts of 2. The OAuth
-    // request and the mint took this second's two turns; of four callers
-    // now, two wait for theirs and two are told to come back later (their
-    // wait would pass the longest, a second). Time is paused from here.
+
+    // 5 a second shared by 2 instances: 2 each, in bursts of 2 — and a
+    // share starts spent (the fleet may have used the whole quota just
+    // before Redis went away). Of four callers at once, two wait for their
+    // turn (0.5 s and 1 s) and two are told to come back later: their wait
+    // would pass the longest, a second. Time is paused from here.
+    let other = member(&vendor.url, "redis://127.0.0.1:1", &prefix(), 2);
     tokio::time::pause();
     let started = tokio::time::Instant::now();
-    let turns = tokio::join!(
-        alone.turn("a"),
-        alone.turn("b"),
-        alone.turn("c"),
-        alone.turn("d")
-    );
-    assert!(turns.0.is_ok() && turns.1.is_ok(), "{turns:?}");
-    assert!(turns.2.is_err() && turns.3.is_err(), "{turns:?}");
+    let turns = [
+        other.turn("a"),
+        other.turn("b"),
+        other.turn("c"),
+        other.turn("d"),
+    ];
+    let turns = futures::future::join_all(turns).await;
+    assert_eq!(turns.iter().filter(|t| t.is_ok()).count(), 2, "{turns:?}");
+    // A second, after finding Redis away (its reconnect backs off a little).
     let waited = started.elapsed();
     assert!(
-        waited > Duration::from_millis(900) && waited <= Duration::from_millis(1000),
+        waited >= Duration::from_secs(1) && waited <= Duration::from_millis(1500),
         "{waited:?}"
     );
 }

@@ -74,13 +74,14 @@ async fn log_in(email: String, password: String, next: &str) -> Result<(), AppEr
     let attempt = limits
         .login
         .attempt(&account, &address)
+        .await
         .map_err(ssr::too_many)?;
     let user = ssr::users()?
         .authenticate(&email, &password)
         .await
         .map_err(|_| ssr::with_status(AppError::Internal))?
         .ok_or_else(|| ssr::with_status(AppError::InvalidCredentials))?;
-    attempt.succeeded();
+    attempt.succeeded().await;
     let session = ssr::session().await?;
     // A new session id at log-in: an id planted before it is worth nothing after.
     session

@@ -132,8 +132,8 @@ pub async fn client_address() -> String {
     }
 }
 
-pub fn limit(limiter: &KeyedLimiter, key: &str) -> Result<(), AppError> {
-    limiter.check(key).map_err(too_many)
+pub async fn limit(limiter: &KeyedLimiter, key: &str) -> Result<(), AppError> {
+    limiter.check(key).await.map_err(too_many)
 }
 
 pub fn too_many(wait: std::time::Duration) -> AppError {
@@ -150,8 +150,8 @@ pub async fn limit_vendor_calls(user: &User) -> Result<(), AppError> {
         .await?
         .id()
         .map_or_else(|| format!("user:{}", user.id), |id| format!("session:{id}"));
-    limit(&limits.vendor_per_session, &session)?;
-    limit(&limits.vendor_per_address, &client_address().await)
+    limit(&limits.vendor_per_session, &session).await?;
+    limit(&limits.vendor_per_address, &client_address().await).await
 }
 
 /// The invoice id a server function was given, if it has the documented

@@ -360,18 +360,20 @@ async fn memory_stays_bounded_with_many_sessions() {
 /// Two instances of a fleet: one database (the rows), and — unless `redis`
 /// is `None` — one Redis, under keys of this test's own.
 fn fleet(rows: &Rows, redis: Option<&str>) -> [CachedSessions<Rows>; 2] {
-    let prefix = format!("test:{:016x}:", rand::random::<u64>());
+    let (_, prefix) = crate::fleet::test_redis();
     std::array::from_fn(|_| {
         let sessions = CachedSessions::new(rows.clone());
         match redis {
-            Some(url) => sessions.ended_through(EndedSessions::new(url, &prefix).unwrap()),
+            Some(url) => sessions.ended_through(EndedSessions::new(
+                crate::FleetRedis::new(url, &prefix).unwrap(),
+            )),
             None => sessions,
         }
     })
 }
 
 fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    crate::fleet::test_redis().0
 }
 
 #[tokio::test]
@@ -397,7 +399,10 @@ async fn without_redis_the_others_honour_a_log_out_once_their_copy_is_no_longer_
     let record = created(&first, 1).await;
     assert!(second.load(&record.id).await.unwrap().is_some());
     first.delete(&record.id).await.unwrap();
-    assert!(second.load(&record.id).await.unwrap().is_some(), "its copy is still fresh");
+    assert!(
+        second.load(&record.id).await.unwrap().is_some(),
+        "its copy is still fresh"
+    );
     tokio::time::advance(FRESH_FOR).await;
     assert_eq!(second.load(&record.id).await.unwrap(), None);
     // The same as with no Redis configured at all.

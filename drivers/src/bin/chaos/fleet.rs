@@ -154,7 +154,14 @@ fn start_redis(dir: &Path) -> Result<Process, Error> {
     let process = Process::spawn_args(
         "redis-server",
         &[
-            "--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--port",
+            &port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
         ],
         Some(&dir.join("redis.log")),
     )?;
