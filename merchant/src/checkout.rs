@@ -3,9 +3,11 @@
 //! Concurrent mints for the same customer and invoice share one vendor call,
 //! and a token that still has most of its life is handed out again instead
 //! of minting another: a page reload, a second tab or a double click costs
-//! the vendor quota nothing.
+//! the vendor quota nothing. A fleet shares both through Redis
+//! ([`CheckoutService::shared_through`], `shared.rs`).
 
 mod settle;
+mod shared;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,7 @@ use alternative_client::{CheckoutToken, IssuedCheckoutToken, VendorClient, Vendo
 use tokio::time::Instant;
 
 use crate::error::MintError;
+use crate::fleet::FleetRedis;
 use crate::input::InvoiceId;
 use crate::metrics::MintOutcome;
 use crate::records::{InvoiceRecord, Records};
@@ -73,7 +76,10 @@ impl Recent {
 pub struct CheckoutService {
     vendor: VendorClient,
     records: Records,
+    /// This instance's tokens; with a fleet, what it falls back on while
+    /// Redis cannot be reached.
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
+    shared: Option<shared::SharedTokens>,
 }
 
 /// Past this many slots, some are forgotten (see `CheckoutService::slot`).
@@ -85,7 +91,16 @@ impl CheckoutService {
             vendor,
             records,
             slots: Mutex::default(),
+            shared: None,
         }
+    }
+
+    /// Shares token reuse and single flight with every instance using
+    /// `redis`: one token per invoice for the fleet, forgotten by all once
+    /// paid or refused.
+    pub fn shared_through(mut self, redis: &FleetRedis) -> Self {
+        self.shared = Some(shared::SharedTokens::new(redis.clone()));
+        self
     }
 
     /// The vendor API the tokens are for (the browser calls it).
@@ -130,30 +145,99 @@ impl CheckoutService {
         invoice_id: &InvoiceId,
     ) -> Result<(MintedToken, MintOutcome), MintError> {
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
-        if let Some(minted) = self.reuse(&key).await {
-            return Ok((minted, MintOutcome::Reused));
+        // With a fleet the shared token is the one to hand out (a payment
+        // or a refusal elsewhere forgets it); this instance's own only while
+        // Redis cannot say.
+        let fleet_knows = match self.shared_reusable(&key).await {
+            Some(Some(recent)) => return Ok((self.handed_out(&recent), MintOutcome::Reused)),
+            Some(None) => true,
+            None => false,
+        };
+        if !fleet_knows {
+            if let Some(minted) = self.reuse(&key).await {
+                return Ok((minted, MintOutcome::Reused));
+            }
         }
         let record = self.own_record(user, invoice_id).await?;
         if record.paid_by.is_some() {
             return Err(MintError::Paid);
         }
-        let slot = self.slot(key);
+        let slot = self.slot(key.clone());
         let mut current = slot.current.lock().await;
         // Another request for the same slot may have just issued one.
-        let (recent, outcome) = match current.take().filter(Recent::reusable) {
+        let held = current
+            .take()
+            .filter(|_| !fleet_knows)
+            .filter(Recent::reusable);
+        let (recent, outcome) = match held {
             Some(recent) => (recent, MintOutcome::Reused),
-            None => {
-                let issued = self
-                    .vendor
-                    .checkout_token(&record.customer_id, &record.invoice_id)
-                    .await?;
-                let minted_at = Instant::now();
-                (Recent { issued, minted_at }, MintOutcome::Issued)
-            }
+            None => self.mint_once(&key).await?,
         };
         let minted = self.handed_out(&recent);
         *current = Some(recent);
         Ok((minted, outcome))
+    }
+
+    /// The fleet's reusable token for `key`, as a [`Recent`]; `Some(None)`
+    /// if it holds none, `None` without a fleet or while Redis cannot say.
+    async fn shared_reusable(&self, (customer, invoice): &Key) -> Option<Option<Recent>> {
+        let found = self.shared.as_ref()?.reusable(customer, invoice).await?;
+        Some(found.map(|shared| {
+            Recent {
+                minted_at: Instant::now()
+                    .checked_sub(shared.lifetime.saturating_sub(shared.issued.expires_in))
+                    .unwrap_or_else(Instant::now),
+                issued: IssuedCheckoutToken {
+                    expires_in: shared.lifetime,
+                    ..shared.issued
+                },
+            }
+        }))
+    }
+
+    /// A token from the vendor for `key` — or, with a fleet, the one
+    /// another instance is minting for it right now (one vendor call per
+    /// invoice for the whole fleet).
+    async fn mint_once(&self, key: &Key) -> Result<(Recent, MintOutcome), MintError> {
+        let (customer, invoice) = key;
+        let issue = || async {
+            let issued = self.vendor.checkout_token(customer, invoice).await?;
+            Ok::<_, MintError>(Recent {
+                issued,
+                minted_at: Instant::now(),
+            })
+        };
+        let Some(shared) = &self.shared else {
+            return Ok((issue().await?, MintOutcome::Issued));
+        };
+        let give_up = Instant::now() + shared::MINT_LOCK;
+        loop {
+            // Minted meanwhile, here or elsewhere (this request may have
+            // waited for the slot while another minted).
+            if let Some(Some(recent)) = self.shared_reusable(key).await {
+                return Ok((recent, MintOutcome::Reused));
+            }
+            match shared.lock(invoice).await {
+                Some(Some(holder)) => {
+                    let minted = issue().await;
+                    match &minted {
+                        Ok(recent) => {
+                            shared
+                                .store(customer, invoice, &recent.issued, &holder)
+                                .await
+                        }
+                        Err(_) => shared.unlock(invoice, &holder).await,
+                    }
+                    return Ok((minted?, MintOutcome::Issued));
+                }
+                // Another instance is minting it: take it when it is in.
+                Some(None) if Instant::now() < give_up => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                // Redis away, or the other instance took too long.
+                _ => return Ok((issue().await?, MintOutcome::Issued)),
+            }
+        }
     }
 
     /// The token this customer was last given for this invoice, if it is
@@ -193,6 +277,9 @@ impl CheckoutService {
     /// call is cheaper than a page handed a refused token in a loop. A
     /// different id means a newer token is there already, and it stays.
     pub async fn forget_refused(&self, user: &User, invoice_id: &InvoiceId, refused_id: &str) {
+        if let Some(shared) = &self.shared {
+            shared.forget(invoice_id.as_str(), Some(refused_id)).await;
+        }
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
         let Some(slot) = self
             .slots
@@ -257,11 +344,14 @@ impl CheckoutService {
     /// Hands out no token again for `invoice_id`, whoever it was minted
     /// for: it is paid. (A page that still holds one can use it until it
     /// expires; the vendor refuses a second payment.)
-    fn forget_invoice(&self, invoice_id: &str) {
+    async fn forget_invoice(&self, invoice_id: &str) {
         self.slots
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(_, invoice), _| invoice != invoice_id);
+        if let Some(shared) = &self.shared {
+            shared.forget(invoice_id, None).await;
+        }
     }
 
     fn slot(&self, key: Key) -> Arc<Slot> {

@@ -324,3 +324,55 @@ async fn a_payment_event_ends_the_reuse_of_that_invoices_token() {
     // Another invoice of the same customer is untouched.
     assert!(mint(&service, "inv_1002").await.is_ok());
 }
+
+/// Two instances of a fleet: one database (kept open by the first value),
+/// one Redis (keys of this test's own), one vendor.
+async fn fleet(url: &str) -> (crate::db::Database, [CheckoutService; 2]) {
+    let (redis_url, prefix) = crate::fleet::test_redis();
+    let redis = crate::FleetRedis::new(&redis_url, &prefix).unwrap();
+    let db = crate::db::open_with_demo(&crate::db::scratch_url().await)
+        .await
+        .unwrap();
+    let fleet = std::array::from_fn(|_| {
+        let config = VendorConfig::new(
+            url,
+            "demo_client_id",
+            ClientSecret::new("demo_client_secret"),
+        );
+        CheckoutService::new(
+            VendorClient::new(config).unwrap(),
+            Records::new(db.pool().clone()),
+        )
+        .shared_through(&redis)
+    });
+    (db, fleet)
+}
+
+#[tokio::test]
+async fn a_fleet_mints_one_token_per_invoice_and_forgets_it_everywhere_once_paid() {
+    let running = start_sandbox(Config::unlimited_in_memory()).await;
+    let (_db, fleet) = fleet(&running.url).await;
+    // Ten mints of one invoice at once, over both instances: one vendor call.
+    let mints = futures::future::join_all((0..10).map(|n| mint(&fleet[n % 2], "inv_1001"))).await;
+    let tokens: std::collections::HashSet<String> = mints
+        .into_iter()
+        .map(|minted| minted.unwrap().token.expose().to_owned())
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
+
+    // Paid, and recorded by the first instance: the second, which holds the
+    // token too, hands it out no more.
+    let token = mint(&fleet[1], "inv_1001").await.unwrap().token;
+    pay_at_vendor(&running.url, &token).await;
+    let alice = user("cus_acme");
+    assert!(fleet[0]
+        .reconcile(&alice, &id("inv_1001"), 1)
+        .await
+        .unwrap());
+    assert!(matches!(
+        mint(&fleet[1], "inv_1001").await,
+        Err(MintError::Paid)
+    ));
+    assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
+}

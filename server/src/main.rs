@@ -262,7 +262,14 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         vendor = vendor.shared_through(shared);
     }
     let services = Services {
-        checkout: Arc::new(CheckoutService::new(vendor, Records::new(db.clone()))),
+        checkout: Arc::new({
+            let checkout = CheckoutService::new(vendor, Records::new(db.clone()));
+            match &fleet_redis {
+                // One token per invoice for the fleet.
+                Some(redis) => checkout.shared_through(redis),
+                None => checkout,
+            }
+        }),
         users: Arc::new(Users::new(db)),
         limits: Arc::new(limits),
     };

@@ -26,7 +26,7 @@ impl CheckoutService {
             .await
             .map_err(MintError::storage)?;
         if let (Payload::PaymentSucceeded(payment), Recorded::Paid) = (&event.payload, recorded) {
-            self.forget_invoice(&payment.invoice_id);
+            self.forget_invoice(&payment.invoice_id).await;
         }
         Ok(recorded)
     }
@@ -61,7 +61,7 @@ impl CheckoutService {
             .await
             .map_err(MintError::storage)?;
         if recorded == Recorded::Paid {
-            self.forget_invoice(invoice_id.as_str());
+            self.forget_invoice(invoice_id.as_str()).await;
         }
         Ok(true)
     }

@@ -211,10 +211,11 @@ pub async fn instance_killed(
     let started = Instant::now();
     let load = steady_mints(http, cookies, started, 50, 8, 0).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let killed_at = started.elapsed();
     if let Some(mut instance) = fleet.instances[2].take() {
         instance.kill();
     }
+    // Reaped: nothing sent from now on can reach it.
+    let killed_at = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     fleet.instances[2] = Some(fleet.spawn(http, 2).await?);
     let log = fleet.dir.join("access.log");
