@@ -589,39 +589,43 @@ mod tests {
 
     #[test]
     fn a_shared_redis_needs_the_number_of_instances() {
-        let err = from(&[("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379")]).unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Malformed {
-                name: "MERCHANT_INSTANCES",
-                ..
+        // A remote vendor: the same in every feature set (production has
+        // no embedded sandbox).
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = vec![
+                ("ALTERNATIVE_API_URL", "http://127.0.0.1:3030"),
+                ("ALTERNATIVE_CLIENT_ID", "id"),
+                ("ALTERNATIVE_CLIENT_SECRET", "s"),
+            ];
+            pairs.extend_from_slice(extra);
+            from(&pairs)
+        };
+        let redis = ("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379");
+        for bad in [None, Some("0"), Some("three"), Some("-1")] {
+            let err = match bad {
+                None => with(&[redis]),
+                Some(n) => with(&[redis, ("MERCHANT_INSTANCES", n)]),
             }
-        ));
-        for bad in ["0", "three", "-1"] {
-            let err = from(&[
-                ("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379"),
-                ("MERCHANT_INSTANCES", bad),
-            ])
             .unwrap_err();
-            assert!(matches!(
-                err,
-                ConfigError::Malformed {
-                    name: "MERCHANT_INSTANCES",
-                    ..
-                }
-            ));
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Malformed {
+                        name: "MERCHANT_INSTANCES",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
         }
-        let fleet = from(&[
-            ("MERCHANT_REDIS_URL", "redis://127.0.0.1:6379"),
-            ("MERCHANT_INSTANCES", "2"),
-        ])
-        .unwrap()
-        .fleet
-        .unwrap();
+        let fleet = with(&[redis, ("MERCHANT_INSTANCES", "2")])
+            .unwrap()
+            .fleet
+            .unwrap();
         assert_eq!(
             (fleet.key_prefix.as_str(), fleet.instances),
             ("merchant:", 2)
         );
-        assert!(from(&[]).unwrap().fleet.is_none(), "in memory unless asked");
+        assert!(with(&[]).unwrap().fleet.is_none(), "in memory unless asked");
     }
 }
