@@ -63,7 +63,7 @@ pub use jwks::CheckoutClaims;
 pub use request_id::{current_request_id, with_request_id, RequestId};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
 #[cfg(feature = "redis")]
-pub use shared::{Shared, SharedError, RETRY_REDIS_AFTER};
+pub use shared::{Shared, SharedError};
 
 /// The parts [`VendorClient`] is built from. Public so that the benchmarks
 /// (`benches/parts.rs`) and the allocation test can measure them alone; an

@@ -9,92 +9,56 @@
 //!
 //! While Redis cannot be reached (down, restarting, a network cut) each
 //! instance goes on with its own share: the quota divided by the number of
-//! instances ([`Shared::new`]), and an OAuth token of its own. It logs the
-//! outage once, counts each call made without Redis
-//! ([`crate::metrics::SHARED_FALLBACKS`]), tries Redis again after
-//! [`RETRY_REDIS_AFTER`], and goes back to the shared state by itself.
+//! instances ([`Shared::new`]), and an OAuth token of its own. The outage
+//! rule is [`fleet_redis`]'s (calls answer at once while Redis rests, it is
+//! tried again every second, the outage is logged); each call made without
+//! Redis is counted here ([`crate::metrics::SHARED_FALLBACKS`]), and the
+//! client goes back to the shared state by itself.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::Script;
-use tokio::time::Instant;
+use fleet_redis::redis::{self, Script};
+use fleet_redis::FleetRedis;
 
 use crate::metrics::SHARED_FALLBACKS;
 use crate::quota::Busy;
 use crate::secret::OAuthAccessToken;
-
-/// After Redis failed, this long on the instance's own share before Redis
-/// is tried again: an outage costs one slow call a second, not every call.
-pub const RETRY_REDIS_AFTER: Duration = Duration::from_secs(1);
-
-/// A Redis call that takes longer than this counts as Redis down: the
-/// quota's own longest wait is a second, and a mint should not spend it on
-/// Redis.
-const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// How long one instance may hold the right to fetch the fleet's OAuth
 /// token: the vendor call's own timeout (5 s) with its retries. If the
 /// holder dies, another instance takes over after it.
 pub(crate) const OAUTH_LOCK: Duration = Duration::from_secs(15);
 
-/// Redis, for the state the instances of one merchant share.
+/// The fleet's Redis, for the state the instances of one merchant share.
+#[derive(Debug)]
 pub struct Shared {
-    redis: ConnectionManager,
-    /// `<prefix>{<client id>}:`, set by [`crate::VendorClient::shared_through`].
-    keys: String,
-    prefix: String,
+    redis: FleetRedis,
+    /// `{<client id>}:` after the fleet's prefix: every key of one API key
+    /// under one hash tag. Set by [`crate::VendorClient::shared_through`].
+    api_key: String,
     instances: u32,
-    /// Until when Redis is skipped after a failure.
-    down_until: Mutex<Option<Instant>>,
-    /// Set when an outage begins, taken by the quota (`take_new_outage`).
-    new_outage: std::sync::atomic::AtomicBool,
 }
 
 /// Why [`Shared::new`] refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SharedError {
-    #[error("the Redis URL is not valid: {0}")]
-    Url(String),
     #[error("the number of instances is at least 1")]
     NoInstances,
 }
 
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The URL may hold Redis's password: not shown.
-        f.debug_struct("Shared")
-            .field("keys", &self.keys)
-            .field("instances", &self.instances)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Shared {
-    /// State shared through the Redis at `url` (`redis://[:password@]host:port[/db]`,
-    /// `rediss://` for TLS), under keys starting with `key_prefix`, by at
-    /// most `instances` instances at once (while Redis is unreachable each
-    /// takes that share of the quota). Connects lazily: an instance starts,
-    /// on its own share, even while Redis is down.
-    pub fn new(url: &str, key_prefix: &str, instances: u32) -> Result<Self, SharedError> {
+    /// State shared through the fleet's `redis` by at most `instances`
+    /// instances at once (while Redis is unreachable each takes that share
+    /// of the quota). Redis is connected lazily: an instance starts, on its
+    /// own share, even while Redis is down.
+    pub fn new(redis: FleetRedis, instances: u32) -> Result<Self, SharedError> {
         if instances == 0 {
             return Err(SharedError::NoInstances);
         }
-        let client = redis::Client::open(url).map_err(|e| SharedError::Url(e.to_string()))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(1);
-        let redis = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| SharedError::Url(e.to_string()))?;
         Ok(Self {
             redis,
-            keys: key_prefix.to_owned(),
-            prefix: key_prefix.to_owned(),
+            api_key: String::new(),
             instances,
-            down_until: Mutex::new(None),
-            new_outage: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -102,7 +66,7 @@ impl Shared {
     pub(crate) fn for_client(mut self, client_id: &str) -> Self {
         // Braces would end the hash tag early.
         let client: String = client_id.replace(['{', '}'], "_");
-        self.keys = format!("{}{{{client}}}:", self.prefix);
+        self.api_key = format!("{{{client}}}:");
         self
     }
 
@@ -112,7 +76,7 @@ impl Shared {
     }
 
     fn key(&self, name: &str) -> String {
-        format!("{}{name}", self.keys)
+        self.redis.key(&format!("{}{name}", self.api_key))
     }
 
     /// Runs `script` unless Redis is resting after a failure; `None` (and
@@ -124,63 +88,30 @@ impl Shared {
         keys: &[String],
         args: &[String],
     ) -> Option<T> {
-        let resting = self
-            .down_until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some_and(|until| Instant::now() < until);
-        if !resting {
-            let mut invocation = script.prepare_invoke();
-            for key in keys {
-                invocation.key(key);
-            }
-            for arg in args {
-                invocation.arg(arg);
-            }
-            let mut redis = self.redis.clone();
-            let outcome =
-                tokio::time::timeout(REDIS_TIMEOUT * 2, invocation.invoke_async(&mut redis)).await;
-            match outcome {
-                Ok(Ok(value)) => {
-                    self.up();
-                    return Some(value);
+        let value = self
+            .redis
+            .run(part, |mut connection| async move {
+                let mut invocation = script.prepare_invoke();
+                for key in keys {
+                    invocation.key(key);
                 }
-                Ok(Err(error)) => self.down(&error.to_string()),
-                Err(_) => self.down("no answer in time"),
-            }
+                for arg in args {
+                    invocation.arg(arg);
+                }
+                invocation.invoke_async(&mut connection).await
+            })
+            .await;
+        if value.is_none() {
+            metrics::counter!(SHARED_FALLBACKS, "part" => part).increment(1);
         }
-        metrics::counter!(SHARED_FALLBACKS, "part" => part).increment(1);
-        None
-    }
-
-    fn up(&self) {
-        let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
-        if down.take().is_some() {
-            tracing::info!("Redis answers again: back to the fleet's shared quota and token");
-        }
-    }
-
-    fn down(&self, why: &str) {
-        let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
-        if down.is_none() {
-            self.new_outage
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            tracing::warn!(
-                why,
-                instances = self.instances,
-                "Redis cannot be reached: this instance goes on with its own share of the \
-                 vendor quota and its own OAuth token until it answers again"
-            );
-        }
-        *down = Some(Instant::now() + RETRY_REDIS_AFTER);
+        value
     }
 
     /// Whether Redis went away since this was last asked: the instance's
     /// own share then starts spent, since the fleet may have used the
     /// vendor's whole quota just before.
     pub(crate) fn take_new_outage(&self) -> bool {
-        self.new_outage
-            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        self.redis.take_new_outage()
     }
 
     /// A turn under the fleet's quota for `caller`: `Some(Ok(wait))` to go

@@ -1,98 +1,36 @@
-//! The merchant's side of a fleet's Redis (`MERCHANT_REDIS_URL`): one lazy
-//! connection under one key prefix, for the sessions ended anywhere
-//! (`sessions::EndedSessions`) and the merchant's own limits
-//! (`limiter::KeyedLimiter`). A call that fails, or takes longer than
-//! [`REDIS_TIMEOUT`], answers `None`: the caller goes on with what this
-//! instance knows alone, Redis is left alone for [`RETRY_AFTER`], and the
-//! outage is logged once and every such call counted
-//! ([`crate::metrics::REDIS_FALLBACKS`]).
+//! The merchant's side of a fleet's Redis (`MERCHANT_REDIS_URL`): the
+//! sessions ended anywhere (`sessions::EndedSessions`), the merchant's own
+//! limits (`limiter::KeyedLimiter`) and per-invoice token reuse
+//! (`checkout::shared`), through [`fleet_redis::FleetRedis`] and its outage
+//! rule (the call answers `None`, the instance goes on with what it knows
+//! alone, Redis is tried again a second later). Every call made without
+//! Redis is counted here ([`crate::metrics::REDIS_FALLBACKS`], by part).
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::time::Instant;
+use fleet_redis::redis::{aio::ConnectionManager, RedisResult};
+pub(crate) use fleet_redis::FleetRedis;
 
-/// A Redis call slower than this counts as Redis down: requests wait on
-/// these calls, so they must be quick or skipped.
-pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
-
-/// After Redis failed, this long without it before it is tried again.
-pub const RETRY_AFTER: Duration = Duration::from_secs(1);
-
-/// A fleet's Redis. Cheap to clone: clones share the connection and the
-/// outage state.
-#[derive(Clone)]
-pub struct FleetRedis {
-    redis: ConnectionManager,
-    prefix: Arc<str>,
-    down_until: Arc<Mutex<Option<Instant>>>,
-}
-
-impl std::fmt::Debug for FleetRedis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The URL may hold Redis's password: not kept here at all.
-        f.debug_struct("FleetRedis")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
-
-impl FleetRedis {
-    /// The Redis at `url`, under keys starting with `key_prefix`. Connects
-    /// lazily: an instance starts while Redis is down.
-    pub fn new(url: &str, key_prefix: &str) -> Result<Self, redis::RedisError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(1);
-        let redis = ConnectionManager::new_lazy_with_config(redis::Client::open(url)?, config)?;
-        Ok(Self {
-            redis,
-            prefix: key_prefix.into(),
-            down_until: Arc::default(),
-        })
-    }
-
-    pub(crate) fn key(&self, name: &str) -> String {
-        format!("{}{name}", self.prefix)
-    }
-
-    /// Runs `call` with a connection, unless Redis is resting after a
-    /// failure; `None` if it is, or if the call fails now.
-    pub(crate) async fn run<T, F, Fut>(&self, call: F) -> Option<T>
+/// [`FleetRedis::run`], each call that goes without Redis counted.
+pub(crate) trait CountedRun {
+    /// `part`: `sessions`, `limits` or `tokens`, the metric's label.
+    fn counted<T, F, Fut>(&self, part: &'static str, call: F) -> impl Future<Output = Option<T>>
     where
         F: FnOnce(ConnectionManager) -> Fut,
-        Fut: Future<Output = redis::RedisResult<T>>,
+        Fut: Future<Output = RedisResult<T>>;
+}
+
+impl CountedRun for FleetRedis {
+    async fn counted<T, F, Fut>(&self, part: &'static str, call: F) -> Option<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
     {
-        let resting = self
-            .down_until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some_and(|until| Instant::now() < until);
-        if !resting {
-            let outcome = tokio::time::timeout(REDIS_TIMEOUT * 2, call(self.redis.clone())).await;
-            let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
-            if let Ok(Ok(value)) = outcome {
-                if down.take().is_some() {
-                    tracing::info!(
-                        "Redis answers again: the fleet's sessions and limits are shared again"
-                    );
-                }
-                return Some(value);
-            }
-            if down.is_none() {
-                tracing::warn!(
-                    "Redis cannot be reached: log-outs reach the other instances within their \
-                     copies' freshness, and the limits count on this instance alone, until it \
-                     answers again"
-                );
-            }
-            *down = Some(Instant::now() + RETRY_AFTER);
+        let value = self.run(part, call).await;
+        if value.is_none() {
+            metrics::counter!(crate::metrics::REDIS_FALLBACKS, "part" => part).increment(1);
         }
-        metrics::counter!(crate::metrics::REDIS_FALLBACKS).increment(1);
-        None
+        value
     }
 }
 

@@ -17,7 +17,6 @@ mod users;
 
 pub use checkout::{CheckoutService, MintedToken};
 pub use error::MintError;
-pub use fleet::FleetRedis;
 pub use input::{check_credentials, InvoiceId, Malformed};
 pub use payments::Recorded;
 pub use records::{ImportError, InvoiceRecord, Records};

@@ -16,7 +16,7 @@ use redis::Script;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::fleet::FleetRedis;
+use crate::fleet::{CountedRun, FleetRedis};
 
 pub struct KeyedLimiter {
     interval: Duration,
@@ -85,7 +85,9 @@ impl KeyedLimiter {
             invocation.arg(arg.to_string());
         }
         redis
-            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .counted("limits", |mut connection| async move {
+                invocation.invoke_async(&mut connection).await
+            })
             .await
     }
 

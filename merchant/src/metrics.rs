@@ -62,5 +62,6 @@ pub fn login(outcome: &'static str) {
 /// Counter: calls made without the fleet's Redis because it could not be
 /// reached (`MERCHANT_REDIS_URL` set): session checks and log-outs (the
 /// instance relied on its copies' freshness), limit checks (counted on this
-/// instance alone) and token reuse (this instance's own tokens).
+/// instance alone) and token reuse (this instance's own tokens); label
+/// `part`: `sessions`, `limits`, `tokens`.
 pub const REDIS_FALLBACKS: &str = "merchant_redis_fallbacks_total";

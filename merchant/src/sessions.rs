@@ -23,8 +23,8 @@
 //! Several servers sharing one database each keep their own copy: a copy is
 //! trusted for [`FRESH_FOR`] after it was read or written, then read again,
 //! so a log-out on one server takes effect on the others within that time —
-//! or at once, with [`CachedSessions::ended_through`] Redis
-//! ([`EndedSessions`]): then a copy is used only after Redis says its
+//! or at once, in a fleet sharing Redis ([`CachedSessions::in_fleet`],
+//! [`EndedSessions`]): then a copy is used only after Redis says its
 //! session has not ended.
 
 mod ended;
@@ -149,26 +149,26 @@ impl Shard {
 }
 
 impl<R: SessionRows> CachedSessions<R> {
+    /// One instance's sessions: a log-out elsewhere is seen once the copy
+    /// is no longer fresh ([`FRESH_FOR`]).
     pub fn new(rows: R) -> Self {
+        Self::holding(rows, None)
+    }
+
+    /// An instance of a fleet: each use of a copy asks `ended` first, so a
+    /// log-out made on another instance is honoured at once.
+    pub fn in_fleet(rows: R, ended: EndedSessions) -> Self {
+        Self::holding(rows, Some(ended))
+    }
+
+    fn holding(rows: R, ended: Option<EndedSessions>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 rows,
-                ended: None,
+                ended,
                 hasher: RandomState::new(),
                 shards: std::array::from_fn(|_| Mutex::default()),
             }),
-        }
-    }
-
-    /// Honours log-outs made on other instances at once: each use of a
-    /// copy asks `ended` first. Call before the store is shared.
-    pub fn ended_through(self, ended: EndedSessions) -> Self {
-        let Ok(mut inner) = Arc::try_unwrap(self.inner) else {
-            panic!("ended_through is called before the store is cloned");
-        };
-        inner.ended = Some(ended);
-        Self {
-            inner: Arc::new(inner),
         }
     }
 

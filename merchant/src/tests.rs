@@ -329,7 +329,7 @@ async fn a_payment_event_ends_the_reuse_of_that_invoices_token() {
 /// one Redis (keys of this test's own), one vendor.
 async fn fleet(url: &str) -> (crate::db::Database, [CheckoutService; 2]) {
     let (redis_url, prefix) = crate::fleet::test_redis();
-    let redis = crate::FleetRedis::new(&redis_url, &prefix).unwrap();
+    let redis = crate::fleet::FleetRedis::new(&redis_url, &prefix).unwrap();
     let db = crate::db::open_with_demo(&crate::db::scratch_url().await)
         .await
         .unwrap();

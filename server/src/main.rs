@@ -224,7 +224,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let fleet = config.fleet.clone();
     let fleet_redis = fleet
         .as_ref()
-        .map(|fleet| merchant::FleetRedis::new(fleet.redis_url.expose(), &fleet.key_prefix))
+        .map(|fleet| fleet_redis::FleetRedis::new(fleet.redis_url.expose(), &fleet.key_prefix))
         .transpose()?;
     let mut limits = if config.rate_limits {
         Limits::default()
@@ -251,13 +251,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         browser = browser.with_live_reload(port);
     }
     let mut vendor = VendorClient::new(config.vendor_config(&api_url))?;
-    if let Some(fleet) = &fleet {
-        // The quota and the OAuth token, shared with the other instances.
-        let shared = alternative_client::Shared::new(
-            fleet.redis_url.expose(),
-            &fleet.key_prefix,
-            fleet.instances,
-        )?;
+    if let (Some(fleet), Some(redis)) = (&fleet, &fleet_redis) {
+        // The quota and the OAuth token, shared with the other instances
+        // (over the same connection, and the same view of an outage).
+        let shared = alternative_client::Shared::new(redis.clone(), fleet.instances)?;
         tracing::info!(redis = %fleet.redis_url, instances = fleet.instances, "sharing the vendor quota and OAuth token through Redis");
         vendor = vendor.shared_through(shared);
     }
@@ -282,11 +279,11 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         trusted_proxies,
         webhook_secrets,
     };
-    let mut sessions = CachedSessions::new(sessions);
-    if let Some(redis) = fleet_redis {
+    let sessions = match fleet_redis {
         // A log-out reaches every instance at once.
-        sessions = sessions.ended_through(merchant::EndedSessions::new(redis));
-    }
+        Some(redis) => CachedSessions::in_fleet(sessions, merchant::EndedSessions::new(redis)),
+        None => CachedSessions::new(sessions),
+    };
     let app = server::router(site, services, sessions);
 
     let listener = TcpListener::bind(site_addr).await?;

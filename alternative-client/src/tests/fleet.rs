@@ -20,7 +20,8 @@ fn prefix() -> String {
 }
 
 fn member(url: &str, redis: &str, prefix: &str, instances: u32) -> VendorClient {
-    let shared = Shared::new(redis, prefix, instances).unwrap();
+    let redis = fleet_redis::FleetRedis::new(redis, prefix).unwrap();
+    let shared = Shared::new(redis, instances).unwrap();
     VendorClient::new(config(url, "demo_client_secret"))
         .unwrap()
         .shared_through(shared)

@@ -17,7 +17,7 @@ use alternative_client::{CheckoutToken, IssuedCheckoutToken};
 use redis::Script;
 use serde::{Deserialize, Serialize};
 
-use crate::fleet::FleetRedis;
+use crate::fleet::{CountedRun, FleetRedis};
 
 /// How long one instance may hold the right to mint an invoice's token:
 /// the vendor call's timeout with its quota wait. If it dies, another
@@ -60,7 +60,9 @@ impl SharedTokens {
         let key = self.key(invoice_id);
         let (value, ttl): (Option<String>, i64) = self
             .redis
-            .run(|mut redis| async move { READ.key(key).invoke_async(&mut redis).await })
+            .counted("tokens", |mut redis| async move {
+                READ.key(key).invoke_async(&mut redis).await
+            })
             .await?;
         let stored = value
             .and_then(|value| serde_json::from_str::<Stored>(&value).ok())
@@ -89,7 +91,7 @@ impl SharedTokens {
         let mine = holder.clone();
         let taken: Option<String> = self
             .redis
-            .run(|mut redis| async move {
+            .counted("tokens", |mut redis| async move {
                 redis::cmd("SET")
                     .arg(key)
                     .arg(mine)
@@ -129,7 +131,7 @@ impl SharedTokens {
         let holder = holder.to_owned();
         let _: Option<i64> = self
             .redis
-            .run(|mut redis| async move {
+            .counted("tokens", |mut redis| async move {
                 STORE
                     .key(key)
                     .key(lock)
@@ -146,12 +148,12 @@ impl SharedTokens {
     pub async fn unlock(&self, invoice_id: &str, holder: &str) {
         let lock = self.key(&format!("{invoice_id}:lock"));
         let holder = holder.to_owned();
-        let _: Option<i64> =
-            self.redis
-                .run(|mut redis| async move {
-                    UNLOCK.key(lock).arg(holder).invoke_async(&mut redis).await
-                })
-                .await;
+        let _: Option<i64> = self
+            .redis
+            .counted("tokens", |mut redis| async move {
+                UNLOCK.key(lock).arg(holder).invoke_async(&mut redis).await
+            })
+            .await;
     }
 
     /// Forgets `invoice_id`'s token for the whole fleet: if `jti` is given,
@@ -161,7 +163,9 @@ impl SharedTokens {
         let jti = jti.unwrap_or("").to_owned();
         let _: Option<i64> = self
             .redis
-            .run(|mut redis| async move { FORGET.key(key).arg(jti).invoke_async(&mut redis).await })
+            .counted("tokens", |mut redis| async move {
+                FORGET.key(key).arg(jti).invoke_async(&mut redis).await
+            })
             .await;
     }
 }

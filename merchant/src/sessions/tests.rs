@@ -361,14 +361,12 @@ async fn memory_stays_bounded_with_many_sessions() {
 /// is `None` — one Redis, under keys of this test's own.
 fn fleet(rows: &Rows, redis: Option<&str>) -> [CachedSessions<Rows>; 2] {
     let (_, prefix) = crate::fleet::test_redis();
-    std::array::from_fn(|_| {
-        let sessions = CachedSessions::new(rows.clone());
-        match redis {
-            Some(url) => sessions.ended_through(EndedSessions::new(
-                crate::FleetRedis::new(url, &prefix).unwrap(),
-            )),
-            None => sessions,
-        }
+    std::array::from_fn(|_| match redis {
+        Some(url) => CachedSessions::in_fleet(
+            rows.clone(),
+            EndedSessions::new(crate::fleet::FleetRedis::new(url, &prefix).unwrap()),
+        ),
+        None => CachedSessions::new(rows.clone()),
     })
 }
 
