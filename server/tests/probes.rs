@@ -6,7 +6,7 @@ mod support;
 use std::sync::atomic::Ordering;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use support::*;
 
 async fn probe(site: &TestSite, path: &str) -> (StatusCode, String) {
@@ -44,4 +44,43 @@ async fn readiness_fails_without_the_database_and_says_which_part() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("database"), "{body}");
     assert_eq!(probe(&site, "/healthz").await.0, StatusCode::OK);
+}
+
+/// A page request as the browser sends it, with `session`'s cookie.
+fn page(path: &str, session: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, format!("merchant_session={session}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn without_the_database_pages_and_calls_say_so() {
+    let site = start().await;
+    let alice = log_in(&site.app, ALICE, None).await;
+    site.db.pool().close().await;
+
+    let bob = "email=bob@example.com&password=bob-demo-password";
+    for (what, request) in [
+        ("log-in", post("/api/login", bob, None)),
+        (
+            "mint",
+            post("/api/checkout/token", "invoice_id=inv_1001", Some(&alice)),
+        ),
+        ("invoices", post("/api/invoices", "", Some(&alice))),
+        ("home page", page("/", &alice)),
+        ("checkout page", page("/checkout/inv_1001", &alice)),
+    ] {
+        let response = call(&site.app, request).await;
+        let status = response.status();
+        let body = text(response).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+        // A call gets the code; a page shows the sentence.
+        let says = if what.ends_with("page") {
+            "We cannot reach our records right now. Nothing was lost"
+        } else {
+            r#"{"code":"storage_unavailable"}"#
+        };
+        assert!(body.contains(says), "{what}: {body}");
+    }
 }

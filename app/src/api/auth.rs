@@ -79,7 +79,7 @@ async fn log_in(email: String, password: String, next: &str) -> Result<(), AppEr
     let user = ssr::users()?
         .authenticate(&email, &password)
         .await
-        .map_err(|_| ssr::with_status(AppError::Internal))?
+        .map_err(|e| ssr::storage_unavailable("look the user up", e))?
         .ok_or_else(|| ssr::with_status(AppError::InvalidCredentials))?;
     attempt.succeeded().await;
     let session = ssr::session().await?;
@@ -87,11 +87,11 @@ async fn log_in(email: String, password: String, next: &str) -> Result<(), AppEr
     session
         .cycle_id()
         .await
-        .map_err(|_| ssr::with_status(AppError::Internal))?;
+        .map_err(|e| ssr::storage_unavailable("start a session", e))?;
     session
         .insert(ssr::USER, &user)
         .await
-        .map_err(|_| ssr::with_status(AppError::Internal))?;
+        .map_err(|e| ssr::storage_unavailable("start a session", e))?;
     tracing::info!(user = user.id, "logged in");
     leptos_axum::redirect(next);
     Ok(())
@@ -104,7 +104,7 @@ pub async fn logout() -> Result<(), AppError> {
         .await?
         .flush()
         .await
-        .map_err(|_| ssr::with_status(AppError::Internal))?;
+        .map_err(|e| ssr::storage_unavailable("end the session", e))?;
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -125,7 +125,7 @@ pub async fn my_invoices() -> Result<Vec<InvoiceSummary>, AppError> {
     let invoices = ssr::checkout()?
         .invoices_of(&user)
         .await
-        .map_err(|_| ssr::with_status(AppError::Internal))?;
+        .map_err(|e| ssr::storage_unavailable("list the user's invoices", e))?;
     Ok(invoices
         .into_iter()
         .map(|i| InvoiceSummary {

@@ -41,6 +41,12 @@ pub enum AppError {
     AlreadyPaid,
     #[error("The payment provider is not responding. Please try again in a moment.")]
     VendorUnavailable,
+    /// The merchant's own database could not be reached: nothing was
+    /// changed, so the same request can simply be sent again.
+    #[error(
+        "We cannot reach our records right now. Nothing was lost: please try again in a moment."
+    )]
+    StorageUnavailable,
     #[error("We are busy right now. Please try again in {retry_after_secs} seconds.")]
     Busy { retry_after_secs: u64 },
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
@@ -64,6 +70,7 @@ impl AppError {
         matches!(
             self,
             Self::VendorUnavailable
+                | Self::StorageUnavailable
                 | Self::Busy { .. }
                 | Self::TooManyRequests { .. }
                 | Self::Internal
@@ -79,6 +86,7 @@ impl AppError {
             Self::NotPayable => "not_payable",
             Self::AlreadyPaid => "already_paid",
             Self::VendorUnavailable => "vendor_unavailable",
+            Self::StorageUnavailable => "storage_unavailable",
             Self::Busy { .. } => "busy",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Internal => "internal",
@@ -114,6 +122,7 @@ mod tests {
             AppError::NotPayable,
             AppError::AlreadyPaid,
             AppError::VendorUnavailable,
+            AppError::StorageUnavailable,
             AppError::Busy {
                 retry_after_secs: 2,
             },

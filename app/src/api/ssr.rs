@@ -79,7 +79,7 @@ pub async fn optional_user() -> Result<Option<User>, AppError> {
     let user = session
         .get::<User>(USER)
         .await
-        .map_err(|_| with_status(AppError::Internal))?;
+        .map_err(|e| storage_unavailable("read the session", e))?;
     if user.is_some() {
         session.set_expiry(session.expiry());
     }
@@ -199,8 +199,16 @@ pub fn checkout_error(
         MintError::Busy(after) => AppError::Busy {
             retry_after_secs: after.as_secs().max(1),
         },
-        MintError::Storage => AppError::Internal,
+        MintError::Storage => AppError::StorageUnavailable,
     })
+}
+
+/// What the page is told when the merchant's own database (or the session
+/// store on it) failed while `doing` something: logged with its cause, and
+/// 503, since nothing was changed and the request can be sent again.
+pub fn storage_unavailable(doing: &'static str, error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "could not {doing}: the database failed");
+    with_status(AppError::StorageUnavailable)
 }
 
 /// Leptos's own errors, on the server: about the request.
@@ -236,6 +244,7 @@ fn status(error: &AppError) -> StatusCode {
         AppError::InvoiceNotFound => StatusCode::NOT_FOUND,
         AppError::NotPayable | AppError::AlreadyPaid => StatusCode::CONFLICT,
         AppError::VendorUnavailable => StatusCode::BAD_GATEWAY,
+        AppError::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -43,6 +43,7 @@ fn refusal(code: &str) -> String {
         "invalid_credentials" => AppError::InvalidCredentials.to_string(),
         "bad_request" => "Please enter your email address and password.".to_owned(),
         "too_many_requests" => "Too many attempts. Please wait a minute and try again.".to_owned(),
+        "storage_unavailable" => AppError::StorageUnavailable.to_string(),
         _ => AppError::Internal.to_string(),
     }
 }
