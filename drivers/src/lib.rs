@@ -4,6 +4,7 @@
 //! control and HTTP only: no crate of the system under test is linked here,
 //! no database of it opened.
 
+pub mod fleet;
 pub mod process;
 pub mod setup;
 

@@ -15,14 +15,25 @@
 //! `LOADTEST_SECONDS`): `1000:12 5000:600` first mints every invoice at a
 //! rate the vendor path holds, then soaks the reuse path for ten minutes.
 //!
-//! Build the site first (`cargo leptos build --release`): this starts
-//! `target/release/server` itself and stops it at the end.
+//! `LOADTEST_INSTANCES=N` measures a fleet instead: N release instances
+//! behind nginx round robin on PostgreSQL and Redis, against the standalone
+//! sandbox (`drivers::fleet`), the load sent to the balancer. On one machine
+//! the fleet, nginx, Redis, PostgreSQL and this load share the cores: the
+//! CPU column gives what a mint cost the instances, the per-instance figure.
+//! `LOADTEST_VENDOR_QUOTA=Q` turns the vendor's quota on (Q calls a second,
+//! at the sandbox and in the instances): first mints beyond it are answered
+//! busy (counted apart), and the vendor's refusals are counted.
+//!
+//! Build first (`cargo leptos build --release`, and for a fleet `cargo build
+//! --release -p sandbox -p drivers`): this starts the servers itself and
+//! stops them at the end.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drivers::process::{rss_mib, Process, SERVER};
+use drivers::fleet::{Fleet, Plan};
+use drivers::process::{cpu_us, rss_mib, Process, SERVER};
 use drivers::setup::{self, invoice_ids};
 use drivers::{percentile, Error};
 use tokio::sync::Mutex;
@@ -55,71 +66,66 @@ async fn main() -> Result<(), Error> {
 
     std::fs::create_dir_all(WORK_DIR)?;
     let invoices = invoice_ids("inv_b", INVOICES);
-    let merchant_db =
-        setup::merchant_db(&Path::new(WORK_DIR).join("merchant.db"), &invoices).await?;
-    let seed = Path::new(WORK_DIR).join("sandbox-seed.json");
-    setup::sandbox_seed(&seed, &invoices)?;
     let seconds = std::env::var("LOADTEST_SECONDS")
         .ok()
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(SECONDS_PER_RATE);
-    let mut env = setup::server_env(SITE, SANDBOX);
-    env.extend([
-        ("SANDBOX_DATABASE_URL", "sqlite::memory:".into()),
-        ("SANDBOX_SEED_FILE", seed.display().to_string()),
-        ("SANDBOX_RATE_LIMIT_PER_SEC", "0".into()),
-        ("MERCHANT_DATABASE_URL", merchant_db),
-        ("MERCHANT_RATE_LIMITS", "off".into()),
-        ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "1000000".into()),
-        // Per-request info lines (two per mint) would be most of the work.
-        ("RUST_LOG", "warn".into()),
-    ]);
-    // Metrics on (BENCHMARKS.md compares the reuse path with and without).
-    if let Ok(addr) = std::env::var("MERCHANT_METRICS_ADDR") {
-        env.push(("MERCHANT_METRICS_ADDR", addr));
-    }
-    let mut server = Process::spawn(SERVER, &env, None)?;
-    // Memory over time, for the soak: flat is the goal.
-    let pid = server.pid();
-    tokio::spawn(async move {
-        let start = Instant::now();
-        loop {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            eprintln!(
-                "RSS after {:>4} s: {} MiB",
-                start.elapsed().as_secs(),
-                rss_mib(pid)
-            );
-        }
-    });
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    server
-        .wait_ready(&http, &format!("http://{SITE}/healthz"))
-        .await?;
-    println!("server RSS at idle: {} MiB", server.rss_mib());
+    let quota: Option<u32> = std::env::var("LOADTEST_VENDOR_QUOTA")
+        .ok()
+        .map(|q| q.parse())
+        .transpose()?;
+    let target = match std::env::var("LOADTEST_INSTANCES") {
+        Ok(n) => Target::fleet(&http, n.parse()?, quota, &invoices).await?,
+        Err(_) => Target::single(&http, &invoices, quota).await?,
+    };
+    let site = target.site();
+    let sandbox = target.sandbox();
+    // Memory over time, for the soak: flat is the goal.
+    let pids = target.pids();
+    tokio::spawn(async move {
+        let start = Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            let rss: u64 = pids.iter().map(|&pid| rss_mib(pid)).sum();
+            eprintln!("RSS after {:>4} s: {rss} MiB", start.elapsed().as_secs());
+        }
+    });
+    println!("server RSS at idle: {} MiB", target.rss_mib());
 
-    let cookies = setup::log_in(&http, SITE, SESSIONS).await?;
+    let cookies = setup::log_in(&http, &site, SESSIONS).await?;
     println!(
-        "| rate /s | sent | ok | errors | throughput /s | p50 ms | p99 ms | p99.9 ms | max ms | vendor inits | OAuth requests | RSS MiB |"
+        "| rate /s | sent | ok | busy | errors | throughput /s | p50 ms | p99 ms | p99.9 ms | max ms | vendor inits | OAuth requests | refused by the vendor | server CPU µs/mint | RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut next_invoice = 0;
     let mut first_mints = Vec::new();
     for (rate, step_seconds) in steps {
-        let before = setup::sandbox_stats(&http, SANDBOX).await?;
+        let before = setup::sandbox_stats(&http, &sandbox).await?;
+        let cpu_before = target.cpu_us();
         let seconds = step_seconds.unwrap_or(seconds);
-        let run = run_at(&http, &cookies, rate, seconds, &mut next_invoice).await;
-        let after = setup::sandbox_stats(&http, SANDBOX).await?;
-        let stat =
-            |name: &str| after[name].as_u64().unwrap_or(0) - before[name].as_u64().unwrap_or(0);
+        let run = run_at(&http, &site, &cookies, rate, seconds, &mut next_invoice).await;
+        let cpu = target.cpu_us() - cpu_before;
+        let after = setup::sandbox_stats(&http, &sandbox).await?;
+        let stat = |name: &str| {
+            let count = |stats: &serde_json::Value| {
+                name.split('.')
+                    .fold(stats, |v, key| &v[key])
+                    .as_u64()
+                    .unwrap_or(0)
+            };
+            count(&after) - count(&before)
+        };
+        let answered = run.latencies_us.len() + run.busy;
         println!(
-            "| {rate} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+            "| {rate} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {:.0} | {} |",
             run.sent,
             run.latencies_us.len(),
+            run.busy,
             run.errors,
             run.latencies_us.len() as f64 / run.elapsed.as_secs_f64(),
             percentile(&run.latencies_us, 50.0),
@@ -128,7 +134,9 @@ async fn main() -> Result<(), Error> {
             percentile(&run.latencies_us, 100.0),
             stat("checkout_tokens_issued"),
             stat("oauth_tokens_issued"),
-            server.rss_mib(),
+            stat("rate_limited.total"),
+            cpu as f64 / answered.max(1) as f64,
+            target.rss_mib(),
         );
         if !run.first_mints_us.is_empty() {
             let first = &run.first_mints_us;
@@ -144,15 +152,117 @@ async fn main() -> Result<(), Error> {
     for line in first_mints {
         println!("{line}");
     }
-    let total = setup::sandbox_stats(&http, SANDBOX).await?;
+    let total = setup::sandbox_stats(&http, &sandbox).await?;
     println!(
         "OAuth token requests over the whole run: {} (one per OAuth lifetime: 3600 s)",
         total["oauth_tokens_issued"]
     );
-    server.interrupt();
     Ok(())
 }
 
+/// What the load is sent to: one server with its embedded sandbox, or a
+/// fleet behind its balancer. Dropping it stops them.
+enum Target {
+    Single(Process),
+    Fleet(Fleet),
+}
+
+impl Target {
+    async fn single(
+        http: &reqwest::Client,
+        invoices: &[String],
+        quota: Option<u32>,
+    ) -> Result<Self, Error> {
+        let seed = Path::new(WORK_DIR).join("sandbox-seed.json");
+        setup::sandbox_seed(&seed, invoices)?;
+        let merchant_db =
+            setup::merchant_db(&Path::new(WORK_DIR).join("merchant.db"), invoices).await?;
+        let mut env = setup::server_env(SITE, SANDBOX);
+        env.extend([
+            ("SANDBOX_DATABASE_URL", "sqlite::memory:".into()),
+            ("SANDBOX_SEED_FILE", seed.display().to_string()),
+            ("SANDBOX_RATE_LIMIT_PER_SEC", quota.unwrap_or(0).to_string()),
+            ("MERCHANT_DATABASE_URL", merchant_db),
+            ("MERCHANT_RATE_LIMITS", "off".into()),
+            (
+                "ALTERNATIVE_RATE_LIMIT_PER_SEC",
+                quota.unwrap_or(1_000_000).to_string(),
+            ),
+        ]);
+        env.extend(server_settings());
+        let mut server = Process::spawn(SERVER, &env, None)?;
+        server
+            .wait_ready(http, &format!("http://{SITE}/healthz"))
+            .await?;
+        Ok(Self::Single(server))
+    }
+
+    async fn fleet(
+        http: &reqwest::Client,
+        instances: usize,
+        vendor_quota: Option<u32>,
+        invoices: &[String],
+    ) -> Result<Self, Error> {
+        let mut env = vec![("MERCHANT_RATE_LIMITS", "off".to_owned())];
+        env.extend(server_settings());
+        let plan = Plan {
+            balancer_port: 3470,
+            instances,
+            redis_port: 6393,
+            database: "loadtest_fleet",
+            vendor_quota,
+            invoices: invoices.to_vec(),
+            env,
+            dir: Path::new(WORK_DIR).join("fleet"),
+        };
+        Ok(Self::Fleet(Fleet::start(http, plan).await?))
+    }
+
+    fn site(&self) -> String {
+        match self {
+            Self::Single(_) => SITE.to_owned(),
+            Self::Fleet(fleet) => fleet.plan.balancer(),
+        }
+    }
+
+    fn sandbox(&self) -> String {
+        match self {
+            Self::Single(_) => SANDBOX.to_owned(),
+            Self::Fleet(fleet) => fleet.plan.sandbox(),
+        }
+    }
+
+    /// The merchant's server processes (not the sandbox, nginx or Redis).
+    fn pids(&self) -> Vec<u32> {
+        match self {
+            Self::Single(server) => vec![server.pid()],
+            Self::Fleet(fleet) => fleet.instance_pids(),
+        }
+    }
+
+    fn rss_mib(&self) -> u64 {
+        self.pids().into_iter().map(rss_mib).sum()
+    }
+
+    /// CPU time the merchant's servers have used so far, in microseconds.
+    /// With the embedded sandbox, the vendor's work is in it too.
+    fn cpu_us(&self) -> u64 {
+        self.pids().into_iter().map(cpu_us).sum()
+    }
+}
+
+/// The environment every measured server gets, whatever the target.
+fn server_settings() -> Vec<(&'static str, String)> {
+    // Per-request info lines (two per mint) would be most of the work.
+    let mut env = vec![("RUST_LOG", "warn".to_owned())];
+    // Metrics on (BENCHMARKS.md compares the reuse path with and without).
+    if let Ok(addr) = std::env::var("MERCHANT_METRICS_ADDR") {
+        env.push(("MERCHANT_METRICS_ADDR", addr));
+    }
+    env
+}
+
+#[derive(Default)]
 struct Run {
     sent: usize,
     errors: usize,
@@ -161,18 +271,27 @@ struct Run {
     /// Only the first mint of each invoice: the ones that go to the vendor
     /// (later ones get the token back while it has most of its life left).
     first_mints_us: Vec<u64>,
+    /// Answered "busy, retry in N s" (503 with `Retry-After`): over the
+    /// vendor's quota, not an error.
+    busy: usize,
     elapsed: Duration,
 }
 
 async fn run_at(
     http: &reqwest::Client,
+    site: &str,
     cookies: &[String],
     rate: u32,
     seconds: u64,
     next_invoice: &mut usize,
 ) -> Run {
     let total = (rate as u64 * seconds) as usize;
-    let results = Arc::new(Mutex::new((Vec::with_capacity(total), Vec::new(), 0usize)));
+    let results = Arc::new(Mutex::new(Run {
+        sent: total,
+        latencies_us: Vec::with_capacity(total),
+        ..Run::default()
+    }));
+    let url = Arc::new(format!("http://{site}/api/checkout/token"));
     let interval = Duration::from_secs(1) / rate;
     let start = Instant::now() + Duration::from_millis(50);
     let mut tasks = Vec::with_capacity(total);
@@ -182,43 +301,40 @@ async fn run_at(
         let invoice = format!("inv_b{:05}", *next_invoice % INVOICES);
         let first = *next_invoice < INVOICES;
         *next_invoice += 1;
-        let (http, cookie, results) = (
+        let (http, url, cookie, results) = (
             http.clone(),
+            url.clone(),
             cookies[i % cookies.len()].clone(),
             results.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let ok = http
-                .post(format!("http://{SITE}/api/checkout/token"))
+            let status = http
+                .post(url.as_str())
                 .header("cookie", cookie)
                 .form(&[("invoice_id", invoice.as_str())])
                 .send()
                 .await
-                .is_ok_and(|r| r.status().is_success());
+                .map(|r| (r.status(), r.headers().contains_key("retry-after")));
             let took = due.elapsed().as_micros() as u64;
             let mut results = results.lock().await;
-            match (ok, first) {
-                (true, true) => {
-                    results.0.push(took);
-                    results.1.push(took);
+            match status {
+                Ok((status, _)) if status.is_success() => {
+                    results.latencies_us.push(took);
+                    if first {
+                        results.first_mints_us.push(took);
+                    }
                 }
-                (true, false) => results.0.push(took),
-                (false, _) => results.2 += 1,
+                Ok((reqwest::StatusCode::SERVICE_UNAVAILABLE, true)) => results.busy += 1,
+                _ => results.errors += 1,
             }
         }));
     }
     for task in tasks {
         let _ = task.await;
     }
-    let elapsed = start.elapsed();
-    let (mut latencies_us, mut first_mints_us, errors) = std::mem::take(&mut *results.lock().await);
-    latencies_us.sort_unstable();
-    first_mints_us.sort_unstable();
-    Run {
-        sent: total,
-        errors,
-        latencies_us,
-        first_mints_us,
-        elapsed,
-    }
+    let mut run = std::mem::take(&mut *results.lock().await);
+    run.elapsed = start.elapsed();
+    run.latencies_us.sort_unstable();
+    run.first_mints_us.sort_unstable();
+    run
 }

@@ -113,3 +113,18 @@ pub fn rss_mib(pid: u32) -> u64 {
         })
         .map_or(0, |kb| kb / 1024)
 }
+
+/// CPU time (user and system) process `pid` has used, in microseconds (0 if
+/// it cannot be read): fields 14 and 15 of `/proc/PID/stat`, in clock ticks
+/// of 1/100 s (`USER_HZ` on Linux).
+pub fn cpu_us(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The command name (field 2) may hold spaces: count after it.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let ticks = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+            Some(ticks(14)? + ticks(15)?)
+        })
+        .map_or(0, |ticks| ticks * 10_000)
+}

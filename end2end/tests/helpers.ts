@@ -128,3 +128,39 @@ export async function stepClock(
     }
   }
 }
+
+/**
+ * Two tabs of one checkout holding the same token, whose fake clock (one
+ * `context.clock` drives both) stands before their refresh: runs it to 3 s
+ * short of the first tab's refresh point (60 s before expiry), checks no
+ * mint went out, then past both tabs' points. Returns the mint requests
+ * sent meanwhile, once both tabs show one refresh: one tab refreshed by
+ * its timer, the other took the shared token (`timer` and `tab`).
+ */
+export async function refreshBothTabs(
+  page: Page,
+  other: Page,
+  arrived: number,
+  expiresIn: number,
+): Promise<Request[]> {
+  const mints: Request[] = [];
+  page.context().on("request", (r) => {
+    if (r.url().endsWith(MINT_PATH) && r.method() === "POST") mints.push(r);
+  });
+  // Each tab was told the lifetime in whole seconds: their refresh points
+  // lie within a second or two of each other.
+  await runClockUntil(page, arrived, (expiresIn - 63) * 1000);
+  expect(mints).toHaveLength(0);
+  const refreshed = page.waitForResponse(isMint).catch(() => null);
+  const refreshedOther = other.waitForResponse(isMint).catch(() => null);
+  await page.context().clock.runFor(6_000);
+  await Promise.race([refreshed, refreshedOther]);
+  for (const tab of [page, other]) {
+    await expect(tab.getByTestId("token-refresh-count")).toHaveText("1");
+  }
+  const reasons = await Promise.all(
+    [page, other].map((tab) => tab.getByTestId("token-last-reason").textContent()),
+  );
+  expect(reasons.sort()).toEqual(["tab", "timer"]);
+  return mints;
+}

@@ -1,5 +1,13 @@
 import { expect, test } from "@playwright/test";
-import { SANDBOX, isMint, logIn, openCheckout, runClockUntil, tokenArrival } from "./helpers";
+import {
+  SANDBOX,
+  isMint,
+  logIn,
+  openCheckout,
+  refreshBothTabs,
+  runClockUntil,
+  tokenArrival,
+} from "./helpers";
 
 test("two tabs of the same checkout due at the same moment make one refresh", async ({ page }) => {
   // Both tabs live in one browser context, so one fake clock drives both
@@ -15,28 +23,8 @@ test("two tabs of the same checkout due at the same moment make one refresh", as
   await openCheckout(other, "inv_1001");
   await tokenArrival(other);
 
-  const mints: string[] = [];
-  context.on("request", (r) => {
-    if (r.url().endsWith("/api/checkout/token")) mints.push(r.url());
-  });
-  // Both tabs hold the same token, whose lifetime each was told in whole
-  // seconds: their refresh points lie within a second or two of each other,
-  // 60 s before expiry. Stop 3 s short of the first tab's, then pass both.
-  await runClockUntil(page, arrived, (expires_in - 63) * 1000);
-  expect(mints).toHaveLength(0);
-  const refreshed = page.waitForResponse(isMint).catch(() => null);
-  const refreshedOther = other.waitForResponse(isMint).catch(() => null);
-  await context.clock.runFor(6_000);
-  await Promise.race([refreshed, refreshedOther]);
-
   // One tab refreshed by its timer, the other took the shared token.
-  for (const tab of [page, other]) {
-    await expect(tab.getByTestId("token-refresh-count")).toHaveText("1");
-  }
-  const reasons = await Promise.all(
-    [page, other].map((tab) => tab.getByTestId("token-last-reason").textContent()),
-  );
-  expect(reasons.sort()).toEqual(["tab", "timer"]);
+  const mints = await refreshBothTabs(page, other, arrived, expires_in);
   expect(mints).toHaveLength(1);
   await other.close();
 });

@@ -218,7 +218,7 @@ pub async fn instance_killed(
     let killed_at = started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     fleet.instances[2] = Some(fleet.spawn(http, 2).await?);
-    let log = fleet.dir.join("access.log");
+    let log = fleet.access_log();
     let served_before = std::fs::read_to_string(&log)?.lines().count();
     let answers = load.await?;
     // Then enough mints for round robin to reach every instance.
