@@ -207,7 +207,9 @@ fn start_redis(plan: &Plan) -> Result<Process, Error> {
 
 /// nginx in front of the instances, round robin (its default), keeping
 /// connections to them open as a production balancer does; each answer
-/// says which instance gave it (`X-Served-By`) and is logged with it.
+/// says which instance gave it (`X-Served-By`) and is logged with it. One
+/// worker: every request takes the next turn, whichever connection it
+/// came on (each worker would keep a turn of its own).
 fn start_nginx(plan: &Plan) -> Result<Process, Error> {
     let dir = std::fs::canonicalize(&plan.dir)?;
     let work = dir.display();
@@ -225,7 +227,7 @@ fn start_nginx(plan: &Plan) -> Result<Process, Error> {
         "daemon off;
 pid {work}/nginx.pid;
 error_log {work}/nginx-error.log;
-worker_processes auto;
+worker_processes 1;
 worker_rlimit_nofile 8192;
 events {{ worker_connections 4096; }}
 http {{
