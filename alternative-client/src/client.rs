@@ -163,7 +163,7 @@ impl VendorClient {
             http,
             quota: Quota::new(
                 config.requests_per_second,
-                config.requests_per_second,
+                crate::quota::burst_under(config.requests_per_second),
                 MAX_QUOTA_WAIT,
             ),
             config: VendorConfig {

@@ -23,7 +23,11 @@ impl VendorClient {
         let per_second = self.config.requests_per_second;
         if per_second > 0 {
             let share = (per_second / shared.instances()).max(1);
-            self.quota = crate::quota::Quota::new(share, share, crate::client::MAX_QUOTA_WAIT);
+            self.quota = crate::quota::Quota::new(
+                share,
+                crate::quota::burst_under(share),
+                crate::client::MAX_QUOTA_WAIT,
+            );
         }
         self.shared = Some(shared.for_client(&self.config.client_id));
         self
@@ -58,13 +62,14 @@ impl VendorClient {
         if per_second == 0 {
             return None;
         }
-        // The same bucket as `Quota::new(per_second, per_second, …)`.
+        // The same bucket as `Quota::new(per_second, burst_under(per_second), …)`.
         let interval = Duration::from_secs(1) / per_second;
+        let burst = crate::quota::burst_under(per_second);
         shared
             .reserve(
                 caller,
                 interval,
-                interval * (per_second - 1),
+                interval * (burst - 1),
                 crate::client::MAX_QUOTA_WAIT,
                 crate::quota::MAX_WAITING_PER_CALLER,
             )

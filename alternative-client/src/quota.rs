@@ -27,6 +27,19 @@ use crate::metrics::{QUOTA_REFUSALS, QUOTA_WAITS};
 /// more would let one caller fill the queue everyone shares.
 pub const MAX_WAITING_PER_CALLER: usize = 2;
 
+/// The burst to allow ourselves under a vendor quota of `per_second` calls
+/// a second in bursts of as many: one fewer (at least one). This side
+/// counts turns, the vendor counts arrivals, and what lies between (a task
+/// woken late, the network, another instance reading Redis's clock) can
+/// bring two calls closer together at the vendor than their turns were.
+/// One call of the vendor's burst left unused absorbs up to one interval
+/// (200 ms at 5 a second) of that; the steady rate stays the vendor's.
+/// Holding the vendor's exact burst, a fleet was refused once in 1,000
+/// first mints offered at 100 a second (BENCHMARKS.md, 2026-12-03).
+pub(crate) fn burst_under(per_second: u32) -> u32 {
+    per_second.saturating_sub(1).max(1)
+}
+
 /// Past this many callers tracked, the ones with no place in the queue go.
 const MAX_CALLERS: usize = 10_000;
 
