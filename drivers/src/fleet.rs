@@ -50,7 +50,8 @@ impl Plan {
     }
 }
 
-/// The running fleet; dropping it stops everything it started.
+/// The running fleet; dropping it stops everything it started and drops
+/// its database.
 pub struct Fleet {
     pub plan: Plan,
     /// `None` while the instance is stopped.
@@ -178,6 +179,19 @@ impl Fleet {
 fn postgres_server() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432".to_owned())
+}
+
+/// Stops the instances first (the database is theirs), then drops the
+/// database made for the run; nginx, the sandbox and Redis stop after.
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.instances.clear();
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.plan.database);
+        let server = format!("{}/postgres", postgres_server());
+        if let Err(error) = run_command("psql", &["-q", &server, "-c", &drop]) {
+            eprintln!("leaving database {}: {error}", self.plan.database);
+        }
+    }
 }
 
 fn start_redis(plan: &Plan) -> Result<Process, Error> {
