@@ -186,7 +186,10 @@ fn postgres_server() -> String {
 impl Drop for Fleet {
     fn drop(&mut self) {
         self.instances.clear();
-        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.plan.database);
+        let drop = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.plan.database
+        );
         let server = format!("{}/postgres", postgres_server());
         if let Err(error) = run_command("psql", &["-q", &server, "-c", &drop]) {
             eprintln!("leaving database {}: {error}", self.plan.database);

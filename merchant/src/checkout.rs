@@ -8,9 +8,8 @@
 
 mod settle;
 mod shared;
+mod slots;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alternative_client::{CheckoutToken, IssuedCheckoutToken, VendorClient, VendorInvoice};
@@ -22,6 +21,7 @@ use crate::input::InvoiceId;
 use crate::metrics::MintOutcome;
 use crate::records::{InvoiceRecord, Records};
 use crate::users::User;
+use slots::{Key, Recent, Slots};
 
 /// What the page receives: a token for the vendor API at `api_url`.
 #[derive(Debug)]
@@ -33,64 +33,21 @@ pub struct MintedToken {
     pub api_url: String,
 }
 
-type Key = (String, String);
-
-/// The last token minted for one customer and invoice. Its mutex is held
-/// while minting, which is what makes concurrent mints share one call.
-#[derive(Default)]
-struct Slot {
-    current: tokio::sync::Mutex<Option<Recent>>,
-}
-
-impl Slot {
-    /// A mint holds it (the map holds one reference; a mint, another).
-    fn in_use(self: &Arc<Self>) -> bool {
-        Arc::strong_count(self) > 1
-    }
-
-    fn holds_reusable(&self) -> bool {
-        self.current.try_lock().map_or(true, |current| {
-            current.as_ref().is_some_and(Recent::reusable)
-        })
-    }
-}
-
-struct Recent {
-    issued: IssuedCheckoutToken,
-    minted_at: Instant,
-}
-
-impl Recent {
-    fn remaining(&self) -> Duration {
-        self.issued
-            .expires_in
-            .saturating_sub(self.minted_at.elapsed())
-    }
-
-    /// "Most of its life": more than half of what it had when minted.
-    fn reusable(&self) -> bool {
-        self.remaining() > self.issued.expires_in / 2
-    }
-}
-
 pub struct CheckoutService {
     vendor: VendorClient,
     records: Records,
     /// This instance's tokens; with a fleet, what it falls back on while
     /// Redis cannot be reached.
-    slots: Mutex<HashMap<Key, Arc<Slot>>>,
+    slots: Slots,
     shared: Option<shared::SharedTokens>,
 }
-
-/// Past this many slots, some are forgotten (see `CheckoutService::slot`).
-const MAX_SLOTS: usize = 10_000;
 
 impl CheckoutService {
     pub fn new(vendor: VendorClient, records: Records) -> Self {
         Self {
             vendor,
             records,
-            slots: Mutex::default(),
+            slots: Slots::default(),
             shared: None,
         }
     }
@@ -162,7 +119,7 @@ impl CheckoutService {
         if record.paid_by.is_some() {
             return Err(MintError::Paid);
         }
-        let slot = self.slot(key.clone());
+        let slot = self.slots.get_or_make(key.clone());
         let mut current = slot.current.lock().await;
         // Another request for the same slot may have just issued one.
         let held = current
@@ -248,12 +205,7 @@ impl CheckoutService {
     /// common mint — a reload, a refresh, another tab — one without a
     /// database round trip.
     async fn reuse(&self, key: &Key) -> Option<MintedToken> {
-        let slot = self
-            .slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()?;
+        let slot = self.slots.get(key)?;
         let current = slot.current.lock().await;
         current
             .as_ref()
@@ -281,13 +233,7 @@ impl CheckoutService {
             shared.forget(invoice_id.as_str(), Some(refused_id)).await;
         }
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
-        let Some(slot) = self
-            .slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned()
-        else {
+        let Some(slot) = self.slots.get(&key) else {
             return;
         };
         let mut current = slot.current.lock().await;
@@ -345,87 +291,9 @@ impl CheckoutService {
     /// for: it is paid. (A page that still holds one can use it until it
     /// expires; the vendor refuses a second payment.)
     async fn forget_invoice(&self, invoice_id: &str) {
-        self.slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(_, invoice), _| invoice != invoice_id);
+        self.slots.forget_invoice(invoice_id);
         if let Some(shared) = &self.shared {
             shared.forget(invoice_id, None).await;
         }
-    }
-
-    fn slot(&self, key: Key) -> Arc<Slot> {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if !slots.contains_key(&key) {
-            make_room(&mut slots, MAX_SLOTS);
-        }
-        slots.entry(key).or_default().clone()
-    }
-}
-
-/// Keeps the map under `max` slots. First the slots whose token is no longer
-/// worth handing out go; if that frees too little, every idle one (its token
-/// is lost, not leaked: only this map holds an idle slot). Freeing at least
-/// a tenth each time keeps the scan rare: at most one per `max / 10` new keys.
-fn make_room(slots: &mut HashMap<Key, Arc<Slot>>, max: usize) {
-    if slots.len() < max {
-        return;
-    }
-    slots.retain(|_, slot| slot.in_use() || slot.holds_reusable());
-    if slots.len() > max * 9 / 10 {
-        slots.retain(|_, slot| slot.in_use());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn slot(minted_secs_ago: u64) -> Arc<Slot> {
-        let recent = Recent {
-            issued: IssuedCheckoutToken {
-                token: CheckoutToken::new("t"),
-                expires_in: Duration::from_secs(10),
-                jti: None,
-            },
-            minted_at: Instant::now() - Duration::from_secs(minted_secs_ago),
-        };
-        Arc::new(Slot {
-            current: tokio::sync::Mutex::new(Some(recent)),
-        })
-    }
-
-    fn key(n: usize) -> Key {
-        ("cus".into(), format!("inv_{n}"))
-    }
-
-    #[tokio::test]
-    async fn a_full_map_forgets_stale_tokens_first_and_keeps_reusable_ones() {
-        let mut slots: HashMap<Key, Arc<Slot>> = HashMap::new();
-        for n in 0..50 {
-            slots.insert(key(n), slot(1)); // fresh: worth handing out again
-        }
-        for n in 50..100 {
-            slots.insert(key(n), slot(6)); // past half its life
-        }
-        make_room(&mut slots, 100);
-        assert_eq!(slots.len(), 50);
-        assert!((0..50).all(|n| slots.contains_key(&key(n))));
-    }
-
-    #[tokio::test]
-    async fn when_every_token_is_fresh_the_idle_slots_go_but_never_one_in_use() {
-        let mut slots: HashMap<Key, Arc<Slot>> = (0..100).map(|n| (key(n), slot(1))).collect();
-        let in_use = slots[&key(7)].clone();
-        make_room(&mut slots, 100);
-        assert_eq!(slots.len(), 1);
-        assert!(Arc::ptr_eq(&slots[&key(7)], &in_use));
-    }
-
-    #[tokio::test]
-    async fn below_the_limit_nothing_is_scanned_or_dropped() {
-        let mut slots: HashMap<Key, Arc<Slot>> = (0..99).map(|n| (key(n), slot(6))).collect();
-        make_room(&mut slots, 100);
-        assert_eq!(slots.len(), 99);
     }
 }

@@ -1,0 +1,156 @@
+//! This instance's last token per customer and invoice, its "slots". A
+//! slot's mutex is held while minting, which is what makes concurrent mints
+//! of one invoice share one vendor call; its token is handed out again
+//! while it has most of its life. The map is bounded ([`MAX_SLOTS`]): the
+//! stale go first, and a slot in use never.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use alternative_client::IssuedCheckoutToken;
+use tokio::time::Instant;
+
+/// Past this many slots, some are forgotten ([`make_room`]).
+const MAX_SLOTS: usize = 10_000;
+
+/// A customer id and an invoice id.
+pub(super) type Key = (String, String);
+
+/// The last token minted for one customer and invoice. Its mutex is held
+/// while minting, which is what makes concurrent mints share one call.
+#[derive(Default)]
+pub(super) struct Slot {
+    pub(super) current: tokio::sync::Mutex<Option<Recent>>,
+}
+
+impl Slot {
+    /// A mint holds it (the map holds one reference; a mint, another).
+    fn in_use(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) > 1
+    }
+
+    fn holds_reusable(&self) -> bool {
+        self.current.try_lock().map_or(true, |current| {
+            current.as_ref().is_some_and(Recent::reusable)
+        })
+    }
+}
+
+pub(super) struct Recent {
+    pub(super) issued: IssuedCheckoutToken,
+    pub(super) minted_at: Instant,
+}
+
+impl Recent {
+    pub(super) fn remaining(&self) -> Duration {
+        self.issued
+            .expires_in
+            .saturating_sub(self.minted_at.elapsed())
+    }
+
+    /// "Most of its life": more than half of what it had when minted.
+    pub(super) fn reusable(&self) -> bool {
+        self.remaining() > self.issued.expires_in / 2
+    }
+}
+
+/// Every slot of this instance.
+#[derive(Default)]
+pub(super) struct Slots(Mutex<HashMap<Key, Arc<Slot>>>);
+
+impl Slots {
+    /// The slot of `key`, made (after making room) if there is none.
+    pub(super) fn get_or_make(&self, key: Key) -> Arc<Slot> {
+        let mut slots = self.map();
+        if !slots.contains_key(&key) {
+            make_room(&mut slots, MAX_SLOTS);
+        }
+        slots.entry(key).or_default().clone()
+    }
+
+    /// The slot of `key`, if there is one.
+    pub(super) fn get(&self, key: &Key) -> Option<Arc<Slot>> {
+        self.map().get(key).cloned()
+    }
+
+    /// Forgets every slot of `invoice_id`, whoever it was minted for.
+    pub(super) fn forget_invoice(&self, invoice_id: &str) {
+        self.map().retain(|(_, invoice), _| invoice != invoice_id);
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<Key, Arc<Slot>>> {
+        // Each change is one insert, remove or retain: a panic elsewhere
+        // while holding the lock leaves the map whole.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Keeps the map under `max` slots. First the slots whose token is no longer
+/// worth handing out go; if that frees too little, every idle one (its token
+/// is lost, not leaked: only this map holds an idle slot). Freeing at least
+/// a tenth each time keeps the scan rare: at most one per `max / 10` new keys.
+fn make_room(slots: &mut HashMap<Key, Arc<Slot>>, max: usize) {
+    if slots.len() < max {
+        return;
+    }
+    slots.retain(|_, slot| slot.in_use() || slot.holds_reusable());
+    if slots.len() > max * 9 / 10 {
+        slots.retain(|_, slot| slot.in_use());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alternative_client::CheckoutToken;
+
+    use super::*;
+
+    fn slot(minted_secs_ago: u64) -> Arc<Slot> {
+        let recent = Recent {
+            issued: IssuedCheckoutToken {
+                token: CheckoutToken::new("t"),
+                expires_in: Duration::from_secs(10),
+                jti: None,
+            },
+            minted_at: Instant::now() - Duration::from_secs(minted_secs_ago),
+        };
+        Arc::new(Slot {
+            current: tokio::sync::Mutex::new(Some(recent)),
+        })
+    }
+
+    fn key(n: usize) -> Key {
+        ("cus".into(), format!("inv_{n}"))
+    }
+
+    #[tokio::test]
+    async fn a_full_map_forgets_stale_tokens_first_and_keeps_reusable_ones() {
+        let mut slots: HashMap<Key, Arc<Slot>> = HashMap::new();
+        for n in 0..50 {
+            slots.insert(key(n), slot(1)); // fresh: worth handing out again
+        }
+        for n in 50..100 {
+            slots.insert(key(n), slot(6)); // past half its life
+        }
+        make_room(&mut slots, 100);
+        assert_eq!(slots.len(), 50);
+        assert!((0..50).all(|n| slots.contains_key(&key(n))));
+    }
+
+    #[tokio::test]
+    async fn when_every_token_is_fresh_the_idle_slots_go_but_never_one_in_use() {
+        let mut slots: HashMap<Key, Arc<Slot>> = (0..100).map(|n| (key(n), slot(1))).collect();
+        let in_use = slots[&key(7)].clone();
+        make_room(&mut slots, 100);
+        assert_eq!(slots.len(), 1);
+        assert!(Arc::ptr_eq(&slots[&key(7)], &in_use));
+    }
+
+    #[tokio::test]
+    async fn below_the_limit_nothing_is_scanned_or_dropped() {
+        let mut slots: HashMap<Key, Arc<Slot>> = (0..99).map(|n| (key(n), slot(6))).collect();
+        make_room(&mut slots, 100);
+        assert_eq!(slots.len(), 99);
+    }
+}
