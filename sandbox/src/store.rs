@@ -1,7 +1,10 @@
 //! The sandbox's records in SQLite: API clients, customers, invoices,
 //! payment methods, payments, idempotency keys, OAuth grants, signing keys
 //! and events (their types are in `records`, `keys` and `events`: this
-//! module only keeps them; the events' queries are in `store/events.rs`).
+//! module only keeps them). Opening, seeding, clients, customers, invoices
+//! and grants are here; the signing keys' queries in `store/keys.rs`, the
+//! payments' (with their idempotency keys) in `store/payments.rs`, the
+//! events' in `store/events.rs`.
 //!
 //! SQLite has one writer at a time; writes that must read-then-write
 //! atomically (a payment) also take [`Store::write_lock`], so concurrent
@@ -16,15 +19,12 @@ use sqlx::{Row, SqlitePool};
 use subtle::ConstantTimeEq;
 
 mod events;
+mod keys;
+mod payments;
 
 use crate::clock::UnixSeconds;
-use crate::events::NewEvent;
 use crate::ids::random_id;
-use crate::keys::StoredKey;
-use crate::records::{
-    ApiClient, Customer, IdempotencyRecord, IdempotentReply, Invoice, NewPayment, OAuthGrant,
-    PaymentMethod,
-};
+use crate::records::{ApiClient, Customer, Invoice, OAuthGrant, PaymentMethod};
 use crate::seed::Seed;
 
 pub type StoreError = sqlx::Error;
@@ -297,279 +297,7 @@ impl Store {
         })
         .transpose()
     }
-
-    pub async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT kid, seed, created_at, retired_at FROM signing_keys ORDER BY created_at, rowid",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                let seed: Vec<u8> = row.try_get("seed")?;
-                Ok(StoredKey {
-                    kid: row.try_get("kid")?,
-                    seed: seed.try_into().map_err(|_| {
-                        sqlx::Error::Decode("a signing key seed is not 32 bytes".into())
-                    })?,
-                    created_at: row.try_get::<i64, _>("created_at")?.max(0) as u64,
-                    retired_at: row
-                        .try_get::<Option<i64>, _>("retired_at")?
-                        .map(|t| t.max(0) as u64),
-                })
-            })
-            .collect()
-    }
-
-    /// Stores `key` as the signing key, retiring the current one at `now`.
-    pub async fn save_rotation(&self, key: &StoredKey, now: UnixSeconds) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
-            .bind(now as i64)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO signing_keys (kid, seed, created_at) VALUES (?, ?, ?)")
-            .bind(&key.kid)
-            .bind(key.seed.as_slice())
-            .bind(key.created_at as i64)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
-    }
-
-    pub async fn forget_keys_retired_before(&self, cutoff: UnixSeconds) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?")
-            .bind(cutoff as i64)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Records a payment of `invoice_id`, marks the invoice paid, and keeps
-    /// `reply` as the answer to any repeat of `key` — all or nothing.
-    pub async fn record_payment(
-        &self,
-        payment: &NewPayment<'_>,
-        key: &IdempotencyRecord<'_>,
-        event: &NewEvent,
-        deliver_until: UnixSeconds,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO payments (id, invoice_id, payment_method_id, amount, currency, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(payment.id)
-        .bind(payment.invoice_id)
-        .bind(payment.payment_method_id)
-        .bind(payment.amount)
-        .bind(payment.currency)
-        .bind(payment.created_at as i64)
-        .execute(&mut *tx)
-        .await?;
-        let updated =
-            sqlx::query("UPDATE invoices SET status = 'paid' WHERE id = ? AND status = 'open'")
-                .bind(payment.invoice_id)
-                .execute(&mut *tx)
-                .await?;
-        if updated.rows_affected() != 1 {
-            // Checked by the caller under the write lock; this is the backstop.
-            return Err(sqlx::Error::Protocol("the invoice is not open".into()));
-        }
-        sqlx::query(
-            "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(key.client_id)
-        .bind(key.key)
-        .bind(key.request_hash.as_slice())
-        .bind(i64::from(key.status))
-        .bind(key.response)
-        .bind(payment.created_at as i64)
-        .execute(&mut *tx)
-        .await?;
-        // In the same transaction: a payment answered is a payment reported.
-        events::insert(&mut tx, event, deliver_until).await?;
-        tx.commit().await
-    }
-
-    /// Every payment held, in the order they were made.
-    pub async fn payments(&self) -> Result<Vec<crate::stats::StoredPayment>, StoreError> {
-        sqlx::query_as(
-            "SELECT id, invoice_id, amount, currency FROM payments ORDER BY created_at, rowid",
-        )
-        .fetch_all(&self.pool)
-        .await
-    }
-
-    /// The payment that settled `invoice_id`, if one did.
-    pub async fn payment_of(
-        &self,
-        invoice_id: &str,
-    ) -> Result<Option<crate::stats::StoredPayment>, StoreError> {
-        sqlx::query_as("SELECT id, invoice_id, amount, currency FROM payments WHERE invoice_id = ?")
-            .bind(invoice_id)
-            .fetch_optional(&self.pool)
-            .await
-    }
-
-    #[cfg(test)]
-    pub async fn payment_count(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM payments")
-            .fetch_one(&self.pool)
-            .await
-    }
-
-    pub async fn idempotent_reply(
-        &self,
-        client_id: &str,
-        key: &str,
-    ) -> Result<Option<IdempotentReply>, StoreError> {
-        let row = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE client_id = ? AND key = ?")
-            .bind(client_id)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            let hash: Vec<u8> = row.try_get("request_hash")?;
-            Ok(IdempotentReply {
-                request_hash: hash.try_into().unwrap_or([0; 32]),
-                status: row.try_get::<i64, _>("status")? as u16,
-                response: row.try_get("response")?,
-            })
-        })
-        .transpose()
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn seeded() -> Store {
-        let store = Store::open("sqlite::memory:").await.unwrap();
-        store.reset(&Seed::demo()).await.unwrap();
-        store
-    }
-
-    #[tokio::test]
-    async fn an_in_memory_store_outlives_its_pool_connection() {
-        let store = seeded().await;
-        // The pool's one connection goes away (as after a cancelled query);
-        // the next one must find the same database, not an empty one.
-        store.pool().acquire().await.unwrap().close().await.unwrap();
-        let client = store
-            .authenticate_client("demo_client_id", "demo_client_secret")
-            .await
-            .unwrap();
-        assert!(client.is_some());
-    }
-
-    #[tokio::test]
-    async fn two_in_memory_stores_are_two_databases() {
-        let first = seeded().await;
-        let second = Store::open("sqlite::memory:").await.unwrap();
-        assert!(first
-            .authenticate_client("demo_client_id", "demo_client_secret")
-            .await
-            .unwrap()
-            .is_some());
-        assert!(second
-            .authenticate_client("demo_client_id", "demo_client_secret")
-            .await
-            .unwrap()
-            .is_none());
-    }
-
-    #[tokio::test]
-    async fn the_demo_client_authenticates_only_with_its_secret() {
-        let store = seeded().await;
-        let client = store
-            .authenticate_client("demo_client_id", "demo_client_secret")
-            .await
-            .unwrap();
-        assert_eq!(
-            client.map(|c| c.partner_id),
-            Some("partner_demo".to_owned())
-        );
-        assert!(store
-            .authenticate_client("demo_client_id", "wrong")
-            .await
-            .unwrap()
-            .is_none());
-        assert!(store
-            .authenticate_client("nobody", "demo_client_secret")
-            .await
-            .unwrap()
-            .is_none());
-        assert!(store
-            .authenticate_client("nobody", "")
-            .await
-            .unwrap()
-            .is_none());
-    }
-
-    #[tokio::test]
-    async fn seed_invoices_belong_to_their_customers() {
-        let store = seeded().await;
-        assert_eq!(
-            store
-                .invoice("inv_1001")
-                .await
-                .unwrap()
-                .unwrap()
-                .customer_id,
-            "cus_acme"
-        );
-        assert_eq!(
-            store.invoice("inv_1002").await.unwrap().unwrap().total,
-            "310.40"
-        );
-        assert_eq!(
-            store.invoice("inv_2001").await.unwrap().unwrap().currency,
-            "EUR"
-        );
-        assert_eq!(store.payment_methods("cus_acme").await.unwrap().len(), 2);
-        assert!(store.customer("cus_globex").await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn a_grant_is_found_by_its_token_only() {
-        let store = seeded().await;
-        let grant = OAuthGrant {
-            client_id: "demo_client_id".into(),
-            partner_id: "partner_demo".into(),
-            expires_at: 2_000,
-        };
-        store
-            .record_grant("sbx_oat_abc", &grant, 1_000)
-            .await
-            .unwrap();
-        assert_eq!(
-            store
-                .grant("sbx_oat_abc")
-                .await
-                .unwrap()
-                .unwrap()
-                .expires_at,
-            2_000
-        );
-        assert!(store.grant("sbx_oat_abd").await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn a_file_database_keeps_its_records_across_reopening() {
-        let dir = std::env::temp_dir().join(format!("sandbox-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}/s.db", dir.display());
-        {
-            let store = Store::open(&url).await.unwrap();
-            store.reset(&Seed::demo()).await.unwrap();
-            store.pool().close().await;
-        }
-        let store = Store::open(&url).await.unwrap();
-        assert!(!store.is_empty().await.unwrap());
-        store.pool().close().await;
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-}
+mod tests;
