@@ -54,8 +54,8 @@ mod token_cache;
 pub mod webhook;
 
 pub use client::{
-    IssuedCheckoutToken, Settlement, VendorClient, VendorConfig, VendorInvoice,
-    MAX_CHECKOUT_LIFETIME, MIN_CHECKOUT_LIFETIME,
+    EventPage, IssuedCheckoutToken, ListedEvent, Settlement, VendorClient, VendorConfig,
+    VendorInvoice, EVENT_PAGE, MAX_CHECKOUT_LIFETIME, MIN_CHECKOUT_LIFETIME,
 };
 pub use error::VendorError;
 pub use health::PROBE_INTERVAL;

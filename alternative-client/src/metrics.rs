@@ -38,6 +38,7 @@ pub enum Endpoint {
     Init,
     Invoice,
     Settlement,
+    Events,
     Jwks,
 }
 
@@ -48,6 +49,7 @@ impl Endpoint {
             Self::Init => "init",
             Self::Invoice => "invoice",
             Self::Settlement => "settlement",
+            Self::Events => "events",
             Self::Jwks => "jwks",
         }
     }

@@ -417,7 +417,7 @@ async fn vendor_calls_carry_the_request_id_they_are_made_for() {
 async fn settlement_reads_an_invoice_open_then_paid_by_its_payment() {
     let running = start_sandbox(Config::unlimited_in_memory()).await;
     let client = client(&running.url, "demo_client_secret");
-    let open = client.settlement("inv_1001").await.unwrap();
+    let open = client.settlement("inv_1001", "cus_acme").await.unwrap();
     assert_eq!((open.status.as_str(), open.payment), ("open", None));
 
     let issued = issue(&client, "inv_1001").await.unwrap();
@@ -432,7 +432,7 @@ async fn settlement_reads_an_invoice_open_then_paid_by_its_payment() {
         .json()
         .await
         .unwrap();
-    let settled = client.settlement("inv_1001").await.unwrap();
+    let settled = client.settlement("inv_1001", "cus_acme").await.unwrap();
     assert_eq!(settled.status, "paid");
     let payment = settled.payment.unwrap();
     assert_eq!(payment.payment_id, paid["id"].as_str().unwrap());
@@ -441,9 +441,35 @@ async fn settlement_reads_an_invoice_open_then_paid_by_its_payment() {
         ("inv_1001", "1250.00")
     );
     assert!(matches!(
-        client.settlement("inv_nope").await,
+        client.settlement("inv_nope", "cus_acme").await,
         Err(VendorError::Rejected { status: 404, .. })
     ));
+}
+
+/// Found by a red team: the settlement read took its place in the quota's
+/// queue by invoice, so one customer with two invoices held twice the
+/// places, and 36 of their calls made another customer's read fail busy.
+#[tokio::test]
+async fn every_call_a_customer_causes_counts_against_that_customers_places() {
+    let running = start_sandbox(Config::unlimited_in_memory()).await;
+    let client = client(&running.url, "demo_client_secret");
+    let flood = (0..36).map(|n| {
+        let invoice = if n % 2 == 0 { "inv_1001" } else { "inv_1002" };
+        client.settlement(invoice, "cus_acme")
+    });
+    let flood = futures::future::join_all(flood);
+    let other = async {
+        // Behind the flood's first calls, not before them.
+        tokio::task::yield_now().await;
+        client.settlement("inv_2001", "cus_globex").await
+    };
+    let (flood, other) = tokio::join!(flood, other);
+    let busy = flood
+        .iter()
+        .filter(|r| matches!(r, Err(VendorError::Busy { .. })))
+        .count();
+    assert!(busy > 0, "the flood filled the queue");
+    assert_eq!(other.unwrap().status, "open");
 }
 
 #[cfg(feature = "redis")]

@@ -120,6 +120,11 @@ pub enum Payload {
     /// A type this client does not know (the vendor may add types):
     /// acknowledge it, keep it, act on nothing.
     Unknown,
+    /// A `payment.succeeded` whose payment is missing or off its shape
+    /// ([`Payment::check`]; e.g. a control character in an id): genuine,
+    /// so keep it for a person and acknowledge it — retrying cannot mend
+    /// it — but record no payment from it.
+    Malformed(&'static str),
 }
 
 /// A payment, as an event or the vendor's invoice read reports it.
@@ -130,6 +135,34 @@ pub struct Payment {
     pub invoice_id: String,
     pub amount: String,
     pub currency: String,
+}
+
+impl Payment {
+    /// Whether each field has the shape the vendor documents: ids of 1–64
+    /// `[A-Za-z0-9_-]`, an amount of digits with at most two decimals, a
+    /// currency of three capital letters (ISO 4217). Checked before any of
+    /// it is stored: a NUL, say, would make PostgreSQL refuse the row on
+    /// every attempt.
+    pub fn check(&self) -> Result<(), &'static str> {
+        let id = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !id(&self.payment_id) || !id(&self.invoice_id) {
+            return Err("a payment's and its invoice's ids are 1-64 letters, digits, _ or -");
+        }
+        let (units, cents) = self.amount.split_once('.').unwrap_or((&self.amount, "00"));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(units) && units.len() <= 15 && digits(cents) && cents.len() <= 2) {
+            return Err("a payment's amount is a decimal with at most two decimals");
+        }
+        if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err("a payment's currency is three capital letters");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -229,6 +262,17 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Reads an event the vendor listed (`VendorClient::events_after`): no
+/// signature to check — it came over the merchant's own authenticated call
+/// — but the same shape checks as a delivered one, so both paths record the
+/// same thing.
+pub fn read_listed_event(body: &[u8]) -> Result<Event, WebhookError> {
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(WebhookError::TooLarge);
+    }
+    read_event(body)
+}
+
 fn read_event(body: &[u8]) -> Result<Event, WebhookError> {
     let raw: RawEvent = serde_json::from_slice(body)
         .map_err(|_| WebhookError::Malformed("not an event object {id, type, created_at, data}"))?;
@@ -240,11 +284,13 @@ fn read_event(body: &[u8]) -> Result<Event, WebhookError> {
         ));
     }
     let payload = match raw.kind.as_str() {
-        PAYMENT_SUCCEEDED => {
-            let data: PaymentData = serde_json::from_value(raw.data)
-                .map_err(|_| WebhookError::Malformed("payment.succeeded without its payment"))?;
-            Payload::PaymentSucceeded(data.payment)
-        }
+        PAYMENT_SUCCEEDED => match serde_json::from_value::<PaymentData>(raw.data) {
+            Ok(data) => match data.payment.check() {
+                Ok(()) => Payload::PaymentSucceeded(data.payment),
+                Err(problem) => Payload::Malformed(problem),
+            },
+            Err(_) => Payload::Malformed("payment.succeeded without its payment"),
+        },
         _ => Payload::Unknown,
     };
     Ok(Event {
