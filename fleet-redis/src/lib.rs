@@ -14,6 +14,9 @@
 //!   time) is logged at most once per [`QUIET_FOR`], not on every flap.
 //!
 //! Each caller counts its own calls without Redis, under its own metric.
+//!
+//! On top of it, a [`Lease`]: the right of one instance at a time to run a
+//! background job (e.g. the merchant's catch-up on the vendor's events).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +26,11 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
+mod lease;
+
+pub use lease::{Holder, Lease};
+/// The `redis` crate this one is built on, for callers' own scripts and
+/// commands (one version for the whole fleet's code).
 pub use redis;
 
 /// A Redis call slower than this counts as Redis down: requests wait on

@@ -88,3 +88,58 @@ async fn a_reachable_redis_answers_under_the_prefix() {
     assert_eq!(read.as_deref(), Some("42"));
     assert!(!redis.take_new_outage());
 }
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_is_given_up_or_runs_out() {
+    let url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let prefix = format!("test:{:016x}:", rand::random::<u64>());
+    let (one, two) = (
+        FleetRedis::new(&url, &prefix).unwrap(),
+        FleetRedis::new(&url, &prefix).unwrap(),
+    );
+    let ttl = Duration::from_secs(30);
+    let Lease::Held(held) = one.lease("test", "job", ttl).await else {
+        panic!("a free lease is taken");
+    };
+    assert_eq!(two.lease("test", "job", ttl).await, Lease::Elsewhere);
+    assert!(one.renew("test", &held, ttl).await);
+
+    // Another instance's token renews and releases nothing.
+    let Lease::Held(other) = two.lease("test", "other-job", ttl).await else {
+        panic!("another name is another lease");
+    };
+    let forged = Holder {
+        key: held.key.clone(),
+        token: other.token.clone(),
+    };
+    assert!(!two.renew("test", &forged, ttl).await);
+    two.release("test", forged).await;
+    assert_eq!(two.lease("test", "job", ttl).await, Lease::Elsewhere);
+
+    one.release("test", held).await;
+    let Lease::Held(taken) = two.lease("test", "job", ttl).await else {
+        panic!("a lease given up is free");
+    };
+    // Run out (its key gone, as Redis drops it at the end of its time):
+    // free again, and the late holder can no longer renew it.
+    let key = taken.key.clone();
+    let _: Option<i64> = two
+        .run("test", |mut c| async move { c.del(key).await })
+        .await;
+    assert!(!two.renew("test", &taken, ttl).await);
+    assert!(matches!(
+        one.lease("test", "job", ttl).await,
+        Lease::Held(_)
+    ));
+    two.release("test", other).await;
+}
+
+#[tokio::test]
+async fn without_redis_nobody_can_say_who_holds_a_lease() {
+    let redis = unreachable();
+    assert_eq!(
+        redis.lease("test", "job", Duration::from_secs(1)).await,
+        Lease::Unknown
+    );
+}
