@@ -6,6 +6,7 @@
 //! the vendor quota nothing. A fleet shares both through Redis
 //! ([`CheckoutService::shared_through`], `shared.rs`).
 
+mod catch_up;
 mod settle;
 mod shared;
 mod slots;
@@ -19,8 +20,9 @@ use crate::error::MintError;
 use crate::fleet::FleetRedis;
 use crate::input::InvoiceId;
 use crate::metrics::MintOutcome;
-use crate::records::{InvoiceRecord, Records};
+use crate::records::{InvoiceRecord, PaymentState, Records};
 use crate::users::User;
+pub use catch_up::{CatchUpError, CaughtUp, Turn, CATCH_UP_LEASE};
 use slots::{Key, Recent, Slots};
 
 /// What the page receives: a token for the vendor API at `api_url`.
@@ -35,11 +37,13 @@ pub struct MintedToken {
 
 pub struct CheckoutService {
     vendor: VendorClient,
-    records: Records,
+    pub(crate) records: Records,
     /// This instance's tokens; with a fleet, what it falls back on while
     /// Redis cannot be reached.
     slots: Slots,
     shared: Option<shared::SharedTokens>,
+    /// Held by a catch-up run and by a demo reset: never both at once.
+    settling: tokio::sync::Mutex<()>,
 }
 
 impl CheckoutService {
@@ -49,6 +53,7 @@ impl CheckoutService {
             records,
             slots: Slots::default(),
             shared: None,
+            settling: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -115,9 +120,10 @@ impl CheckoutService {
                 return Ok((minted, MintOutcome::Reused));
             }
         }
-        let record = self.own_record(user, invoice_id).await?;
-        if record.paid_by.is_some() {
-            return Err(MintError::Paid);
+        match self.own_record(user, invoice_id).await?.payment {
+            PaymentState::Open => {}
+            PaymentState::Paid { .. } => return Err(MintError::Paid),
+            PaymentState::Mismatch { .. } => return Err(MintError::PaymentMismatch),
         }
         let slot = self.slots.get_or_make(key.clone());
         let mut current = slot.current.lock().await;
@@ -128,7 +134,12 @@ impl CheckoutService {
             .filter(Recent::reusable);
         let (recent, outcome) = match held {
             Some(recent) => (recent, MintOutcome::Reused),
-            None => self.mint_once(&key).await?,
+            None => match self.mint_once(&key).await {
+                Err(refusal) if refusal.vendor_says_paid() => {
+                    return Err(self.heal_already_paid(user, invoice_id, refusal).await)
+                }
+                minted => minted?,
+            },
         };
         let minted = self.handed_out(&recent);
         *current = Some(recent);
@@ -258,10 +269,17 @@ impl CheckoutService {
         invoice_id: &InvoiceId,
     ) -> Result<VendorInvoice, MintError> {
         let minted = self.mint(user, invoice_id).await?;
-        Ok(self
+        match self
             .vendor
             .invoice(&minted.token, &user.customer_id)
-            .await?)
+            .await
+            .map_err(MintError::from)
+        {
+            Err(refusal) if refusal.vendor_says_paid() => {
+                Err(self.heal_already_paid(user, invoice_id, refusal).await)
+            }
+            read => read,
+        }
     }
 
     /// `user`'s own record of `invoice_id`: someone else's invoice and no

@@ -11,6 +11,10 @@ pub enum MintError {
     /// The merchant's records say the invoice is paid.
     #[error("the invoice is paid")]
     Paid,
+    /// The merchant's records hold a payment for it that is not its amount
+    /// or currency: a person must look before anyone pays again.
+    #[error("a payment that does not match the invoice is recorded")]
+    PaymentMismatch,
     /// The merchant's own database failed.
     #[error("the merchant database failed")]
     Storage,
@@ -31,6 +35,7 @@ impl MintError {
         match self {
             Self::UnknownInvoice => MintOutcome::UnknownInvoice,
             Self::Paid => MintOutcome::Paid,
+            Self::PaymentMismatch => MintOutcome::PaymentMismatch,
             Self::Storage => MintOutcome::Storage,
             Self::Refused(_) => MintOutcome::Refused,
             Self::Busy(_) => MintOutcome::Busy,

@@ -15,11 +15,11 @@ mod records;
 pub mod sessions;
 mod users;
 
-pub use checkout::{CheckoutService, MintedToken};
+pub use checkout::{CatchUpError, CaughtUp, CheckoutService, MintedToken, Turn, CATCH_UP_LEASE};
 pub use error::MintError;
 pub use input::{check_credentials, InvoiceId, Malformed};
-pub use payments::Recorded;
-pub use records::{ImportError, InvoiceRecord, Records};
+pub use payments::{Recorded, Via};
+pub use records::{ImportError, InvoiceRecord, PaymentState, Records};
 pub use sessions::{CachedSessions, EndedSessions, SqlSessions};
 pub use users::{hash_password, AddUserError, User, Users};
 

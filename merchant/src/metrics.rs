@@ -11,6 +11,15 @@ pub const MINT_DURATION: &str = "merchant_mint_duration_seconds";
 pub const LOGINS: &str = "merchant_logins_total";
 /// Gauge: live sessions (logged-in users), read when scraped.
 pub const ACTIVE_SESSIONS: &str = "merchant_active_sessions";
+/// Counter: payments recorded whose amount or currency is not their
+/// invoice's (each needs a person; also logged as an error).
+pub const PAYMENT_MISMATCHES: &str = "merchant_payment_mismatches_total";
+/// Counter: runs of the catch-up on the vendor's event list, by `outcome`:
+/// `ok`, `failed` (the vendor or the database; tried again next period).
+pub const CATCH_UP_RUNS: &str = "merchant_events_catch_up_runs_total";
+/// Counter: events the catch-up found that the webhook had not delivered,
+/// by `outcome` (what recording them did: `recorded`, `mismatch`, …).
+pub const CATCH_UP_FOUND: &str = "merchant_events_caught_up_total";
 
 /// How a mint ended, as the `outcome` label says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +32,8 @@ pub enum MintOutcome {
     UnknownInvoice,
     /// The merchant's records say the invoice is paid.
     Paid,
+    /// The merchant's records hold a payment that does not match it.
+    PaymentMismatch,
     /// The vendor refused (e.g. already paid).
     Refused,
     /// Over the vendor quota: "busy, retry in N s".
@@ -40,6 +51,7 @@ impl MintOutcome {
             Self::Issued => "issued",
             Self::UnknownInvoice => "unknown_invoice",
             Self::Paid => "paid",
+            Self::PaymentMismatch => "payment_mismatch",
             Self::Refused => "refused",
             Self::Busy => "busy",
             Self::VendorFailed => "vendor_failed",

@@ -1,8 +1,11 @@
 //! The merchant's record of what was paid, from the vendor's word: its
-//! signed events (verified by `alternative_client::webhook` before they get
-//! here) and its invoice read after a Pay (`CheckoutService::reconcile`).
-//! Both end in one row per invoice; each event id is recorded once, so a
-//! repeated delivery is acknowledged and changes nothing.
+//! events (signed deliveries verified by `alternative_client::webhook`, or
+//! read from the vendor's list by the catch-up) and its invoice read
+//! (`CheckoutService::reconcile` after a Pay, or after the vendor said
+//! "already paid"). All end in one row per invoice; each event id is
+//! recorded once, so a repeated delivery is acknowledged and changes
+//! nothing. A payment whose amount or currency is not the invoice's is
+//! recorded as it is, as a mismatch: the invoice is not paid, nor open.
 
 use alternative_client::webhook::{Event, Payload, Payment};
 use sqlx::{Any, Transaction};
@@ -24,6 +27,13 @@ pub enum Recorded {
     UnknownInvoice,
     /// Another payment already holds this invoice: kept, logged loudly.
     Conflict,
+    /// A payment whose amount or currency differs from the invoice's:
+    /// recorded with its own, the invoice marked for a person; no token is
+    /// minted for it again.
+    Mismatch,
+    /// A genuine event whose payment is off its documented shape: kept
+    /// (its body), logged loudly, nothing recorded from it.
+    Malformed,
     /// An event type this merchant does not act on: kept.
     Ignored,
 }
@@ -36,7 +46,33 @@ impl Recorded {
             Self::DuplicateEvent => "duplicate_event",
             Self::UnknownInvoice => "unknown_invoice",
             Self::Conflict => "conflict",
+            Self::Mismatch => "mismatch",
+            Self::Malformed => "malformed",
             Self::Ignored => "ignored",
+        }
+    }
+
+    /// Whether the invoice now has a payment recorded that it had not:
+    /// its tokens are to be forgotten.
+    pub fn settled_now(self) -> bool {
+        matches!(self, Self::Paid | Self::Mismatch)
+    }
+}
+
+/// How an event reached the merchant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Delivered, signed, to the webhook endpoint.
+    Webhook,
+    /// Found in the vendor's event list by the catch-up.
+    CatchUp,
+}
+
+impl Via {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::CatchUp => "catch_up",
         }
     }
 }
@@ -57,21 +93,23 @@ impl Records {
         event: &Event,
         body: &str,
         now: u64,
+        via: Via,
     ) -> Result<Recorded, DbError> {
         let mut tx = self.pool.begin().await?;
         let invoice_id = match &event.payload {
             Payload::PaymentSucceeded(payment) => Some(payment.invoice_id.as_str()),
-            Payload::Unknown => None,
+            Payload::Unknown | Payload::Malformed(_) => None,
         };
         let inserted = sqlx::query(
-            "INSERT INTO vendor_events (id, type, invoice_id, body, received_at, outcome) \
-             VALUES ($1, $2, $3, $4, $5, '') ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO vendor_events (id, type, invoice_id, body, received_at, outcome, via) \
+             VALUES ($1, $2, $3, $4, $5, '', $6) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&event.id)
         .bind(&event.kind)
         .bind(invoice_id)
         .bind(body)
         .bind(now as i64)
+        .bind(via.label())
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -80,6 +118,10 @@ impl Records {
         let recorded = match &event.payload {
             Payload::PaymentSucceeded(payment) => {
                 record_in(&mut tx, payment, Source::Event, now).await?
+            }
+            Payload::Malformed(problem) => {
+                tracing::error!(event = %event.id, problem, "a genuine payment event the merchant cannot read: kept for a person, nothing recorded");
+                Recorded::Malformed
             }
             Payload::Unknown => Recorded::Ignored,
         };
@@ -100,18 +142,46 @@ impl Records {
         Ok(recorded)
     }
 
-    /// Forgets every recorded payment and event: for the sandbox
-    /// environment's demo, when the vendor sandbox is reset to its seed
-    /// (its invoices open again). Never for real money.
+    /// Forgets every recorded payment and event, and the catch-up's place
+    /// in the vendor's list: for the sandbox environment's demo, when the
+    /// vendor sandbox is reset to its seed (its invoices open again, its
+    /// events gone). Never for real money.
     pub async fn forget_payments(&self) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM payments")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM vendor_events")
-            .execute(&mut *tx)
-            .await?;
+        for table in ["payments", "vendor_events", "event_cursor"] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await
+    }
+
+    /// The last event of the vendor's list the catch-up recorded.
+    pub async fn event_cursor(&self) -> Result<Option<String>, DbError> {
+        sqlx::query_scalar("SELECT last_event_id FROM event_cursor WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Moves the catch-up's place to `event_id` (every event up to it is
+    /// recorded), or back to the start (`None`).
+    pub async fn set_event_cursor(&self, event_id: Option<&str>, now: u64) -> Result<(), DbError> {
+        let Some(event_id) = event_id else {
+            return sqlx::query("DELETE FROM event_cursor")
+                .execute(&self.pool)
+                .await
+                .map(drop);
+        };
+        sqlx::query(
+            "INSERT INTO event_cursor (id, last_event_id, updated_at) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET last_event_id = excluded.last_event_id, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(event_id)
+        .bind(now as i64)
+        .execute(&self.pool)
+        .await
+        .map(drop)
     }
 
     /// The id of the payment that settled `invoice_id`, if one is recorded.
@@ -138,13 +208,12 @@ async fn record_in(
         tracing::warn!(payment = %payment.payment_id, invoice_id = ?payment.invoice_id, "a payment for an invoice the merchant does not have");
         return Ok(Recorded::UnknownInvoice);
     };
-    if !same_amount(&total, &payment.amount) || currency != payment.currency {
-        // Paid is paid: the vendor took the money. Recorded, and said.
-        tracing::warn!(payment = %payment.payment_id, invoice_id = %payment.invoice_id, "a payment whose amount differs from the invoice's");
-    }
+    // The vendor took this money, so it is recorded, as it is; but an
+    // invoice is paid only by its own amount in its own currency.
+    let matches = same_amount(&total, &payment.amount) && currency == payment.currency;
     let inserted = sqlx::query(
-        "INSERT INTO payments (invoice_id, payment_id, amount, currency, recorded_at, source) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO payments (invoice_id, payment_id, amount, currency, recorded_at, source, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
     )
     .bind(&payment.invoice_id)
     .bind(&payment.payment_id)
@@ -155,11 +224,24 @@ async fn record_in(
         Source::Event => "event",
         Source::Reconcile => "reconcile",
     })
+    .bind(if matches { "paid" } else { "mismatch" })
     .execute(&mut **tx)
     .await?;
-    if inserted.rows_affected() == 1 {
+    if inserted.rows_affected() == 1 && matches {
         tracing::info!(payment = %payment.payment_id, invoice_id = %payment.invoice_id, ?source, "invoice recorded as paid");
         return Ok(Recorded::Paid);
+    }
+    if inserted.rows_affected() == 1 {
+        tracing::error!(
+            payment = %payment.payment_id,
+            invoice_id = %payment.invoice_id,
+            paid = %format_args!("{} {}", payment.amount, payment.currency),
+            due = %format_args!("{total} {currency}"),
+            ?source,
+            "a payment that does not match its invoice: recorded as a mismatch, needs a person"
+        );
+        metrics::counter!(crate::metrics::PAYMENT_MISMATCHES).increment(1);
+        return Ok(Recorded::Mismatch);
     }
     let holder: Option<String> =
         sqlx::query_scalar("SELECT payment_id FROM payments WHERE invoice_id = $1")

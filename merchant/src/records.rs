@@ -6,22 +6,84 @@
 use serde::Serialize;
 use sqlx::{AnyPool, Error as DbError};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceRecord {
-    #[sqlx(rename = "id")]
     pub invoice_id: String,
     /// The vendor's id of the customer who owes this invoice.
     pub customer_id: String,
     pub invoice_number: String,
     pub currency: String,
     pub total: String,
-    /// The payment that settled it, once the merchant knows (`payments`).
-    pub paid_by: Option<String>,
+    /// What the merchant knows of its payment (`payments`).
+    pub payment: PaymentState,
 }
 
-/// Every invoice column, and the payment that settled it.
+/// What the merchant's records say of an invoice's payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PaymentState {
+    /// No payment recorded: a token may be minted for it.
+    Open,
+    /// Paid, in full and in its currency, by this payment.
+    Paid { payment_id: String },
+    /// A payment was taken whose amount or currency is not the invoice's:
+    /// neither paid nor open — no token is minted for it until a person
+    /// has looked (the payment's own amount is kept).
+    Mismatch {
+        payment_id: String,
+        amount: String,
+        currency: String,
+    },
+}
+
+impl PaymentState {
+    pub fn is_open(&self) -> bool {
+        matches!(self, Self::Open)
+    }
+}
+
+/// An invoice row with its payment's columns, if it has one.
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    id: String,
+    customer_id: String,
+    invoice_number: String,
+    currency: String,
+    total: String,
+    payment_id: Option<String>,
+    payment_state: Option<String>,
+    paid_amount: Option<String>,
+    paid_currency: Option<String>,
+}
+
+impl From<InvoiceRow> for InvoiceRecord {
+    fn from(row: InvoiceRow) -> Self {
+        let payment = match (row.payment_id, row.payment_state.as_deref()) {
+            (None, _) => PaymentState::Open,
+            (Some(payment_id), Some("mismatch")) => PaymentState::Mismatch {
+                payment_id,
+                amount: row.paid_amount.unwrap_or_default(),
+                currency: row.paid_currency.unwrap_or_default(),
+            },
+            // `paid`, the migration's default and the only other value
+            // its CHECK allows.
+            (Some(payment_id), _) => PaymentState::Paid { payment_id },
+        };
+        Self {
+            invoice_id: row.id,
+            customer_id: row.customer_id,
+            invoice_number: row.invoice_number,
+            currency: row.currency,
+            total: row.total,
+            payment,
+        }
+    }
+}
+
+/// Every invoice column, and the payment recorded for it.
 const INVOICES: &str = "SELECT i.id, i.customer_id, i.invoice_number, i.currency, i.total, \
-     p.payment_id AS paid_by FROM invoices i LEFT JOIN payments p ON p.invoice_id = i.id";
+     p.payment_id, p.state AS payment_state, p.amount AS paid_amount, \
+     p.currency AS paid_currency FROM invoices i LEFT JOIN payments p ON p.invoice_id = i.id";
 
 #[derive(Clone)]
 pub struct Records {
@@ -39,19 +101,21 @@ impl Records {
     }
 
     pub async fn invoice(&self, invoice_id: &str) -> Result<Option<InvoiceRecord>, DbError> {
-        sqlx::query_as(&format!("{INVOICES} WHERE i.id = $1"))
+        let row: Option<InvoiceRow> = sqlx::query_as(&format!("{INVOICES} WHERE i.id = $1"))
             .bind(invoice_id)
             .fetch_optional(&self.pool)
-            .await
+            .await?;
+        Ok(row.map(InvoiceRecord::from))
     }
 
     pub async fn invoices_of(&self, customer_id: &str) -> Result<Vec<InvoiceRecord>, DbError> {
-        sqlx::query_as(&format!(
+        let rows: Vec<InvoiceRow> = sqlx::query_as(&format!(
             "{INVOICES} WHERE i.customer_id = $1 ORDER BY i.id"
         ))
         .bind(customer_id)
         .fetch_all(&self.pool)
-        .await
+        .await?;
+        Ok(rows.into_iter().map(InvoiceRecord::from).collect())
     }
 }
 
@@ -94,6 +158,11 @@ impl NewInvoice {
             .map_err(|_| "a customer id is the vendor's: 1 to 64 letters, digits, _ or -")?;
         if self.invoice_number.trim().is_empty() || self.invoice_number.len() > 64 {
             return Err("an invoice number is 1 to 64 characters");
+        }
+        // A NUL is refused by PostgreSQL on every write; a newline or an
+        // escape sequence forges log lines and pages.
+        if self.invoice_number.chars().any(char::is_control) {
+            return Err("an invoice number has no control characters (NUL, newline, tab, escape)");
         }
         if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
             return Err("a currency is three capital letters (ISO 4217, e.g. USD)");
@@ -182,6 +251,28 @@ mod tests {
             "invoice 1 (\"inv_9002\"): a currency is three capital letters (ISO 4217, e.g. USD)"
         );
         assert!(records.invoice("inv_9001").await.unwrap().is_none());
+    }
+
+    /// Found by reading: a NUL in an invoice number made PostgreSQL refuse
+    /// the row (and the vendor's event for it) on every attempt.
+    #[tokio::test]
+    async fn control_characters_in_an_invoice_number_are_refused_before_storage() {
+        let (_db, records) = records().await;
+        for number in [
+            "INV\\u00009002",
+            "INV-9002\\n",
+            "INV\\t9002",
+            "\\u001b[31mINV",
+        ] {
+            let bad = TWO.replace("\"INV-9002\"", &format!("\"{number}\""));
+            let error = records.import(bad.as_bytes()).await.unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "invoice 1 (\"inv_9002\"): an invoice number has no control characters (NUL, newline, tab, escape)",
+                "{number}"
+            );
+            assert!(records.invoice("inv_9001").await.unwrap().is_none());
+        }
     }
 
     #[tokio::test]

@@ -6,7 +6,11 @@ use sandbox::{Config, Sandbox, SystemClock};
 
 use alternative_client::{ClientSecret, VendorClient, VendorConfig};
 
-use crate::{CheckoutService, MintError, Records, User};
+use crate::{
+    CaughtUp, CheckoutService, MintError, PaymentState, Records, Turn, User, CATCH_UP_LEASE,
+};
+
+mod settling;
 
 fn user(customer_id: &str) -> User {
     User {
@@ -269,14 +273,17 @@ async fn reconciling_after_pay_records_the_vendors_payment_and_no_token_is_minte
     let running = start_sandbox(Config::unlimited_in_memory()).await;
     let service = service(&running.url, "demo_client_secret").await;
     let alice = user("cus_acme");
-    assert!(
-        !service.reconcile(&alice, &id("inv_1001"), 1).await.unwrap(),
-        "open"
+    assert_eq!(
+        service.reconcile(&alice, &id("inv_1001"), 1).await.unwrap(),
+        PaymentState::Open
     );
     let minted = mint(&service, "inv_1001").await.unwrap();
     let payment = pay_at_vendor(&running.url, &minted.token).await;
 
-    assert!(service.reconcile(&alice, &id("inv_1001"), 2).await.unwrap());
+    assert!(matches!(
+        service.reconcile(&alice, &id("inv_1001"), 2).await.unwrap(),
+        PaymentState::Paid { .. }
+    ));
     let issued = running.sandbox.stats().checkout_tokens_issued;
     // Not even the token still in its slot is handed out again.
     assert!(matches!(
@@ -286,7 +293,12 @@ async fn reconciling_after_pay_records_the_vendors_payment_and_no_token_is_minte
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, issued);
     let listed = service.invoices_of(&alice).await.unwrap();
     let paid = listed.iter().find(|i| i.invoice_id == "inv_1001").unwrap();
-    assert_eq!(paid.paid_by.as_deref(), payment["id"].as_str());
+    assert_eq!(
+        paid.payment,
+        PaymentState::Paid {
+            payment_id: payment["id"].as_str().unwrap().to_owned()
+        }
+    );
     // Someone else's invoice is not theirs to reconcile.
     assert!(matches!(
         service
@@ -366,10 +378,13 @@ async fn a_fleet_mints_one_token_per_invoice_and_forgets_it_everywhere_once_paid
     let token = mint(&fleet[1], "inv_1001").await.unwrap().token;
     pay_at_vendor(&running.url, &token).await;
     let alice = user("cus_acme");
-    assert!(fleet[0]
-        .reconcile(&alice, &id("inv_1001"), 1)
-        .await
-        .unwrap());
+    assert!(matches!(
+        fleet[0]
+            .reconcile(&alice, &id("inv_1001"), 1)
+            .await
+            .unwrap(),
+        PaymentState::Paid { .. }
+    ));
     assert!(matches!(
         mint(&fleet[1], "inv_1001").await,
         Err(MintError::Paid)

@@ -30,6 +30,10 @@ pub enum LogFormat {
     Json,
 }
 
+/// How often the vendor's event list is read by default: a payment whose
+/// event was lost is recorded within five minutes, for one vendor call.
+const DEFAULT_EVENTS_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The vendor's public environments. Tokens of one do not work in another.
 const DEMO_URL: &str = "https://public-api.demo.alternativepayments.io";
 const PRODUCTION_URL: &str = "https://public-api.alternativepayments.io";
@@ -93,6 +97,10 @@ pub struct Config {
     /// comma-separated `whsec_…`: two during a rotation). Unset with the
     /// embedded sandbox: one is made at start and given to both.
     pub webhook_secrets: Option<WebhookSecrets>,
+    /// How often the vendor's event list is read for events the webhook
+    /// endpoint missed (`MERCHANT_EVENTS_CATCH_UP_SECS`, 300 by default;
+    /// `0`: never). `None`: off.
+    pub events_catch_up: Option<std::time::Duration>,
     client_id: String,
     client_secret: ClientSecret,
     init_path: Option<String>,
@@ -297,6 +305,21 @@ impl Config {
                 })
             })
             .transpose()?;
+        let events_catch_up = match get("MERCHANT_EVENTS_CATCH_UP_SECS") {
+            None => Some(DEFAULT_EVENTS_CATCH_UP),
+            Some(secs) => match secs.parse::<u64>() {
+                Ok(0) => None,
+                Ok(secs) if secs <= 86_400 => Some(std::time::Duration::from_secs(secs)),
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "MERCHANT_EVENTS_CATCH_UP_SECS",
+                        problem: format!(
+                            "{secs:?} is not a whole number of seconds from 0 (off) to 86400"
+                        ),
+                    })
+                }
+            },
+        };
         let fleet = get("MERCHANT_REDIS_URL")
             .map(|url| -> Result<Fleet, ConfigError> {
                 let problem = "how many instances share MERCHANT_REDIS_URL at most, 1 or more";
@@ -317,6 +340,7 @@ impl Config {
         Ok(Self {
             fleet,
             webhook_secrets,
+            events_catch_up,
             vendor,
             environment,
             rate_limits,
@@ -576,6 +600,9 @@ mod tests {
             ("MERCHANT_METRICS_ADDR", "9100"),
             ("LOG_FORMAT", "logfmt"),
             ("MERCHANT_WEBHOOK_SECRETS", "letmein"),
+            ("MERCHANT_EVENTS_CATCH_UP_SECS", "5m"),
+            ("MERCHANT_EVENTS_CATCH_UP_SECS", "-1"),
+            ("MERCHANT_EVENTS_CATCH_UP_SECS", "86401"),
         ] {
             let err = from(&[
                 (name, value),
@@ -585,6 +612,23 @@ mod tests {
             .unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn the_catch_up_runs_every_five_minutes_unless_told_otherwise() {
+        let remote = [
+            ("ALTERNATIVE_API_URL", "https://vendor.example"),
+            ("ALTERNATIVE_CLIENT_ID", "id"),
+            ("ALTERNATIVE_CLIENT_SECRET", "s"),
+        ];
+        let with = |secs: Option<&str>| {
+            let mut pairs = remote.to_vec();
+            pairs.extend(secs.map(|s| ("MERCHANT_EVENTS_CATCH_UP_SECS", s)));
+            from(&pairs).unwrap().events_catch_up
+        };
+        assert_eq!(with(None), Some(std::time::Duration::from_secs(300)));
+        assert_eq!(with(Some("30")), Some(std::time::Duration::from_secs(30)));
+        assert_eq!(with(Some("0")), None);
     }
 
     #[test]

@@ -165,6 +165,22 @@ async fn import_invoices(file: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The demo starts over together: a sandbox reset (the browser tests make
+/// one after paying) reopens the invoices it paid and drops its events, so
+/// the merchant forgets the payments it recorded of them, and its place in
+/// the event list.
+#[cfg(feature = "embedded-sandbox")]
+fn forget_payments_on_reset(sandbox: &sandbox::Sandbox, checkout: Arc<CheckoutService>) {
+    sandbox.on_reset(move || {
+        let checkout = checkout.clone();
+        async move {
+            if let Err(error) = checkout.forget_payments().await {
+                tracing::error!(%error, "could not forget the demo's payments");
+            }
+        }
+    });
+}
+
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     // Read first: `.env` may set the log format and filter.
     let config = Config::from_env()?;
@@ -180,6 +196,8 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let database = open_database(&config).await?;
     let db = database.pool().clone();
 
+    #[cfg(feature = "embedded-sandbox")]
+    let mut embedded = None;
     let (api_url, webhook_secrets) = match config.vendor.clone() {
         Vendor::Remote { api_url } => (api_url, config.webhook_secrets.clone()),
         #[cfg(feature = "embedded-sandbox")]
@@ -190,18 +208,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
                 config.webhook_secrets.clone(),
             );
             let (url, sandbox) = server::start_embedded_sandbox(*sandbox_config, &origins).await?;
-            // The demo starts over together: a sandbox reset (the browser
-            // tests make one after paying) reopens the invoices it paid, so
-            // the merchant forgets the payments it recorded of them.
-            let records = Records::new(db.clone());
-            sandbox.on_reset(move || {
-                let records = records.clone();
-                async move {
-                    if let Err(error) = records.forget_payments().await {
-                        tracing::error!(%error, "could not forget the demo's payments");
-                    }
-                }
-            });
+            embedded = Some(sandbox);
             (url, secrets)
         }
     };
@@ -236,6 +243,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         limits = limits.shared_through(redis);
     }
     let secure_cookies = config.secure_cookies;
+    let events_catch_up = config.events_catch_up;
     let trusted_proxies = config.trusted_proxies.clone();
     let metrics_addr = config.metrics_addr;
     let metrics_sessions = sessions.clone();
@@ -270,6 +278,26 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         users: Arc::new(Users::new(db)),
         limits: Arc::new(limits),
     };
+    #[cfg(feature = "embedded-sandbox")]
+    if let Some(sandbox) = embedded {
+        forget_payments_on_reset(&sandbox, services.checkout.clone());
+    }
+    match events_catch_up {
+        // Payments whose events the webhook endpoint missed (down, its
+        // secret wrong) are read from the vendor's list.
+        Some(period) => {
+            tokio::spawn(
+                services
+                    .checkout
+                    .clone()
+                    .catch_up_every(period, fleet_redis.clone()),
+            );
+        }
+        None => tracing::warn!(
+            "MERCHANT_EVENTS_CATCH_UP_SECS=0: no catch-up on the vendor's events; a payment \
+             whose event is lost is recorded only when its payer reconciles or opens it again"
+        ),
+    }
     let site = Site {
         leptos_options,
         origins,

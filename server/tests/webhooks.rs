@@ -212,3 +212,76 @@ async fn an_unknown_type_or_an_unknown_invoice_is_kept_and_acknowledged_but_pays
         (2, 0)
     );
 }
+
+/// Found by reading: a payment of another amount was recorded as paid in
+/// full. Now it is kept with its own amount, the invoice is marked for a
+/// person in the list, and no token is minted for it.
+#[tokio::test]
+async fn a_payment_that_does_not_match_its_invoice_is_marked_and_takes_no_token() {
+    let site = start().await;
+    let body = paid_event("evt_1", "inv_1001").replace("1250.00", "1200.00");
+    let signature = sign_for_tests(WEBHOOK_SECRET, now(), body.as_bytes());
+    let (status, answer, _) = deliver(&site, delivery(&body, Some(signature))).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (StatusCode::OK, Some("mismatch"))
+    );
+
+    let alice = log_in(&site.app, ALICE, None).await;
+    let listed = text(call(&site.app, post("/api/invoices", "", Some(&alice))).await).await;
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let marked = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "inv_1001")
+        .unwrap();
+    assert_eq!(
+        (
+            marked["state"].as_str(),
+            marked["paid_by"].as_str(),
+            marked["amount"].as_str()
+        ),
+        (Some("mismatch"), Some("pay_test_1"), Some("1200.00"))
+    );
+    let minted = call(
+        &site.app,
+        post("/api/checkout/token", "invoice_id=inv_1001", Some(&alice)),
+    )
+    .await;
+    assert_eq!(minted.status(), StatusCode::CONFLICT);
+    assert!(text(minted).await.contains("payment_mismatch"));
+    assert_eq!(site.sandbox.stats().checkout_tokens_issued, 0);
+    // The page says so too, with no Pay button.
+    let page = Request::get("/checkout/inv_1001")
+        .header(header::COOKIE, format!("merchant_session={alice}"))
+        .body(Body::empty())
+        .unwrap();
+    let page = text(call(&site.app, page).await).await;
+    assert!(page.contains("does not match its amount"), "{page}");
+}
+
+/// Found by reading: a genuine event with a NUL in its payment made
+/// PostgreSQL refuse the row, so the endpoint answered 500 and the vendor
+/// retried it for three days. Now it is refused before storage: kept as
+/// malformed (its body, escaped as JSON sends it), acknowledged, and
+/// nothing is recorded from it.
+#[tokio::test]
+async fn a_genuine_event_with_a_control_character_is_kept_as_malformed_and_pays_nothing() {
+    let site = start().await;
+    let body = paid_event("evt_1", "inv_1001").replace("pay_test_1", "pay\\u0000x");
+    let signature = sign_for_tests(WEBHOOK_SECRET, now(), body.as_bytes());
+    let (status, answer, _) = deliver(&site, delivery(&body, Some(signature))).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (StatusCode::OK, Some("malformed")),
+        "{answer}"
+    );
+    assert_eq!(
+        (
+            count(&site, "vendor_events").await,
+            count(&site, "payments").await
+        ),
+        (1, 0)
+    );
+}

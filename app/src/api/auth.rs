@@ -21,8 +21,28 @@ pub struct InvoiceSummary {
     pub number: String,
     pub currency: String,
     pub total: String,
-    /// The payment that settled it, once the merchant has recorded one.
-    pub paid_by: Option<String>,
+    /// What the merchant has recorded of its payment.
+    #[serde(flatten)]
+    pub payment: PaymentView,
+}
+
+/// An invoice's payment as the list shows it (`state`: `open`, `paid`,
+/// `mismatch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PaymentView {
+    Open,
+    /// Paid in full by this payment.
+    Paid {
+        paid_by: String,
+    },
+    /// A payment that is not the invoice's amount or currency: it needs
+    /// the merchant's attention, and the invoice takes no other payment.
+    Mismatch {
+        paid_by: String,
+        amount: String,
+        currency: String,
+    },
 }
 
 /// `POST /api/login` (form fields `email`, `password`, and `next`, the
@@ -133,7 +153,21 @@ pub async fn my_invoices() -> Result<Vec<InvoiceSummary>, AppError> {
             number: i.invoice_number,
             currency: i.currency,
             total: i.total,
-            paid_by: i.paid_by,
+            payment: match i.payment {
+                merchant::PaymentState::Open => PaymentView::Open,
+                merchant::PaymentState::Paid { payment_id } => PaymentView::Paid {
+                    paid_by: payment_id,
+                },
+                merchant::PaymentState::Mismatch {
+                    payment_id,
+                    amount,
+                    currency,
+                } => PaymentView::Mismatch {
+                    paid_by: payment_id,
+                    amount,
+                    currency,
+                },
+            },
         })
         .collect())
 }

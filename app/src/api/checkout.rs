@@ -80,7 +80,8 @@ pub async fn mint_checkout_token(
 /// cookie). The server reads the invoice from the vendor with its own
 /// credentials (it believes nothing the page says) and records the payment,
 /// so its records are right even while the vendor's event is on its way.
-/// Whether the invoice is recorded paid.
+/// Whether the invoice is recorded paid; 409 `payment_mismatch` if the
+/// payment recorded is not the invoice's amount or currency.
 #[server(prefix = "/api", endpoint = "checkout/reconcile")]
 pub async fn reconcile_payment(invoice_id: String) -> Result<bool, AppError> {
     use super::ssr;
@@ -91,9 +92,18 @@ pub async fn reconcile_payment(invoice_id: String) -> Result<bool, AppError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    ssr::for_this_request(ssr::checkout()?.reconcile(&user, &invoice_id, now))
+    let state = ssr::for_this_request(ssr::checkout()?.reconcile(&user, &invoice_id, now))
         .await
-        .map_err(|error| ssr::checkout_error(error, &invoice_id, "reconcile a payment"))
+        .map_err(|error| ssr::checkout_error(error, &invoice_id, "reconcile a payment"))?;
+    match state {
+        merchant::PaymentState::Open => Ok(false),
+        merchant::PaymentState::Paid { .. } => Ok(true),
+        merchant::PaymentState::Mismatch { .. } => Err(ssr::checkout_error(
+            merchant::MintError::PaymentMismatch,
+            &invoice_id,
+            "reconcile a payment",
+        )),
+    }
 }
 
 /// The invoice as the vendor has it, for the page's summary: rendered on the

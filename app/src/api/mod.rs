@@ -9,7 +9,8 @@ mod checkout;
 mod ssr;
 
 pub use auth::{
-    my_invoices, return_path, whoami, InvoiceSummary, Login, Logout, MyInvoices, UserView, Whoami,
+    my_invoices, return_path, whoami, InvoiceSummary, Login, Logout, MyInvoices, PaymentView,
+    UserView, Whoami,
 };
 #[cfg(feature = "ssr")]
 pub use ssr::ClientAddress;
@@ -39,6 +40,10 @@ pub enum AppError {
     NotPayable,
     #[error("This invoice is paid already.")]
     AlreadyPaid,
+    /// A payment was taken that is not the invoice's amount or currency:
+    /// nobody pays it again until the merchant has looked.
+    #[error("A payment for this invoice does not match its amount. We are looking into it: please do not pay again.")]
+    PaymentMismatch,
     #[error("The payment provider is not responding. Please try again in a moment.")]
     VendorUnavailable,
     /// The merchant's own database could not be reached: nothing was
@@ -85,6 +90,7 @@ impl AppError {
             Self::InvoiceNotFound => "invoice_not_found",
             Self::NotPayable => "not_payable",
             Self::AlreadyPaid => "already_paid",
+            Self::PaymentMismatch => "payment_mismatch",
             Self::VendorUnavailable => "vendor_unavailable",
             Self::StorageUnavailable => "storage_unavailable",
             Self::Busy { .. } => "busy",
@@ -121,6 +127,7 @@ mod tests {
             AppError::InvoiceNotFound,
             AppError::NotPayable,
             AppError::AlreadyPaid,
+            AppError::PaymentMismatch,
             AppError::VendorUnavailable,
             AppError::StorageUnavailable,
             AppError::Busy {

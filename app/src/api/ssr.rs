@@ -190,6 +190,7 @@ pub fn checkout_error(
     with_status(match error {
         MintError::UnknownInvoice => AppError::InvoiceNotFound,
         MintError::Paid => AppError::AlreadyPaid,
+        MintError::PaymentMismatch => AppError::PaymentMismatch,
         // The vendor's 409: a token for a paid invoice is no use to anyone.
         MintError::Refused(alternative_client::VendorError::Rejected { status: 409, .. }) => {
             AppError::AlreadyPaid
@@ -242,7 +243,9 @@ fn status(error: &AppError) -> StatusCode {
     match error {
         AppError::NotLoggedIn | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
         AppError::InvoiceNotFound => StatusCode::NOT_FOUND,
-        AppError::NotPayable | AppError::AlreadyPaid => StatusCode::CONFLICT,
+        AppError::NotPayable | AppError::AlreadyPaid | AppError::PaymentMismatch => {
+            StatusCode::CONFLICT
+        }
         AppError::VendorUnavailable => StatusCode::BAD_GATEWAY,
         AppError::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

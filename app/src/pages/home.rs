@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{my_invoices, AppError};
+use crate::api::{my_invoices, AppError, PaymentView};
 use crate::money::format_amount;
 
 #[component]
@@ -22,9 +22,7 @@ pub fn Home() -> impl IntoView {
                                 <li data-testid=format!("invoice-{}", i.id)>
                                     <a href=format!("/checkout/{}", i.id)>{i.number}</a>
                                     <span class="amount">{format_amount(&i.total, &i.currency)}</span>
-                                    {i.paid_by.map(|payment| view! {
-                                        <span class="paid-badge" data-testid="paid-badge" title=format!("Payment {payment}")>"Paid"</span>
-                                    })}
+                                    <PaymentBadge payment=i.payment/>
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -36,5 +34,23 @@ pub fn Home() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What the merchant has recorded of an invoice's payment, beside it.
+#[component]
+fn PaymentBadge(payment: PaymentView) -> impl IntoView {
+    match payment {
+        PaymentView::Open => ().into_any(),
+        PaymentView::Paid { paid_by } => view! {
+            <span class="paid-badge" data-testid="paid-badge" title=format!("Payment {paid_by}")>"Paid"</span>
+        }
+        .into_any(),
+        PaymentView::Mismatch { paid_by, amount, currency } => view! {
+            <span class="mismatch-badge" data-testid="mismatch-badge" title=format!("Payment {paid_by}")>
+                "Payment of " {format_amount(&amount, &currency)} " does not match: needs attention"
+            </span>
+        }
+        .into_any(),
     }
 }

@@ -154,7 +154,7 @@ fn refresh_error(error: AppError) -> RefreshError {
     match error {
         AppError::NotLoggedIn => stop(StopReason::NotLoggedIn),
         AppError::InvoiceNotFound => stop(StopReason::NotYours),
-        AppError::NotPayable => stop(StopReason::NotPayable),
+        AppError::NotPayable | AppError::PaymentMismatch => stop(StopReason::NotPayable),
         AppError::AlreadyPaid => stop(StopReason::Paid),
         AppError::Busy { retry_after_secs } | AppError::TooManyRequests { retry_after_secs } => {
             RefreshError::busy(error.to_string(), Duration::from_secs(retry_after_secs))
