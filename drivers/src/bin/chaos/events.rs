@@ -164,8 +164,8 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
         events = setup::sandbox_stats(http, SANDBOX).await?["events"].clone();
     }
     let settled_in = settle_started.elapsed();
-    let held = vendor_payments(http).await?;
-    let recorded = merchant_payments(http).await?;
+    let held = vendor_payments(http, SANDBOX, "inv_w").await?;
+    let recorded = merchant_payments(http, SITE, "inv_w").await?;
     server.lock().await.interrupt();
     sandbox.interrupt();
 
@@ -224,10 +224,15 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     Ok(section)
 }
 
-/// The drill's payments the vendor holds: invoice → payment id.
-async fn vendor_payments(http: &reqwest::Client) -> Result<HashMap<String, String>, Error> {
+/// The payments of invoices starting with `prefix` the vendor at `sandbox`
+/// holds: invoice → payment id.
+pub async fn vendor_payments(
+    http: &reqwest::Client,
+    sandbox: &str,
+    prefix: &str,
+) -> Result<HashMap<String, String>, Error> {
     let listed: Vec<serde_json::Value> = http
-        .get(format!("http://{SANDBOX}/sandbox/payments"))
+        .get(format!("http://{sandbox}/sandbox/payments"))
         .send()
         .await?
         .error_for_status()?
@@ -236,17 +241,22 @@ async fn vendor_payments(http: &reqwest::Client) -> Result<HashMap<String, Strin
     Ok(listed
         .iter()
         .filter_map(|p| Some((p["invoice_id"].as_str()?, p["id"].as_str()?)))
-        .filter(|(invoice, _)| invoice.starts_with("inv_w"))
+        .filter(|(invoice, _)| invoice.starts_with(prefix))
         .map(|(invoice, id)| (invoice.to_owned(), id.to_owned()))
         .collect())
 }
 
-/// The drill's invoices the merchant shows paid, as its invoice list says
-/// (logged in as their owner): invoice → payment id.
-async fn merchant_payments(http: &reqwest::Client) -> Result<HashMap<String, String>, Error> {
-    let cookie = setup::log_in(http, SITE, 1).await?.remove(0);
+/// The invoices starting with `prefix` the merchant at `site` shows with a
+/// payment, as its invoice list says (logged in as their owner): invoice →
+/// payment id.
+pub async fn merchant_payments(
+    http: &reqwest::Client,
+    site: &str,
+    prefix: &str,
+) -> Result<HashMap<String, String>, Error> {
+    let cookie = setup::log_in(http, site, 1).await?.remove(0);
     let listed: Vec<serde_json::Value> = http
-        .post(format!("http://{SITE}/api/invoices"))
+        .post(format!("http://{site}/api/invoices"))
         .header("cookie", cookie)
         .send()
         .await?
@@ -256,7 +266,7 @@ async fn merchant_payments(http: &reqwest::Client) -> Result<HashMap<String, Str
     Ok(listed
         .iter()
         .filter_map(|i| Some((i["id"].as_str()?, i["paid_by"].as_str()?)))
-        .filter(|(invoice, _)| invoice.starts_with("inv_w"))
+        .filter(|(invoice, _)| invoice.starts_with(prefix))
         .map(|(invoice, id)| (invoice.to_owned(), id.to_owned()))
         .collect())
 }

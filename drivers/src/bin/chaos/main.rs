@@ -6,7 +6,9 @@
 //!
 //! Drills: `durability` (the vendor killed with SIGKILL mid-payment, again
 //! and again), `events` (the merchant killed with SIGKILL while the vendor
-//! delivers payment events), `fleet` (three instances behind nginx on
+//! delivers payment events), `heal` (payments the webhook never tells the
+//! merchant of — delivery paused, or its secret wrong — recorded by the
+//! catch-up on the vendor's event list, through two SIGKILLs), `fleet` (three instances behind nginx on
 //! PostgreSQL and Redis: one OAuth request, no 429, log-out everywhere, an
 //! instance and then Redis killed under load), `flood` (a thousand clients minting and refreshing short-lived
 //! tokens), `skew` (the vendor's clock minutes off the merchant's),
@@ -21,6 +23,7 @@ mod durability;
 mod events;
 mod fleet;
 mod flood;
+mod heal;
 mod report;
 mod secrets;
 mod skew;
@@ -47,19 +50,29 @@ async fn main() -> Result<(), Error> {
         match arg.as_str() {
             "short" => length = Length::Short,
             "long" => length = Length::Long,
-            "durability" | "events" | "fleet" | "flood" | "skew" | "secrets" => drills.push(arg),
+            "durability" | "events" | "heal" | "fleet" | "flood" | "skew" | "secrets" => {
+                drills.push(arg)
+            }
             other => {
                 return Err(format!(
-                "unknown argument {other:?}: [short|long] [durability|events|fleet|flood|skew|secrets…]"
+                "unknown argument {other:?}: [short|long] [durability|events|heal|fleet|flood|skew|secrets…]"
             )
                 .into())
             }
         }
     }
     if drills.is_empty() {
-        drills = ["durability", "events", "fleet", "flood", "skew", "secrets"]
-            .map(String::from)
-            .into();
+        drills = [
+            "durability",
+            "events",
+            "heal",
+            "fleet",
+            "flood",
+            "skew",
+            "secrets",
+        ]
+        .map(String::from)
+        .into();
     }
     std::fs::create_dir_all(WORK_DIR)?;
     let http = reqwest::Client::builder()
@@ -73,6 +86,7 @@ async fn main() -> Result<(), Error> {
         let section = match drill.as_str() {
             "durability" => durability::run(&http, durability::Plan::for_length(length)).await,
             "events" => events::run(&http, events::Plan::for_length(length)).await,
+            "heal" => heal::run(&http, heal::Plan::for_length(length)).await,
             "fleet" => fleet::run(&http).await,
             "flood" => flood::run(&http, flood::Plan::for_length(length)).await,
             "skew" => skew::run(&http).await,
