@@ -252,7 +252,8 @@ async fn a_payment_that_does_not_match_its_invoice_is_marked_and_takes_no_token(
     assert_eq!(minted.status(), StatusCode::CONFLICT);
     assert!(text(minted).await.contains("payment_mismatch"));
     assert_eq!(site.sandbox.stats().checkout_tokens_issued, 0);
-    // The page says so too, with no Pay button.
+    // The page says so too (and with no token, its island shows no Pay
+    // button).
     let page = Request::get("/checkout/inv_1001")
         .header(header::COOKIE, format!("merchant_session={alice}"))
         .body(Body::empty())
