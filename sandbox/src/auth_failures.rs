@@ -2,11 +2,31 @@
 //!
 //! RFC 6749 §2.3.1: an authorization server that takes client passwords
 //! "MUST protect any endpoint utilizing it against brute force attacks".
-//! Failed authentications are limited per client address and per claimed
-//! client id, and the limit is checked *before* the secret is: a request over
-//! it tests no guess. Its allowance is reserved up front (so a thousand
-//! concurrent guesses cannot all slip in before the first one fails) and given
-//! back when the secret turns out right.
+//! Failed authentications are limited per client address, per claimed client
+//! id and per (address, client id) pair, and the limit is checked *before*
+//! the secret is: a request over it tests no guess. Its allowance is reserved
+//! up front (so a thousand concurrent guesses cannot all slip in before the
+//! first one fails) and given back when the secret turns out right.
+//!
+//! A client at an address it has authenticated from (a known pair) is
+//! charged to that pair's allowance alone: neither guessers elsewhere
+//! (the client id's allowance) nor guessers behind the same address trying
+//! other ids (the address's) can keep it from its token. Guessing stays
+//! bounded, because a pair becomes known only by a correct secret and its
+//! allowance is checked before the secret like any other:
+//! - at one address, a guesser gets the address's allowance for every id
+//!   not known there, plus one pair's allowance (the same size) for each
+//!   client that authenticated from there in the last day — clients it
+//!   cannot add to;
+//! - at one client id, guessers get the id's allowance across every address
+//!   not known for it, plus one pair's allowance per address the client
+//!   itself authenticated from.
+//!
+//! What this leaves: a guesser behind the client's own address that claims
+//! the client's own id is, until the secret is checked, the client. It
+//! spends that pair's allowance and the client waits with it. Telling them
+//! apart would mean checking secrets past the limit, the unbounded guessing
+//! this module exists to stop.
 //!
 //! Nothing here depends on whether the client id exists: an unknown id is
 //! charged and answered exactly as a known one with a wrong secret, so the
@@ -19,8 +39,8 @@ use std::sync::Mutex;
 use crate::limits::RateLimiter;
 
 /// Per address: 10 failures at once (a client with a mistyped secret and a
-/// retry loop), then one every 6 s (10 a minute, 14,400 a day). The stricter
-/// of the two: it is what a guesser at one address meets first.
+/// retry loop), then one every 6 s (10 a minute, 14,400 a day). Stricter than
+/// the client id's: it is what a guesser at one address meets first.
 const ADDRESS_BURST: u32 = 10;
 const ADDRESS_PER_SEC: f64 = 1.0 / 6.0;
 
@@ -35,6 +55,12 @@ const ADDRESS_PER_SEC: f64 = 1.0 / 6.0;
 const CLIENT_BURST: u32 = 20;
 const CLIENT_PER_SEC: f64 = 1.0;
 
+/// Per (address, client id) pair: the same as an address. An unknown pair's
+/// failures are charged here too, so a pair that becomes known (a correct
+/// secret among a guesser's failures) brings no fresh allowance with it.
+const PAIR_BURST: u32 = ADDRESS_BURST;
+const PAIR_PER_SEC: f64 = ADDRESS_PER_SEC;
+
 /// How long an address stays known for a client after its last successful
 /// authentication: a day outlasts any OAuth token's lifetime, so a client that
 /// authenticates once per token never falls out of it.
@@ -46,6 +72,7 @@ const PRUNE_KNOWN_ABOVE: usize = 10_000;
 pub struct AuthFailureLimiter {
     per_address: RateLimiter,
     per_client: RateLimiter,
+    per_pair: RateLimiter,
     /// (client id, address key) → until when the address is known for it.
     known: Mutex<HashMap<(String, String), u64>>,
 }
@@ -56,6 +83,9 @@ pub struct AuthFailureLimiter {
 #[must_use]
 pub struct Attempt {
     address: String,
+    pair: String,
+    /// The client id, when the address's and the client id's allowances were
+    /// charged too: `None` for a known pair, charged to the pair alone.
     client: Option<String>,
 }
 
@@ -64,15 +94,17 @@ impl Default for AuthFailureLimiter {
         Self {
             per_address: RateLimiter::with_burst(ADDRESS_BURST, ADDRESS_PER_SEC),
             per_client: RateLimiter::with_burst(CLIENT_BURST, CLIENT_PER_SEC),
+            per_pair: RateLimiter::with_burst(PAIR_BURST, PAIR_PER_SEC),
             known: Mutex::default(),
         }
     }
 }
 
 impl AuthFailureLimiter {
-    /// Before the secret is checked: reserves one failure from `address`'s
-    /// allowance and, unless the address is known for this client, from the
-    /// client id's. `Err` holds the seconds to wait (for `Retry-After`).
+    /// Before the secret is checked: reserves one failure from the pair's
+    /// allowance alone if `address` is known for this client, else from the
+    /// address's, the client id's and the pair's. `Err` holds the seconds to
+    /// wait (for `Retry-After`).
     pub fn begin(
         &self,
         client_id: &str,
@@ -80,18 +112,31 @@ impl AuthFailureLimiter {
         now_millis: u64,
     ) -> Result<Attempt, u64> {
         let address = address_key(address);
+        let pair = pair_key(client_id, &address);
+        if self.is_known(client_id, &address, now_millis) {
+            self.per_pair.take(&pair, now_millis)?;
+            return Ok(Attempt {
+                address,
+                pair,
+                client: None,
+            });
+        }
         self.per_address.take(&address, now_millis)?;
-        let client = if self.is_known(client_id, &address, now_millis) {
-            None
-        } else {
-            let key = client_id.to_owned();
-            if let Err(wait) = self.per_client.take(&key, now_millis) {
-                self.per_address.give_back(&address);
-                return Err(wait);
-            }
-            Some(key)
-        };
-        Ok(Attempt { address, client })
+        let client = client_id.to_owned();
+        let taken = self.per_client.take(&client, now_millis).and_then(|()| {
+            self.per_pair
+                .take(&pair, now_millis)
+                .inspect_err(|_| self.per_client.give_back(&client))
+        });
+        if let Err(wait) = taken {
+            self.per_address.give_back(&address);
+            return Err(wait);
+        }
+        Ok(Attempt {
+            address,
+            pair,
+            client: Some(client),
+        })
     }
 
     /// The secret was right: no failure, and the address is known for this
@@ -111,8 +156,9 @@ impl AuthFailureLimiter {
 
     /// Neither success nor failure (the sandbox's own storage failed).
     pub fn did_not_count(&self, attempt: Attempt) {
-        self.per_address.give_back(&attempt.address);
+        self.per_pair.give_back(&attempt.pair);
         if let Some(client) = &attempt.client {
+            self.per_address.give_back(&attempt.address);
             self.per_client.give_back(client);
         }
     }
@@ -123,6 +169,12 @@ impl AuthFailureLimiter {
             .get(&(client_id.to_owned(), address.to_owned()))
             .is_some_and(|until| *until > now_millis)
     }
+}
+
+/// The pair's bucket. An address key holds no space, so the first space
+/// ends it whatever the claimed client id holds.
+fn pair_key(client_id: &str, address: &str) -> String {
+    format!("{address} {client_id}")
 }
 
 /// The bucket an address is counted in. IPv6 by /64, the block one
@@ -170,6 +222,32 @@ mod tests {
             let _failed = limiter.begin("victim", address, 0).unwrap();
         }
         assert!(limiter.begin("victim", ip("2001:db8::ffff"), 0).is_err());
+    }
+
+    #[test]
+    fn a_known_pair_is_charged_to_its_own_allowance_alone() {
+        let limiter = AuthFailureLimiter::default();
+        let attempt = limiter.begin("client", ip("192.0.2.1"), 0).unwrap();
+        limiter.succeeded(attempt, "client", 0);
+        // Guessers at that address trying other ids empty the address's allowance…
+        for i in 0..ADDRESS_BURST {
+            let _failed = limiter
+                .begin(&format!("id{i}"), ip("192.0.2.1"), 0)
+                .unwrap();
+        }
+        assert_eq!(limiter.begin("other", ip("192.0.2.1"), 0).err(), Some(6));
+        // …and guessers elsewhere the client id's.
+        for i in 0..CLIENT_BURST {
+            let _failed = limiter
+                .begin("client", ip(&format!("198.51.100.{i}")), 0)
+                .unwrap();
+        }
+        assert_eq!(limiter.begin("client", ip("203.0.113.1"), 0).err(), Some(1));
+        // The pair still has its whole allowance, and no more.
+        for _ in 0..PAIR_BURST {
+            let _failed = limiter.begin("client", ip("192.0.2.1"), 0).unwrap();
+        }
+        assert_eq!(limiter.begin("client", ip("192.0.2.1"), 0).err(), Some(6));
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Events: what the vendor tells a partner's server happened (a payment),
 //! written with what they report, signed (`signing`) and delivered at least
 //! once to the partner's webhook endpoint (`delivery`); listed and resent
-//! through the partner API (`GET /v1/events`, `POST /v1/events/{id}/resend`).
+//! through the partner API (`GET /v1/events` in `listing`,
+//! `POST /v1/events/{id}/resend`).
 
 mod delivery;
+pub(crate) mod listing;
 mod signing;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -24,13 +26,11 @@ use crate::state::Sandbox;
 pub(crate) use delivery::deliver_due;
 pub(crate) use delivery::run;
 pub use delivery::{Webhook, WebhookSecret};
+pub(crate) use listing::list;
 pub use signing::{signature_header, SIGNATURE_HEADER};
 
 /// The one type of event the sandbox makes: an invoice was paid.
 pub const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
-
-/// The most events one list answers with, newest first.
-pub const LIST_LIMIT: i64 = 100;
 
 /// An event to store with the change it reports.
 pub struct NewEvent {
@@ -157,14 +157,6 @@ impl From<StoredEvent> for EventView {
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Only events whose delivery is in this state.
-    #[param(value_type = Option<String>, pattern = "^(pending|delivered|failed)$")]
-    status: Option<String>,
-}
-
 /// Whether to hold deliveries back.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Delivery {
@@ -201,43 +193,6 @@ pub async fn pause_delivery(
     tracing::warn!(paused, "sandbox event delivery switched");
     sandbox.events_due.notify_one();
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(
-    get,
-    path = "/v1/events",
-    tag = "events",
-    params(ListQuery),
-    responses(
-        (status = 200, description = "The partner's newest events (at most 100), newest first", body = Vec<EventView>),
-        (status = 400, description = "status is not pending, delivered or failed", body = crate::error::ApiErrorBody),
-        (status = 401, description = "invalid_token or access_token_expired", body = crate::error::ApiErrorBody),
-        (status = 429, description = "rate_limited, with Retry-After", body = crate::error::ApiErrorBody),
-    ),
-    security(("oauth_bearer" = [])),
-)]
-pub async fn list(
-    State(sandbox): State<Sandbox>,
-    OAuthClient(grant): OAuthClient,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<EventView>>, ApiError> {
-    let Ok(Query(query)) = query else {
-        return Err(ApiError::InvalidRequest(
-            "the query is at most one status: pending, delivered or failed",
-        ));
-    };
-    if let Some(status) = query.status.as_deref() {
-        if !["pending", "delivered", "failed"].contains(&status) {
-            return Err(ApiError::InvalidRequest(
-                "status is one of pending, delivered, failed",
-            ));
-        }
-    }
-    let events = sandbox
-        .store
-        .events_of(&grant.partner_id, query.status.as_deref(), LIST_LIMIT)
-        .await?;
-    Ok(Json(events.into_iter().map(EventView::from).collect()))
 }
 
 #[utoipa::path(

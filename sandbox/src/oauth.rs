@@ -55,7 +55,7 @@ pub const ACCESS_TOKEN_PREFIX: &str = "sbx_oat_";
         (status = 200, description = "An access token; `Cache-Control: no-store`", body = TokenResponse),
         (status = 400, description = "invalid_request (also: Basic and body credentials together), unsupported_grant_type", body = crate::error::OAuthErrorBody),
         (status = 401, description = "invalid_client", body = crate::error::OAuthErrorBody),
-        (status = 429, description = "temporarily_unavailable, with Retry-After: over the client's token rate, or too many failed client authentications from this address or for this client id (then the secret is not checked)", body = crate::error::OAuthErrorBody),
+        (status = 429, description = "temporarily_unavailable, with Retry-After: over the client's token rate, or too many failed client authentications from this address, for this client id, or for this client at this address (then the secret is not checked)", body = crate::error::OAuthErrorBody),
     ),
     security(("client_basic" = [])),
 )]

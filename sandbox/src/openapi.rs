@@ -27,7 +27,7 @@ use crate::state::Sandbox;
         crate::pdf::invoice_pdf,
         crate::payments::pay,
         crate::partner_api::invoice,
-        crate::events::list,
+        crate::events::listing::list,
         crate::events::resend,
         crate::jwks::jwks,
         crate::stats::stats,
@@ -39,7 +39,9 @@ use crate::state::Sandbox;
         crate::controls::revoke_token,
         crate::events::pause_delivery,
     ),
-    modifiers(&SecuritySchemes, &UnversionedInit),
+    // Named in a parameter, not a body: utoipa collects only bodies' schemas.
+    components(schemas(crate::events::listing::EventListQuery, crate::events::listing::Order)),
+    modifiers(&SecuritySchemes, &UnversionedInit, &CursorNeedsOldestFirst),
     tags(
         (name = "oauth", description = "RFC 6749 §4.4 client credentials"),
         (name = "checkout-auth", description = "Server-side: mint checkout tokens"),
@@ -72,6 +74,39 @@ impl Modify for UnversionedInit {
             .paths
             .paths
             .insert("/checkout-auth/init".to_owned(), alias);
+    }
+}
+
+/// `GET /v1/events`: `after` needs `order=oldest_first`. utoipa has no
+/// attribute for a rule across fields, so it is written into the query
+/// object's schema here, as JSON Schema 2020-12's `dependentSchemas` (which
+/// OpenAPI 3.1 schemas are): a tester then never calls a request with
+/// `after` and without `order=oldest_first` valid, and never expects it to
+/// be accepted.
+struct CursorNeedsOldestFirst;
+
+impl Modify for CursorNeedsOldestFirst {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let schema = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("EventListQuery"));
+        let Some(RefOr::T(Schema::Object(query))) = schema else {
+            return;
+        };
+        query
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert(
+                "dependentSchemas".to_owned(),
+                serde_json::json!({
+                    "after": {
+                        "required": ["order"],
+                        "properties": {"order": {"const": "oldest_first"}},
+                    },
+                }),
+            );
     }
 }
 

@@ -6,6 +6,7 @@ mod brute_force;
 mod checkout_api;
 mod cross_site;
 mod ended;
+mod event_cursor;
 mod events;
 mod init;
 mod keys;

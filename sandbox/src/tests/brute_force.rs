@@ -1,6 +1,8 @@
 //! Guessing client secrets at `POST /oauth/token` (RFC 6749 §2.3.1): failed
-//! client authentications are limited per address and per client id, before
-//! the secret is checked, without telling a guesser whether the client exists.
+//! client authentications are limited per address, per client id and per
+//! (address, client id), before the secret is checked, without telling a
+//! guesser whether the client exists; a client at an address it has
+//! authenticated from is charged to that pair alone.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -146,6 +148,78 @@ async fn guessers_spread_over_many_addresses_are_slowed_per_client_id_but_cannot
         .token_request_from("192.0.2.11", "demo_client_id", "demo_client_secret")
         .await;
     assert_eq!(later.status, StatusCode::OK);
+}
+
+/// The red team's case: a guesser behind the merchant's own egress address
+/// (a shared NAT, a neighbour on the same cloud address) must not make the
+/// merchant's token request wait past what its client waits for (5 s).
+#[tokio::test]
+async fn a_guesser_at_the_clients_own_address_does_not_keep_the_client_from_its_token() {
+    let h = harness().await;
+    let merchant = "192.0.2.10";
+    let ok = h
+        .token_request_from(merchant, "demo_client_id", "demo_client_secret")
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    // A guesser at that address, trying other client ids, is limited there…
+    h.fail(merchant, "ghost", 5).await;
+    h.fail(merchant, "other_client_id", 5).await;
+    let guesser = h.token_request_from(merchant, "ghost", "guess").await;
+    assert_limited(&guesser, "6");
+    // …and the client, from the address it authenticated from, gets its token at once.
+    for _ in 0..3 {
+        let ok = h
+            .token_request_from(merchant, "demo_client_id", "demo_client_secret")
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    }
+    // The guesser is still limited, its secrets unchecked.
+    let guesser = h.token_request_from(merchant, "ghost", "guess").await;
+    assert_limited(&guesser, "6");
+    let tokens = h.sandbox.stats().oauth_tokens_issued;
+    assert_eq!(tokens, 4);
+}
+
+/// What the exemption costs, bounded: a guesser at the client's own address
+/// that claims the client's own id cannot be told from the client before the
+/// secret is checked, so it meets that address's allowance for that client —
+/// ten, then one every 6 s — and no more; the secret is not checked past it.
+#[tokio::test]
+async fn a_guesser_claiming_the_client_at_its_own_address_gets_one_allowance_and_no_more() {
+    let h = harness().await;
+    let merchant = "192.0.2.10";
+    let ok = h
+        .token_request_from(merchant, "demo_client_id", "demo_client_secret")
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    h.fail(merchant, "demo_client_id", 10).await;
+    let limited = h
+        .token_request_from(merchant, "demo_client_id", "guess")
+        .await;
+    assert_limited(&limited, "6");
+    let right = h
+        .token_request_from(merchant, "demo_client_id", "demo_client_secret")
+        .await;
+    assert_limited(&right, "6");
+    // Other client ids from there have the address's own allowance, not more:
+    // ten guesses in all at ids that never authenticated from it.
+    h.fail(merchant, "ghost", 10).await;
+    assert_limited(
+        &h.token_request_from(merchant, "ghost2", "guess").await,
+        "6",
+    );
+    // Six seconds later, one more guess each: the rate is the address's.
+    h.clock.advance(Duration::from_secs(6));
+    h.fail(merchant, "demo_client_id", 1).await;
+    assert_limited(
+        &h.token_request_from(merchant, "demo_client_id", "guess")
+            .await,
+        "6",
+    );
+    let ok = h
+        .token_request_from(merchant, "demo_client_id", "demo_client_secret")
+        .await;
+    assert_limited(&ok, "6");
 }
 
 #[tokio::test]

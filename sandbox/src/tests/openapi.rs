@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use serde_json::{json, Value};
 
 use super::harness;
 
@@ -38,5 +39,41 @@ async fn the_openapi_document_describes_every_route() {
     assert!(
         reply.body["components"]["schemas"]["InvoiceView"]["properties"]["invoice_number"]
             .is_object()
+    );
+}
+
+/// The rule no per-parameter schema can state, written in by `openapi.rs`:
+/// a tester must never send `after` without `order=oldest_first` as valid.
+#[tokio::test]
+async fn the_event_list_documents_that_a_cursor_needs_oldest_first() {
+    let h = harness().await;
+    let doc = h
+        .send(Request::get("/openapi.json").body(Body::empty()).unwrap())
+        .await
+        .body;
+    let parameter = &doc["paths"]["/v1/events"]["get"]["parameters"][0];
+    assert_eq!(
+        (&parameter["in"], &parameter["style"], &parameter["explode"]),
+        (&json!("query"), &json!("form"), &json!(true))
+    );
+    assert_eq!(
+        parameter["schema"]["$ref"],
+        "#/components/schemas/EventListQuery"
+    );
+    let query = &doc["components"]["schemas"]["EventListQuery"];
+    let names: Vec<&String> = query["properties"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["after", "limit", "order", "status"]);
+    assert_eq!(query["required"], Value::Null);
+    assert_eq!(query["additionalProperties"], false);
+    assert_eq!(
+        (
+            &query["properties"]["limit"]["minimum"],
+            &query["properties"]["limit"]["maximum"]
+        ),
+        (&json!(1), &json!(100))
+    );
+    assert_eq!(
+        query["dependentSchemas"],
+        json!({"after": {"required": ["order"], "properties": {"order": {"const": "oldest_first"}}}})
     );
 }
