@@ -79,6 +79,7 @@ pub fn router<R: SessionRows>(
         .with_same_site(SameSite::Lax)
         .with_secure(site.secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY));
+    let trusted_proxies = Arc::new(site.trusted_proxies);
     let options = site.leptos_options;
     let deployment = site.deployment;
     let routes = generate_route_list(App);
@@ -123,7 +124,7 @@ pub fn router<R: SessionRows>(
         .layer(session_layer)
         .merge(webhooks)
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(site.trusted_proxies),
+            trusted_proxies.clone(),
             proxies::resolve,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -132,7 +133,10 @@ pub fn router<R: SessionRows>(
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_id::span))
         // Outside the trace layer: its span names the id.
-        .layer(axum::middleware::from_fn(request_id::assign))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            request_id::assign,
+        ))
         .with_state(options)
 }
 
