@@ -448,3 +448,4 @@ async fn settlement_reads_an_invoice_open_then_paid_by_its_payment() {
 
 #[cfg(feature = "redis")]
 mod fleet;
+mod readiness;
