@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod origin;
 pub mod proxies;
 mod request_id;
+pub mod session_cookie;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -70,9 +71,11 @@ pub fn router<R: SessionRows>(
 ) -> Router {
     // Saved only when changed: a request whose session holds nothing stores
     // nothing and sets no cookie. The inactivity expiry slides because the
-    // server functions re-set it whenever they read the session's user.
+    // server functions re-set it whenever they read the session's user. The
+    // cookie goes out only for a session the request itself kept live or
+    // ended (`session_cookie`).
     let session_layer = SessionManagerLayer::new(sessions)
-        .with_name("merchant_session")
+        .with_name(session_cookie::NAME)
         .with_http_only(true)
         // Lax: sent on top-level navigation to the site, never on another
         // site's POST — the CSRF baseline, with the Origin check below.
@@ -122,6 +125,8 @@ pub fn router<R: SessionRows>(
             origin::refuse_cross_site_posts,
         ))
         .layer(session_layer)
+        // Outside the session layer, which sets the cookie on the way out.
+        .layer(axum::middleware::from_fn(session_cookie::guard))
         .merge(webhooks)
         .layer(axum::middleware::from_fn_with_state(
             trusted_proxies.clone(),

@@ -1,6 +1,8 @@
-//! A log-out stays done and strangers store nothing, through the whole HTTP
-//! stack: each race is played on purpose (hold a request at the vendor, do
-//! the other thing, release it), not left to timing.
+//! A log-out stays done, a late answer never hands back a replaced or
+//! ended session's id (nor clears the new one), and strangers store
+//! nothing, through the whole HTTP stack: each race is played on purpose
+//! (hold a request at the vendor, do the other thing, release it), not
+//! left to timing.
 
 mod support;
 
@@ -34,8 +36,13 @@ async fn a_request_running_through_a_log_out_does_not_log_the_session_back_in() 
         "{}",
         out.status()
     );
+    // The log-out's own answer tells the browser to drop the cookie.
+    assert_eq!(set_session_cookie(&out).as_deref(), Some(""));
     held.release.send(()).unwrap();
-    assert_eq!(running.await.unwrap().status(), StatusCode::OK);
+    let late = running.await.unwrap();
+    assert_eq!(late.status(), StatusCode::OK);
+    // The late answer does not hand the ended id back to the browser.
+    assert_eq!(set_session_cookie(&late), None);
 
     // The stolen (or simply old) cookie is worth nothing now.
     assert_eq!(whoami(&site.app, &cookie).await, "null");
@@ -69,11 +76,60 @@ async fn a_request_running_through_a_log_in_cannot_revive_the_replaced_id() {
     let new = log_in(&site.app, ALICE, Some(&old)).await;
     assert_ne!(new, old);
     held.release.send(()).unwrap();
-    assert_eq!(running.await.unwrap().status(), StatusCode::OK);
+    let late = running.await.unwrap();
+    assert_eq!(late.status(), StatusCode::OK);
+    // The browser keeps the last cookie it is given: the late answer must
+    // give none, or the tab that logged in finds itself logged out.
+    assert_eq!(set_session_cookie(&late), None);
 
     assert_eq!(whoami(&site.app, &old).await, "null");
     assert!(whoami(&site.app, &new).await.contains("alice@example.com"));
     assert_eq!(session_rows(&site.db).await, 1);
+}
+
+#[tokio::test]
+async fn a_page_rendered_through_a_log_out_does_not_hand_the_ended_id_back() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+
+    let held = site.gate.hold_next();
+    let rendering = tokio::spawn({
+        let (app, cookie) = (site.app.clone(), cookie.clone());
+        async move { call(&app, page("/checkout/inv_1001", &cookie)).await }
+    });
+    held.reached.await.unwrap();
+    let out = call(&site.app, post("/api/logout", "", Some(&cookie))).await;
+    assert_eq!(out.status(), StatusCode::OK);
+    held.release.send(()).unwrap();
+    let late = rendering.await.unwrap();
+    assert_eq!(late.status(), StatusCode::OK);
+    assert_eq!(set_session_cookie(&late), None);
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+}
+
+#[tokio::test]
+async fn a_request_sent_with_the_replaced_cookie_does_not_clear_the_new_one() {
+    let site = start().await;
+    let old = log_in(&site.app, ALICE, None).await;
+    // Another tab logs in again; this tab's request, sent before its
+    // browser had the new cookie, arrives after.
+    let new = log_in(&site.app, ALICE, Some(&old)).await;
+    let late = call(&site.app, post("/api/whoami", "", Some(&old))).await;
+    assert_eq!(text_of(late).await, (None, "null".to_owned()));
+    assert!(whoami(&site.app, &new).await.contains("alice@example.com"));
+}
+
+/// A page request as the browser sends it, with `session`'s cookie.
+fn page(path: &str, session: &str) -> Request<axum::body::Body> {
+    Request::get(path)
+        .header(header::COOKIE, format!("merchant_session={session}"))
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+/// The session cookie an answer sets, and its body.
+async fn text_of(response: axum::http::Response<axum::body::Body>) -> (Option<String>, String) {
+    (set_session_cookie(&response), text(response).await)
 }
 
 #[tokio::test]
