@@ -63,6 +63,12 @@ pub trait SessionRows: std::fmt::Debug + Send + Sync + 'static {
     async fn delete(&self, id: &Id) -> session_store::Result<()>;
 }
 
+/// The session's keys for its logged-in user (written at log-in, by `app`):
+/// the user as they were then ([`crate::User`])…
+pub const USER_KEY: &str = "user";
+/// …and when, in Unix seconds ([`crate::Users::log_in_time`]).
+pub const LOGGED_IN_AT_KEY: &str = "logged_in_at";
+
 /// How long a copy is trusted before the database is asked again.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
 

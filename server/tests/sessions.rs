@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use axum::http::{header, Request, StatusCode};
 use support::*;
 
@@ -210,4 +212,64 @@ async fn answers_that_carry_a_token_or_the_sessions_data_are_never_stored() {
     for response in [&mint, &page] {
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
     }
+}
+
+#[tokio::test]
+async fn a_user_removed_elsewhere_loses_access_once_the_copies_are_stale() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    // Another process (`server users remove`) or instance removes her row.
+    sqlx::query("DELETE FROM users WHERE email = $1")
+        .bind(ALICE.0)
+        .execute(site.db.pool())
+        .await
+        .unwrap();
+    // This server trusts what it read for 5 s (merchant::sessions::FRESH_FOR);
+    // tokio's clock is moved past that, then runs on for the requests.
+    tokio::time::pause();
+    tokio::time::advance(merchant::sessions::FRESH_FOR).await;
+    tokio::time::resume();
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_max_age_however_busy_it_was() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    // Used all along (the inactivity expiry never runs out), to a minute
+    // before the 12 hours…
+    site.clock.advance(Duration::from_secs(12 * 3600 - 60));
+    assert!(whoami(&site.app, &cookie)
+        .await
+        .contains("alice@example.com"));
+    // …and not after: the page behaves as logged out, the session is gone.
+    site.clock.advance(Duration::from_secs(60));
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+    let mint = call(
+        &site.app,
+        post("/api/checkout/token", "invoice_id=inv_1001", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(mint.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(session_rows(&site.db).await, 0);
+    // Logging in again starts a new one.
+    let again = log_in(&site.app, ALICE, Some(&cookie)).await;
+    assert!(whoami(&site.app, &again)
+        .await
+        .contains("alice@example.com"));
+}
+
+#[tokio::test]
+async fn a_user_removed_here_loses_access_at_their_next_request() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    let removed = site.users.remove(ALICE.0).await.unwrap();
+    assert_eq!(removed.map(|user| user.email).as_deref(), Some(ALICE.0));
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+    let mint = call(
+        &site.app,
+        post("/api/checkout/token", "invoice_id=inv_1001", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(mint.status(), StatusCode::UNAUTHORIZED);
 }
