@@ -209,12 +209,14 @@ impl VendorClient {
 
     /// Whether a checkout token can be minted now, for a readiness probe:
     /// an OAuth token in hand (the cached one, or a new one), and the vendor
-    /// answering — its JWKS read, and its keys installed, at most once per
-    /// [`VendorConfig::probe_interval`]. The error says what is wrong.
+    /// answering — its JWKS read, and its keys installed. Asked at most once
+    /// per [`VendorConfig::probe_interval`], whatever the outcome: the OAuth
+    /// fetch is part of the check, so a vendor refusing tokens costs one
+    /// call per interval, not one per probe. The error says what is wrong.
     pub async fn check(&self) -> Result<(), VendorError> {
-        self.oauth_token().await?;
         self.probe
             .outcome(|| async {
+                self.oauth_token().await?;
                 match &self.verifier {
                     Some(verifier) => verifier.fetch().await,
                     // Nothing to verify with: any answer of the vendor's

@@ -1,6 +1,9 @@
 //! Whether the vendor answers, for a readiness probe: asked afresh at most
-//! once per interval ([`PROBE_INTERVAL`] by default), so that a load balancer probing every
-//! second does not turn into load on the vendor.
+//! once per interval ([`PROBE_INTERVAL`] by default), so that a load
+//! balancer probing every second — or anyone calling the public `/readyz`
+//! — does not turn into load on the vendor. A failure stands for the
+//! interval as a success does, and probes arriving while the vendor is
+//! asked wait for that one answer.
 
 use std::future::Future;
 use std::time::Duration;

@@ -474,3 +474,4 @@ async fn every_call_a_customer_causes_counts_against_that_customers_places() {
 
 #[cfg(feature = "redis")]
 mod fleet;
+mod readiness;

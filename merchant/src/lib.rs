@@ -21,7 +21,7 @@ pub use input::{check_credentials, InvoiceId, Malformed};
 pub use payments::{Recorded, Via};
 pub use records::{ImportError, InvoiceRecord, PaymentState, Records};
 pub use sessions::{CachedSessions, EndedSessions, SqlSessions};
-pub use users::{hash_password, AddUserError, User, Users};
+pub use users::{hash_password, AddUserError, User, Users, WallClock, SESSION_MAX_AGE};
 
 #[cfg(test)]
 mod tests;

@@ -26,9 +26,14 @@
 //! or at once, in a fleet sharing Redis ([`CachedSessions::in_fleet`],
 //! [`EndedSessions`]): then a copy is used only after Redis says its
 //! session has not ended.
+//!
+//! The store also notes, for the request it runs in, which session it
+//! created or saved as live and whether it deleted one ([`Writes`]), so the
+//! server sets a session cookie only for those (`server/src/session_cookie.rs`).
 
 mod ended;
 mod sql;
+mod writes;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -43,6 +48,7 @@ use tower_sessions::session_store::{self, SessionStore};
 
 pub use ended::{EndedSessions, ENDED_FOR};
 pub use sql::SqlSessions;
+pub use writes::{recording_writes, Writes};
 
 /// Where sessions are kept for good: one row per session id.
 #[async_trait]
@@ -56,6 +62,12 @@ pub trait SessionRows: std::fmt::Debug + Send + Sync + 'static {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>>;
     async fn delete(&self, id: &Id) -> session_store::Result<()>;
 }
+
+/// The session's keys for its logged-in user (written at log-in, by `app`):
+/// the user as they were then ([`crate::User`])…
+pub const USER_KEY: &str = "user";
+/// …and when, in Unix seconds ([`crate::Users::log_in_time`]).
+pub const LOGGED_IN_AT_KEY: &str = "logged_in_at";
 
 /// How long a copy is trusted before the database is asked again.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -125,11 +137,12 @@ impl Held {
 }
 
 impl Shard {
-    /// Keeps a copy of `record`, unless a deletion began since `seen`.
-    fn remember(&mut self, record: &Record, seen: u64) {
+    /// Keeps a copy of `record`, unless a deletion began since `seen`;
+    /// whether it kept one.
+    fn remember(&mut self, record: &Record, seen: u64) -> bool {
         if self.deletions != seen {
             self.copies.remove(&record.id);
-            return;
+            return false;
         }
         if self.copies.len() >= MAX_PER_SHARD {
             self.copies.retain(|_, copy| copy.trusted());
@@ -140,6 +153,7 @@ impl Shard {
             }
         }
         self.copies.insert(record.id, Held::synced(record));
+        true
     }
 
     fn forget(&mut self, id: &Id) {
@@ -205,6 +219,7 @@ impl<R: SessionRows> SessionStore for CachedSessions<R> {
         let mut shard = self.shard(&record.id);
         let seen = shard.deletions;
         shard.remember(record, seen);
+        writes::kept(record.id);
         Ok(())
     }
 
@@ -217,6 +232,7 @@ impl<R: SessionRows> SessionStore for CachedSessions<R> {
                 // Only forward: a shortened expiry is written at once.
                 if unchanged && slid >= time::Duration::ZERO && slid < SLIDE_WRITE {
                     copy.record.expiry_date = record.expiry_date;
+                    writes::kept(record.id);
                     return Ok(());
                 }
             }
@@ -224,14 +240,22 @@ impl<R: SessionRows> SessionStore for CachedSessions<R> {
         };
         let saved = self.inner.rows.update(record).await?;
         let mut shard = self.shard(&record.id);
-        if saved {
-            shard.remember(record, seen);
+        let kept = if saved {
+            shard.remember(record, seen)
         } else {
             // Deleted (logged out, or replaced at log-in) or expired: it
             // stays that way. The request's answer goes out; its session is
             // gone whatever its cookie says.
             shard.copies.remove(&record.id);
             tracing::debug!("refused to save a session that no longer exists");
+            false
+        };
+        // Its answer sets the cookie only for a session saved live with no
+        // deletion in this part meanwhile (at worst, a refresh is skipped).
+        if kept {
+            writes::kept(record.id);
+        } else {
+            writes::gone(record.id, false);
         }
         Ok(())
     }
@@ -254,7 +278,9 @@ impl<R: SessionRows> SessionStore for CachedSessions<R> {
         let record = self.inner.rows.load(id).await?;
         let mut shard = self.shard(id);
         match &record {
-            Some(record) => shard.remember(record, seen),
+            Some(record) => {
+                shard.remember(record, seen);
+            }
             None => {
                 shard.copies.remove(id);
             }
@@ -274,6 +300,7 @@ impl<R: SessionRows> SessionStore for CachedSessions<R> {
         }
         self.inner.rows.delete(id).await?;
         self.shard(id).forget(id);
+        writes::gone(*id, true);
         Ok(())
     }
 }

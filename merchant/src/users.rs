@@ -1,8 +1,11 @@
-//! The merchant's users: log-in by email and password (Argon2id).
+//! The merchant's users: log-in by email and password (Argon2id), and
+//! removal; who a session's user is now is in `logged_in`.
 //!
 //! A wrong password and an unknown email get the same answer after the same
 //! work — an Argon2 verification either way — so neither the answer nor its
 //! timing tells which emails have accounts.
+
+mod logged_in;
 
 use std::sync::OnceLock;
 
@@ -11,6 +14,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Error as DbError};
+
+pub use logged_in::{WallClock, SESSION_MAX_AGE};
 
 /// A logged-in user, as the session remembers them.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
@@ -39,6 +44,11 @@ fn dummy_hash() -> &'static str {
 
 pub struct Users {
     pool: AnyPool,
+    /// How long a log-in lasts, whatever its activity.
+    max_age: time::Duration,
+    clock: WallClock,
+    /// Users' rows as last read, for [`Users::session_user`].
+    held: logged_in::HeldUsers,
 }
 
 /// Why [`Users::add`] stored nothing.
@@ -53,8 +63,15 @@ pub enum AddUserError {
 }
 
 impl Users {
+    /// Log-ins last [`SESSION_MAX_AGE`] on the system's clock.
     pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            max_age: time::Duration::ZERO,
+            clock: WallClock::default(),
+            held: Default::default(),
+        }
+        .with_session_max_age(SESSION_MAX_AGE)
     }
 
     /// Adds a user who pays as the vendor's customer `customer_id`.
@@ -132,14 +149,37 @@ impl Users {
         })
         .await
         .unwrap_or(false);
-        Ok(row
+        let user = row
             .filter(|_| matches)
             .map(|(id, email, name, customer_id, _)| User {
                 id,
                 email,
                 name,
                 customer_id,
-            }))
+            });
+        // Just read: the session's first requests need not read it again.
+        if let Some(user) = &user {
+            self.hold(user);
+        }
+        Ok(user)
+    }
+
+    /// Removes the user with this email (any case); the removed user, or
+    /// `None` if there was none. Their sessions are refused from their next
+    /// request ([`Users::session_user`]): at once on this instance, within
+    /// [`crate::sessions::FRESH_FOR`] on others;
+    /// [`crate::SqlSessions::delete_of_user`] deletes them.
+    pub async fn remove(&self, email: &str) -> Result<Option<User>, DbError> {
+        let user: Option<User> = sqlx::query_as(
+            "DELETE FROM users WHERE email = $1 RETURNING id, email, name, customer_id",
+        )
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(user) = &user {
+            self.held().forget(user.id);
+        }
+        Ok(user)
     }
 }
 

@@ -93,6 +93,9 @@ pub struct Config {
     pub fleet: Option<Fleet>,
     /// The `.env` file the settings were read over, if there was one.
     pub env_file: Option<std::path::PathBuf>,
+    /// How long a log-in lasts from log-in, however busy its session
+    /// (`MERCHANT_SESSION_MAX_AGE_SECS`, 12 hours by default).
+    pub session_max_age: std::time::Duration,
     /// The secrets the vendor signs its events with (`MERCHANT_WEBHOOK_SECRETS`,
     /// comma-separated `whsec_…`: two during a rotation). Unset with the
     /// embedded sandbox: one is made at start and given to both.
@@ -338,6 +341,7 @@ impl Config {
             })
             .transpose()?;
         Ok(Self {
+            session_max_age: session_max_age(&get)?,
             fleet,
             webhook_secrets,
             events_catch_up,
@@ -396,6 +400,30 @@ impl Config {
         config.token_typ = self.token_typ;
         config
     }
+}
+
+/// The longest `MERCHANT_SESSION_MAX_AGE_SECS` allowed: a week. Longer is
+/// not a session but a "remember me", which this site does not offer.
+const MAX_SESSION_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
+
+/// `MERCHANT_SESSION_MAX_AGE_SECS`: seconds, from 1 to a week.
+fn session_max_age(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<std::time::Duration, ConfigError> {
+    let Some(value) = get("MERCHANT_SESSION_MAX_AGE_SECS") else {
+        return Ok(merchant::SESSION_MAX_AGE);
+    };
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|secs| (1..=MAX_SESSION_MAX_AGE_SECS).contains(secs))
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| ConfigError::Malformed {
+            name: "MERCHANT_SESSION_MAX_AGE_SECS",
+            problem: format!(
+                "{value:?} is not a whole number of seconds from 1 to {MAX_SESSION_MAX_AGE_SECS} (a week)"
+            ),
+        })
 }
 
 /// Whether the host of `rest` (a URL after `http://`) is this machine.
@@ -629,6 +657,31 @@ mod tests {
         assert_eq!(with(None), Some(std::time::Duration::from_secs(300)));
         assert_eq!(with(Some("30")), Some(std::time::Duration::from_secs(30)));
         assert_eq!(with(Some("0")), None);
+    }
+
+    #[test]
+    fn a_session_lasts_twelve_hours_unless_set_to_a_second_up_to_a_week() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = vec![
+                ("ALTERNATIVE_API_URL", "http://127.0.0.1:3030"),
+                ("ALTERNATIVE_CLIENT_ID", "id"),
+                ("ALTERNATIVE_CLIENT_SECRET", "s"),
+            ];
+            pairs.extend_from_slice(extra);
+            from(&pairs)
+        };
+        let secs = |config: Config| config.session_max_age.as_secs();
+        assert_eq!(secs(with(&[]).unwrap()), 43_200);
+        let name = "MERCHANT_SESSION_MAX_AGE_SECS";
+        assert_eq!(secs(with(&[(name, "3600")]).unwrap()), 3600);
+        assert_eq!(secs(with(&[(name, "604800")]).unwrap()), 604_800);
+        for bad in ["0", "-1", "604801", "12h", "1.5"] {
+            let err = with(&[(name, bad)]).unwrap_err().to_string();
+            assert!(
+                err.starts_with("MERCHANT_SESSION_MAX_AGE_SECS is malformed"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! process answers (restart it if not); `/readyz` says it can take a
 //! checkout now (send it no traffic if not): the merchant's database
 //! answers and the vendor is usable. Readiness recovers by itself: every
-//! probe asks again (the vendor at most once per
-//! `VendorConfig::probe_interval`).
+//! probe asks again — the vendor (its OAuth token included) at most once
+//! per `VendorConfig::probe_interval`, success or failure, since anyone
+//! may call `/readyz`.
 
 use std::sync::Arc;
 

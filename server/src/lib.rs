@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod origin;
 pub mod proxies;
 mod request_id;
+pub mod session_cookie;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -70,15 +71,18 @@ pub fn router<R: SessionRows>(
 ) -> Router {
     // Saved only when changed: a request whose session holds nothing stores
     // nothing and sets no cookie. The inactivity expiry slides because the
-    // server functions re-set it whenever they read the session's user.
+    // server functions re-set it whenever they read the session's user. The
+    // cookie goes out only for a session the request itself kept live or
+    // ended (`session_cookie`).
     let session_layer = SessionManagerLayer::new(sessions)
-        .with_name("merchant_session")
+        .with_name(session_cookie::NAME)
         .with_http_only(true)
         // Lax: sent on top-level navigation to the site, never on another
         // site's POST — the CSRF baseline, with the Origin check below.
         .with_same_site(SameSite::Lax)
         .with_secure(site.secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY));
+    let trusted_proxies = Arc::new(site.trusted_proxies);
     let options = site.leptos_options;
     let deployment = site.deployment;
     let routes = generate_route_list(App);
@@ -121,9 +125,11 @@ pub fn router<R: SessionRows>(
             origin::refuse_cross_site_posts,
         ))
         .layer(session_layer)
+        // Outside the session layer, which sets the cookie on the way out.
+        .layer(axum::middleware::from_fn(session_cookie::guard))
         .merge(webhooks)
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(site.trusted_proxies),
+            trusted_proxies.clone(),
             proxies::resolve,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -132,7 +138,10 @@ pub fn router<R: SessionRows>(
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_id::span))
         // Outside the trace layer: its span names the id.
-        .layer(axum::middleware::from_fn(request_id::assign))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            request_id::assign,
+        ))
         .with_state(options)
 }
 

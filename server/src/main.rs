@@ -2,13 +2,15 @@
 //! database, starts the vendor sandbox beside it unless a vendor URL is
 //! configured, and serves [`server::router`].
 //!
-//! Two subcommands manage the configured database instead, each refusing
+//! Three subcommands manage the configured database instead, each refusing
 //! bad input with a sentence and storing nothing then:
 //! - `server invoices import FILE` records the merchant's invoices from a
 //!   JSON file (`-`: standard input), all of them or none;
 //! - `server users add --email E --customer C [--name N]` adds a user, with
 //!   the password read from standard input (never from the command line,
-//!   where other users of the machine and the shell history would see it).
+//!   where other users of the machine and the shell history would see it);
+//! - `server users remove --email E` removes a user and ends their
+//!   sessions (a running server stops honouring them within 5 seconds).
 //!
 //! Outside the sandbox environment an empty database stays empty: no demo
 //! user with a published password ever exists there.
@@ -43,12 +45,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         [] => serve().await,
         ["invoices", "import", file] => import_invoices(file).await,
         ["users", "add", ref options @ ..] => add_user(options).await,
+        ["users", "remove", "--email", email] => remove_user(email).await,
         _ => Err(format!("unknown arguments {args:?}; {USAGE}").into()),
     }
 }
 
 const USAGE: &str = "usage: server | server invoices import FILE | \
-    server users add --email EMAIL --customer CUSTOMER_ID [--name NAME] (password on standard input)";
+    server users add --email EMAIL --customer CUSTOMER_ID [--name NAME] (password on standard input) | \
+    server users remove --email EMAIL";
 
 /// Log lines for a person (`LOG_FORMAT=text`) or one JSON object per line
 /// (`json`), filtered by `RUST_LOG` (default `info`). In JSON each line
@@ -139,6 +143,26 @@ async fn add_user(options: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "added user {} ({}), paying as {}",
         user.id, user.email, user.customer_id
+    );
+    Ok(())
+}
+
+/// `server users remove`: deletes the user, then their sessions' rows
+/// (a running server also refuses any it still holds, once its copy of the
+/// user is 5 seconds old: `Users::session_user`); prints what it did.
+async fn remove_user(email: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let database = open_database(&config).await?;
+    let user = Users::new(database.pool().clone())
+        .remove(email)
+        .await?
+        .ok_or_else(|| format!("no user removed: no user has the email {email:?}"))?;
+    let ended = SqlSessions::new(database.pool().clone())
+        .delete_of_user(user.id)
+        .await?;
+    println!(
+        "removed user {} ({}) and ended their {ended} sessions",
+        user.id, user.email
     );
     Ok(())
 }
@@ -244,6 +268,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     }
     let secure_cookies = config.secure_cookies;
     let events_catch_up = config.events_catch_up;
+    let session_max_age = config.session_max_age;
     let trusted_proxies = config.trusted_proxies.clone();
     let metrics_addr = config.metrics_addr;
     let metrics_sessions = sessions.clone();
@@ -275,7 +300,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
                 None => checkout,
             }
         }),
-        users: Arc::new(Users::new(db)),
+        users: Arc::new(Users::new(db).with_session_max_age(session_max_age)),
         limits: Arc::new(limits),
     };
     #[cfg(feature = "embedded-sandbox")]

@@ -3,8 +3,20 @@
 //! Browsers send `Origin` with every cross-origin POST. A POST whose Origin
 //! is not one of this site's is refused before it reaches a server function:
 //! no logging a victim into the attacker's account, no minting on their
-//! behalf. Requests without `Origin` (curl, scripts) are not browsers acting
-//! for someone else, and go through.
+//! behalf. Browsers also say where a request came from in `Sec-Fetch-Site`
+//! (Fetch Metadata, https://w3c.github.io/webappsec-fetch-metadata/#sec-fetch-site-header),
+//! even where they leave `Origin` out; a POST that carries it is refused
+//! unless it says:
+//! - `same-origin`: a page of this very origin sent it;
+//! - `none`: no page did — the user, from the address bar, a bookmark or a
+//!   reload. No site can make a browser send it, so it is let by.
+//!
+//! `same-site` is refused as `cross-site` is: a sibling subdomain (another
+//! tenant, a host serving users' content under the same registrable
+//! domain) is another origin, and `SameSite=Lax` cookies go along with its
+//! requests, so the cookie is no defence against it. Requests with neither
+//! header (curl, scripts) are not browsers acting for someone else, and go
+//! through.
 //!
 //! A form POST that asks for HTML is answered with a redirect back to its
 //! `Referer` (Leptos's no-JavaScript form handling). A `Referer` from
@@ -16,9 +28,12 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, Method, Request, StatusCode, Uri};
+use axum::http::{header, HeaderName, Method, Request, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+/// Where the browser says a request came from (Fetch Metadata).
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 pub struct AllowedOrigins(Vec<String>);
 
@@ -59,11 +74,15 @@ pub async fn refuse_cross_site_posts(
     next: Next,
 ) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        if let Some(origin) = request.headers().get(header::ORIGIN) {
-            if !origin.to_str().is_ok_and(|o| allowed.allows(o)) {
-                tracing::warn!(?origin, path = ?request.uri().path(), "refused a cross-site request");
-                return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
-            }
+        let headers = request.headers();
+        let origin = headers.get(header::ORIGIN);
+        let fetched_from = headers.get(SEC_FETCH_SITE);
+        let foreign_origin = origin.is_some_and(|o| !o.to_str().is_ok_and(|o| allowed.allows(o)));
+        let foreign_fetch =
+            fetched_from.is_some_and(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"));
+        if foreign_origin || foreign_fetch {
+            tracing::warn!(?origin, ?fetched_from, path = ?request.uri().path(), "refused a cross-site request");
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
         }
         let foreign_referer = request
             .headers()

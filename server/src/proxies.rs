@@ -78,7 +78,8 @@ impl TrustedProxies {
         Ok(Self { networks, header })
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    /// Whether `address` is one of the trusted proxies.
+    pub fn trusts(&self, address: IpAddr) -> bool {
         // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d.
         let address = address.to_canonical();
         self.networks.iter().any(|net| net.contains(&address))

@@ -1,7 +1,8 @@
 //! The server's subcommands, run as the binary they are: `invoices import`
 //! (the merchant's invoices recorded all at once, or refused with a sentence
-//! and none kept) and `users add` (the password from standard input); and a
-//! production-configured server's empty database, which stays empty.
+//! and none kept), `users add` (the password from standard input) and
+//! `users remove` (their sessions ended too); and a production-configured
+//! server's empty database, which stays empty.
 
 use std::io::Write;
 use std::path::Path;
@@ -75,8 +76,14 @@ async fn invoices_are_imported_from_a_file_and_a_bad_file_changes_nothing() {
 
 /// `server users add …` in the production environment, `password` on stdin.
 fn add_user(db: &Path, args: &[&str], password: &str) -> Output {
+    users(db, "add", args, password)
+}
+
+/// `server users <command> …` in the production environment, `stdin` on
+/// its standard input.
+fn users(db: &Path, command: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["users", "add"])
+        .args(["users", command])
         .args(args)
         .env(
             "MERCHANT_DATABASE_URL",
@@ -95,7 +102,7 @@ fn add_user(db: &Path, args: &[&str], password: &str) -> Output {
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
+        .write_all(format!("{stdin}\n").as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
 }
@@ -156,5 +163,56 @@ async fn in_production_an_empty_database_gets_only_the_users_added_by_hand() {
     let unknown = add_user(&db, &["--email", "dan@example.com"], "dan's long password");
     assert!(text(&unknown.stderr).contains("--email and --customer are needed"));
     assert_eq!(user_emails(&db).await, ["carol@example.com"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_removed_user_is_gone_with_their_sessions() {
+    let dir = std::env::temp_dir().join(format!("server-remove-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("merchant.db");
+    for email in ["carol@example.com", "dan@example.com"] {
+        let args = ["--email", email, "--customer", "cus_acme"];
+        let added = add_user(&db, &args, "a long enough password");
+        assert!(added.status.success(), "{}", text(&added.stderr));
+    }
+    // Carol is logged in twice, Dan once (as the server's log-in stores them).
+    let database = merchant::db::open(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let sessions = merchant::SqlSessions::new(database.pool().clone());
+    for (id, email) in [
+        (1, "carol@example.com"),
+        (1, "carol@example.com"),
+        (2, "dan@example.com"),
+    ] {
+        let record = tower_sessions::session::Record {
+            id: tower_sessions::session::Id::default(),
+            data: [(
+                merchant::sessions::USER_KEY.to_owned(),
+                serde_json::json!({"id": id, "email": email, "name": email, "customer_id": "cus_acme"}),
+            )]
+            .into(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(8),
+        };
+        use merchant::sessions::SessionRows;
+        assert!(sessions.insert(&record).await.unwrap());
+    }
+
+    let removed = users(&db, "remove", &["--email", "Carol@Example.com"], "");
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert_eq!(
+        text(&removed.stdout).trim(),
+        "removed user 1 (carol@example.com) and ended their 2 sessions"
+    );
+    assert_eq!(user_emails(&db).await, ["dan@example.com"]);
+    assert_eq!(sessions.count_live().await.unwrap(), 1, "Dan's stays");
+
+    let again = users(&db, "remove", &["--email", "carol@example.com"], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        text(&again.stderr).trim(),
+        "error: no user removed: no user has the email \"carol@example.com\""
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

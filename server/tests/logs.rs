@@ -28,6 +28,8 @@ impl Server {
             .env("SANDBOX_ADDR", "127.0.0.1:0")
             .env("MERCHANT_DATABASE_URL", "sqlite::memory:")
             .env("SANDBOX_DATABASE_URL", "sqlite::memory:")
+            // The test stands where a balancer would: its ids are kept.
+            .env("MERCHANT_TRUSTED_PROXIES", "127.0.0.1")
             .env_remove("ALTERNATIVE_API_URL")
             .env_remove("ALTERNATIVE_ENVIRONMENT")
             .stdout(Stdio::piped())

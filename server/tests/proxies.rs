@@ -1,6 +1,7 @@
 //! Behind a load balancer: the per-address limits tell its clients apart by
-//! the address it forwards, believe no one else's header, and the
-//! cross-site check still knows the site's own pages.
+//! the address it forwards, believe no one else's header, the cross-site
+//! check still knows the site's own pages, and only the balancer names a
+//! request's id.
 
 mod support;
 
@@ -102,4 +103,40 @@ async fn the_cross_site_check_works_behind_the_proxy() {
     assert_eq!(own.status(), StatusCode::OK);
     let foreign = call(&site.app, whoami_from("https://evil.example")).await;
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+}
+
+/// The `X-Request-Id` of the answer to a `/healthz` from `peer` (or from no
+/// known peer) that came with `X-Request-Id: sent`.
+async fn request_id_from(site: &TestSite, peer: Option<&str>, sent: &str) -> String {
+    let mut request = Request::get("/healthz")
+        .header("x-request-id", sent)
+        .body(Body::empty())
+        .unwrap();
+    if let Some(peer) = peer {
+        request = from(peer, request);
+    }
+    let response = call(&site.app, request).await;
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn only_a_trusted_proxy_names_the_request_id() {
+    let site = start_with(behind_balancer()).await;
+    assert_eq!(
+        request_id_from(&site, Some(BALANCER), "lb-7f3a").await,
+        "lb-7f3a"
+    );
+    // Anyone else would choose the id the logs file their request under
+    // (another request's, to muddle an investigation): a new one instead.
+    for peer in [Some("203.0.113.9"), None] {
+        let id = request_id_from(&site, peer, "lb-7f3a").await;
+        assert_ne!(id, "lb-7f3a", "{peer:?}");
+        assert!(
+            id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
 }

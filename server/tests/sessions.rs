@@ -1,8 +1,12 @@
-//! A log-out stays done and strangers store nothing, through the whole HTTP
-//! stack: each race is played on purpose (hold a request at the vendor, do
-//! the other thing, release it), not left to timing.
+//! A log-out stays done, a late answer never hands back a replaced or
+//! ended session's id (nor clears the new one), and strangers store
+//! nothing, through the whole HTTP stack: each race is played on purpose
+//! (hold a request at the vendor, do the other thing, release it), not
+//! left to timing.
 
 mod support;
+
+use std::time::Duration;
 
 use axum::http::{header, Request, StatusCode};
 use support::*;
@@ -34,8 +38,13 @@ async fn a_request_running_through_a_log_out_does_not_log_the_session_back_in() 
         "{}",
         out.status()
     );
+    // The log-out's own answer tells the browser to drop the cookie.
+    assert_eq!(set_session_cookie(&out).as_deref(), Some(""));
     held.release.send(()).unwrap();
-    assert_eq!(running.await.unwrap().status(), StatusCode::OK);
+    let late = running.await.unwrap();
+    assert_eq!(late.status(), StatusCode::OK);
+    // The late answer does not hand the ended id back to the browser.
+    assert_eq!(set_session_cookie(&late), None);
 
     // The stolen (or simply old) cookie is worth nothing now.
     assert_eq!(whoami(&site.app, &cookie).await, "null");
@@ -69,11 +78,60 @@ async fn a_request_running_through_a_log_in_cannot_revive_the_replaced_id() {
     let new = log_in(&site.app, ALICE, Some(&old)).await;
     assert_ne!(new, old);
     held.release.send(()).unwrap();
-    assert_eq!(running.await.unwrap().status(), StatusCode::OK);
+    let late = running.await.unwrap();
+    assert_eq!(late.status(), StatusCode::OK);
+    // The browser keeps the last cookie it is given: the late answer must
+    // give none, or the tab that logged in finds itself logged out.
+    assert_eq!(set_session_cookie(&late), None);
 
     assert_eq!(whoami(&site.app, &old).await, "null");
     assert!(whoami(&site.app, &new).await.contains("alice@example.com"));
     assert_eq!(session_rows(&site.db).await, 1);
+}
+
+#[tokio::test]
+async fn a_page_rendered_through_a_log_out_does_not_hand_the_ended_id_back() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+
+    let held = site.gate.hold_next();
+    let rendering = tokio::spawn({
+        let (app, cookie) = (site.app.clone(), cookie.clone());
+        async move { call(&app, page("/checkout/inv_1001", &cookie)).await }
+    });
+    held.reached.await.unwrap();
+    let out = call(&site.app, post("/api/logout", "", Some(&cookie))).await;
+    assert_eq!(out.status(), StatusCode::OK);
+    held.release.send(()).unwrap();
+    let late = rendering.await.unwrap();
+    assert_eq!(late.status(), StatusCode::OK);
+    assert_eq!(set_session_cookie(&late), None);
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+}
+
+#[tokio::test]
+async fn a_request_sent_with_the_replaced_cookie_does_not_clear_the_new_one() {
+    let site = start().await;
+    let old = log_in(&site.app, ALICE, None).await;
+    // Another tab logs in again; this tab's request, sent before its
+    // browser had the new cookie, arrives after.
+    let new = log_in(&site.app, ALICE, Some(&old)).await;
+    let late = call(&site.app, post("/api/whoami", "", Some(&old))).await;
+    assert_eq!(text_of(late).await, (None, "null".to_owned()));
+    assert!(whoami(&site.app, &new).await.contains("alice@example.com"));
+}
+
+/// A page request as the browser sends it, with `session`'s cookie.
+fn page(path: &str, session: &str) -> Request<axum::body::Body> {
+    Request::get(path)
+        .header(header::COOKIE, format!("merchant_session={session}"))
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+/// The session cookie an answer sets, and its body.
+async fn text_of(response: axum::http::Response<axum::body::Body>) -> (Option<String>, String) {
+    (set_session_cookie(&response), text(response).await)
 }
 
 #[tokio::test]
@@ -154,4 +212,64 @@ async fn answers_that_carry_a_token_or_the_sessions_data_are_never_stored() {
     for response in [&mint, &page] {
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
     }
+}
+
+#[tokio::test]
+async fn a_user_removed_elsewhere_loses_access_once_the_copies_are_stale() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    // Another process (`server users remove`) or instance removes her row.
+    sqlx::query("DELETE FROM users WHERE email = $1")
+        .bind(ALICE.0)
+        .execute(site.db.pool())
+        .await
+        .unwrap();
+    // This server trusts what it read for 5 s (merchant::sessions::FRESH_FOR);
+    // tokio's clock is moved past that, then runs on for the requests.
+    tokio::time::pause();
+    tokio::time::advance(merchant::sessions::FRESH_FOR).await;
+    tokio::time::resume();
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_max_age_however_busy_it_was() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    // Used all along (the inactivity expiry never runs out), to a minute
+    // before the 12 hours…
+    site.clock.advance(Duration::from_secs(12 * 3600 - 60));
+    assert!(whoami(&site.app, &cookie)
+        .await
+        .contains("alice@example.com"));
+    // …and not after: the page behaves as logged out, the session is gone.
+    site.clock.advance(Duration::from_secs(60));
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+    let mint = call(
+        &site.app,
+        post("/api/checkout/token", "invoice_id=inv_1001", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(mint.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(session_rows(&site.db).await, 0);
+    // Logging in again starts a new one.
+    let again = log_in(&site.app, ALICE, Some(&cookie)).await;
+    assert!(whoami(&site.app, &again)
+        .await
+        .contains("alice@example.com"));
+}
+
+#[tokio::test]
+async fn a_user_removed_here_loses_access_at_their_next_request() {
+    let site = start().await;
+    let cookie = log_in(&site.app, ALICE, None).await;
+    let removed = site.users.remove(ALICE.0).await.unwrap();
+    assert_eq!(removed.map(|user| user.email).as_deref(), Some(ALICE.0));
+    assert_eq!(whoami(&site.app, &cookie).await, "null");
+    let mint = call(
+        &site.app,
+        post("/api/checkout/token", "invoice_id=inv_1001", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(mint.status(), StatusCode::UNAUTHORIZED);
 }

@@ -96,7 +96,8 @@ async fn log_in(email: String, password: String, next: &str) -> Result<(), AppEr
         .attempt(&account, &address)
         .await
         .map_err(ssr::too_many)?;
-    let user = ssr::users()?
+    let users = ssr::users()?;
+    let user = users
         .authenticate(&email, &password)
         .await
         .map_err(|e| ssr::storage_unavailable("look the user up", e))?
@@ -110,6 +111,11 @@ async fn log_in(email: String, password: String, next: &str) -> Result<(), AppEr
         .map_err(|e| ssr::storage_unavailable("start a session", e))?;
     session
         .insert(ssr::USER, &user)
+        .await
+        .map_err(|e| ssr::storage_unavailable("start a session", e))?;
+    // Counted from here, however busy the session (`ssr::optional_user`).
+    session
+        .insert(ssr::LOGGED_IN_AT, users.log_in_time())
         .await
         .map_err(|e| ssr::storage_unavailable("start a session", e))?;
     tracing::info!(user = user.id, "logged in");

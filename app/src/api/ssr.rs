@@ -39,8 +39,13 @@ pub fn back_to_form(page: &str, error: AppError) -> AppError {
 }
 
 /// The session key holding the logged-in user, as they were at log-in: the
-/// session answers who is asking without a database read per request.
-pub const USER: &str = "user";
+/// session answers who is asking without a database read per request
+/// (checked against a fresh copy of their row: `Users::session_user`).
+pub const USER: &str = merchant::sessions::USER_KEY;
+
+/// The session key holding when the user logged in (Unix seconds): a
+/// log-in lasts `MERCHANT_SESSION_MAX_AGE_SECS` from then, however busy.
+pub const LOGGED_IN_AT: &str = merchant::sessions::LOGGED_IN_AT_KEY;
 
 fn from_context<T: Send + Sync + 'static>() -> Result<Arc<T>, AppError> {
     use_context::<Arc<T>>().ok_or_else(|| {
@@ -73,15 +78,29 @@ pub async fn session() -> Result<Session, AppError> {
 /// The logged-in user, if any. Asking restarts the session's inactivity
 /// clock: the expiry is set again, so the session is saved on the way out
 /// (the store writes it only once it has slid a minute). A session with no
-/// user is left alone, so nothing is stored for a stranger's cookie.
+/// user is left alone, so nothing is stored for a stranger's cookie. A
+/// log-in that is over — past its maximum age, or its user removed — ends
+/// here as by a log-out, and the page is told no one is logged in.
 pub async fn optional_user() -> Result<Option<User>, AppError> {
     let session = session().await?;
-    let user = session
-        .get::<User>(USER)
+    let read = |e| storage_unavailable("read the session", e);
+    let Some(held) = session.get::<User>(USER).await.map_err(read)? else {
+        return Ok(None);
+    };
+    let logged_in_at = session.get::<i64>(LOGGED_IN_AT).await.map_err(read)?;
+    let user = users()?
+        .session_user(&held, logged_in_at)
         .await
-        .map_err(|e| storage_unavailable("read the session", e))?;
-    if user.is_some() {
-        session.set_expiry(session.expiry());
+        .map_err(|e| storage_unavailable("look the user up", e))?;
+    match &user {
+        Some(_) => session.set_expiry(session.expiry()),
+        None => {
+            tracing::info!(user = held.id, "a log-in is over: its session ends");
+            if let Err(error) = session.flush().await {
+                // Refused all the same: the check above runs on every use.
+                tracing::warn!(%error, "could not delete a session that is over");
+            }
+        }
     }
     Ok(user)
 }

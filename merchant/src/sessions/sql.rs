@@ -39,6 +39,29 @@ impl SqlSessions {
         Ok(u64::try_from(live).unwrap_or(0))
     }
 
+    /// Deletes the sessions of user `user_id` (whose data names them under
+    /// [`super::USER_KEY`]); returns how many. It reads every row: for
+    /// `server users remove`, not for a request. (The data is JSON text,
+    /// read the same way on SQLite and PostgreSQL.)
+    pub async fn delete_of_user(&self, user_id: i64) -> Result<u64, sqlx::Error> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, data FROM sessions")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut deleted = 0;
+        for (id, data) in rows {
+            let names_user = serde_json::from_str::<serde_json::Value>(&data)
+                .is_ok_and(|data| data[super::USER_KEY]["id"].as_i64() == Some(user_id));
+            if names_user {
+                let done = sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                deleted += done.rows_affected();
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Deletes the expired rows every `period`, for as long as the task runs.
     pub async fn delete_expired_every(self, period: Duration) {
         let mut ticks = tokio::time::interval(period);
@@ -173,6 +196,33 @@ mod tests {
         record.expiry_date += time::Duration::hours(8);
         assert!(!rows.update(&record).await.unwrap());
         assert_eq!(rows.delete_expired().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_users_sessions_are_deleted_and_no_one_elses() {
+        let (_db, rows) = rows().await;
+        let named = |user: serde_json::Value| Record {
+            data: [(super::super::USER_KEY.to_owned(), user)].into(),
+            ..record()
+        };
+        let theirs = [
+            named(serde_json::json!({"id": 3, "email": "carol@example.com"})),
+            named(serde_json::json!({"id": 3, "email": "carol@example.com"})),
+        ];
+        let others = [
+            named(serde_json::json!({"id": 33, "email": "dan@example.com"})),
+            record(),
+        ];
+        for record in theirs.iter().chain(&others) {
+            rows.insert(record).await.unwrap();
+        }
+        assert_eq!(rows.delete_of_user(3).await.unwrap(), 2);
+        for record in &theirs {
+            assert_eq!(rows.load(&record.id).await.unwrap(), None);
+        }
+        for record in &others {
+            assert!(rows.load(&record.id).await.unwrap().is_some());
+        }
     }
 
     #[tokio::test]

@@ -34,6 +34,10 @@ pub struct TestSite {
     pub gate: Gate,
     /// While set, the vendor answers every call with 503.
     pub vendor_down: Arc<AtomicBool>,
+    /// The site's users (to remove one, as `server users remove` does).
+    pub users: Arc<Users>,
+    /// The wall clock log-ins' age is judged by: tests move it.
+    pub clock: merchant::WallClock,
 }
 
 /// Holds the next vendor invoice read until released.
@@ -149,12 +153,14 @@ pub async fn start_with(options: Options) -> TestSite {
             ClientSecret::new("demo_client_secret"),
         )
     };
+    let clock = merchant::WallClock::default();
+    let users = Arc::new(Users::new(pool.clone()).with_clock(clock.clone()));
     let services = Services {
         checkout: Arc::new(CheckoutService::new(
             VendorClient::new(vendor).unwrap(),
             Records::new(pool.clone()),
         )),
-        users: Arc::new(Users::new(pool.clone())),
+        users: users.clone(),
         limits: Arc::new(Limits::default()),
     };
     let leptos_options = LeptosOptions::builder().output_name("checkout").build();
@@ -178,6 +184,8 @@ pub async fn start_with(options: Options) -> TestSite {
         sandbox,
         gate,
         vendor_down,
+        users,
+        clock,
     }
 }
 
