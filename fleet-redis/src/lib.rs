@@ -1,6 +1,6 @@
 //! The Redis a fleet of merchant instances shares, reached so that its
 //! outage never stops a request. The vendor client (`alternative-client`,
-//! feature `redis`: the quota and the OAuth token) and the merchant crate
+//! the quota and the OAuth token) and the merchant crate
 //! (ended sessions, its own limits, token reuse) both go through one
 //! [`FleetRedis`], so the rule below is written, and holds, once:
 //!
@@ -13,10 +13,14 @@
 //!   a Redis that flaps (an overloaded one answering every other call in
 //!   time) is logged at most once per [`QUIET_FOR`], not on every flap.
 //!
-//! Each caller counts its own calls without Redis, under its own metric.
+//! Every call made without Redis is counted, by the caller's `part`
+//! ([`FALLBACKS`]).
 //!
-//! On top of it, a [`Lease`]: the right of one instance at a time to run a
-//! background job (e.g. the merchant's catch-up on the vendor's events).
+//! On top of it, each mechanism a fleet shares, written once: the rate
+//! limit ([`gcra`]: a Lua script and its Rust reference model, tested
+//! against each other), and [`Lease`], the right of one instance at a time
+//! to do something — fetch a value the others then read ([`FleetRedis::publish`]),
+//! or run a background job.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,8 +30,10 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
+pub mod gcra;
 mod lease;
 
+pub use gcra::{Decision, Gcra};
 pub use lease::{Holder, Lease};
 /// The `redis` crate this one is built on, for callers' own scripts and
 /// commands (one version for the whole fleet's code).
@@ -36,6 +42,22 @@ pub use redis;
 /// A Redis call slower than this counts as Redis down: requests wait on
 /// these calls, so they must be quick or skipped.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Counter: calls made without Redis because it could not be reached (or
+/// answered too late), by `part` — the caller's use of it: `quota`,
+/// `oauth` (the vendor client), `sessions`, `limits`, `tokens`, `catch_up`
+/// (the merchant). Each went on with what its instance knows alone.
+pub const FALLBACKS: &str = "fleet_redis_fallbacks_total";
+
+/// What Redis says of a value: found, missing, or nothing, because it
+/// cannot be reached now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<T> {
+    Found(T),
+    Missing,
+    /// Redis cannot say: the caller goes on with what it knows alone.
+    Unknown,
+}
 
 /// After Redis failed, this long without it before it is tried again.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -102,9 +124,22 @@ impl FleetRedis {
     }
 
     /// Runs `call` with a connection, unless Redis is resting after a
-    /// failure; `None` if it is, or if the call fails or is slow now.
-    /// `part` names the caller's use of Redis in the log.
+    /// failure; `None` if it is, or if the call fails or is slow now (and
+    /// counted, [`FALLBACKS`]). `part` names the caller's use of Redis in
+    /// the count and the log.
     pub async fn run<T, F, Fut>(&self, part: &'static str, call: F) -> Option<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let answer = self.run_uncounted(part, call).await;
+        if answer.is_none() {
+            metrics::counter!(FALLBACKS, "part" => part).increment(1);
+        }
+        answer
+    }
+
+    async fn run_uncounted<T, F, Fut>(&self, part: &'static str, call: F) -> Option<T>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,

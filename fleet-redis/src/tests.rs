@@ -143,3 +143,33 @@ async fn without_redis_nobody_can_say_who_holds_a_lease() {
         Lease::Unknown
     );
 }
+
+#[tokio::test]
+async fn one_instance_fetches_and_publishes_while_the_others_wait_and_read() {
+    let url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let prefix = format!("test:{:016x}:", rand::random::<u64>());
+    let (one, two) = (
+        FleetRedis::new(&url, &prefix).unwrap(),
+        FleetRedis::new(&url, &prefix).unwrap(),
+    );
+    let ttl = Duration::from_secs(30);
+    assert_eq!(one.read("test", "value").await, Lookup::Missing);
+    let Lease::Held(fetching) = one.lease("test", "value", ttl).await else {
+        panic!("the first takes the lease");
+    };
+    assert_eq!(two.lease("test", "value", ttl).await, Lease::Elsewhere);
+    assert_eq!(two.read("test", "value").await, Lookup::Missing);
+    one.publish("test", fetching, "value", "42", ttl).await;
+    let Lookup::Found((value, lives)) = two.read("test", "value").await else {
+        panic!("published");
+    };
+    assert_eq!(value, "42");
+    assert!(lives > Duration::from_secs(29) && lives <= ttl, "{lives:?}");
+    // The lease went with the publication: the next fetch may begin.
+    assert!(matches!(
+        two.lease("test", "value", ttl).await,
+        Lease::Held(_)
+    ));
+    assert_eq!(unreachable().read("test", "value").await, Lookup::Unknown);
+}
