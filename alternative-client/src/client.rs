@@ -86,7 +86,6 @@ pub struct VendorClient {
     /// This instance's quota; with a fleet's shared state, its own share,
     /// used while Redis cannot be reached (`fleet.rs`).
     pub(crate) quota: Quota,
-    #[cfg(feature = "redis")]
     pub(crate) shared: Option<crate::shared::Shared>,
     verifier: Option<TokenVerifier>,
     probe: Probe,
@@ -97,9 +96,6 @@ pub struct VendorClient {
 /// unavailable" in 5 s rather than spin.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a call over the quota may wait for its turn before the page is
-/// told "busy": about one second's worth of calls queued behind it.
-pub(crate) const MAX_QUOTA_WAIT: Duration = Duration::from_secs(1);
 
 /// Below this, a checkout token is refused as [`VendorError::Malformed`]:
 /// no page can use a token that ends before it arrives, and handing it out
@@ -186,17 +182,12 @@ impl VendorClient {
         }
         Ok(Self {
             http,
-            quota: Quota::new(
-                config.requests_per_second,
-                crate::quota::burst_under(config.requests_per_second),
-                MAX_QUOTA_WAIT,
-            ),
+            quota: Quota::under_vendor(config.requests_per_second),
             config: VendorConfig {
                 api_url: config.api_url.trim_end_matches('/').to_owned(),
                 ..config
             },
             oauth: TokenCache::default(),
-            #[cfg(feature = "redis")]
             shared: None,
             verifier,
             probe: Probe::new(config.probe_interval),

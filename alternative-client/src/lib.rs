@@ -48,7 +48,6 @@ mod quota;
 mod request_id;
 mod retry;
 mod secret;
-#[cfg(feature = "redis")]
 mod shared;
 mod token_cache;
 pub mod webhook;
@@ -62,7 +61,6 @@ pub use health::PROBE_INTERVAL;
 pub use jwks::CheckoutClaims;
 pub use request_id::{current_request_id, with_request_id, RequestId};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
-#[cfg(feature = "redis")]
 pub use shared::{Shared, SharedError};
 
 /// The parts [`VendorClient`] is built from. Public so that the benchmarks

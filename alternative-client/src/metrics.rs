@@ -26,11 +26,6 @@ pub const QUOTA_WAITS: &str = "alternative_quota_waits_total";
 /// longest wait, or their caller's places in the queue taken).
 pub const QUOTA_REFUSALS: &str = "alternative_quota_refusals_total";
 
-/// Counter: calls made without the fleet's shared state because Redis could
-/// not be reached, by `part` (`quota`, `oauth`): each went on with the
-/// instance's own share (see `shared`, feature `redis`).
-pub const SHARED_FALLBACKS: &str = "alternative_shared_state_fallbacks_total";
-
 /// The vendor's endpoints, as the `endpoint` label names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {

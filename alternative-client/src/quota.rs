@@ -2,10 +2,11 @@
 //! key on the real API) instead of finding it by way of 429s, and sharing it
 //! fairly between the merchant's customers.
 //!
-//! A GCRA limiter ("generic cell rate algorithm", a token bucket kept as one
-//! timestamp): up to `burst` calls go at once, then one every `1/rate`. A call
-//! over the quota waits its turn — at most `max_wait`; a longer queue than
-//! that is refused at once with the time after which a retry would fit.
+//! The rule is [`fleet_redis::Gcra`] (a token bucket kept as one timestamp),
+//! the one a fleet keeps in Redis too: up to `burst` calls go at once, then
+//! one every `1/rate`. A call over the quota waits its turn — at most
+//! `max_wait`; a longer queue than that is refused at once with the time
+//! after which a retry would fit.
 //!
 //! Fair share: each caller (the customer a call is made for) holds at most
 //! [`MAX_WAITING_PER_CALLER`] places in the queue. One customer flooding the
@@ -13,10 +14,11 @@
 //! behind at most two of its calls, so a caller waits at most
 //! `2 × interval` (400 ms at 5/s) per other busy customer ahead of it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use fleet_redis::{Decision, Gcra};
 use tokio::time::Instant;
 
 use crate::metrics::{QUOTA_REFUSALS, QUOTA_WAITS};
@@ -36,9 +38,13 @@ pub const MAX_WAITING_PER_CALLER: usize = 2;
 /// (200 ms at 5 a second) of that; the steady rate stays the vendor's.
 /// Holding the vendor's exact burst, a fleet was refused once in 1,000
 /// first mints offered at 100 a second (BENCHMARKS.md, 2026-12-03).
-pub(crate) fn burst_under(per_second: u32) -> u32 {
+fn burst_under(per_second: u32) -> u32 {
     per_second.saturating_sub(1).max(1)
 }
+
+/// How long a call over the quota may wait for its turn before the page is
+/// told "busy": about one second's worth of calls queued behind it.
+pub(crate) const MAX_QUOTA_WAIT: Duration = Duration::from_secs(1);
 
 /// Past this many callers tracked, the ones with no place in the queue go.
 const MAX_CALLERS: usize = 10_000;
@@ -50,99 +56,110 @@ pub struct Busy {
 }
 
 pub struct Quota {
-    interval: Duration,
-    tolerance: Duration,
-    max_wait: Duration,
+    limit: Gcra,
+    /// Where this quota's clock starts: times are kept as ms since then,
+    /// as [`Gcra::decide`] takes them.
+    origin: Instant,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
-    /// The "theoretical arrival time" of the next call at the steady rate.
-    next: Option<Instant>,
-    /// Each caller's places in the queue: when each of its waiting calls goes.
-    waiting: HashMap<String, VecDeque<Instant>>,
+    /// The theoretical arrival time of the next call at the steady rate (ms).
+    tat: Option<u64>,
+    /// Each caller's places in the queue: when each of its waiting calls
+    /// goes (ms), earliest first.
+    waiting: HashMap<String, Vec<u64>>,
 }
 
 impl Quota {
     /// `per_second` 0 means no quota.
     pub fn new(per_second: u32, burst: u32, max_wait: Duration) -> Self {
-        let interval = if per_second == 0 {
-            Duration::ZERO
+        let limit = if per_second == 0 {
+            Gcra::off()
         } else {
-            Duration::from_secs(1) / per_second
+            Gcra {
+                max_wait,
+                places: MAX_WAITING_PER_CALLER as u32,
+                ..Gcra::refusing(per_second, Duration::from_secs(1), burst)
+            }
         };
         Self {
-            interval,
-            tolerance: interval * burst.saturating_sub(1),
-            max_wait,
+            limit,
+            origin: Instant::now(),
             state: Mutex::default(),
         }
+    }
+
+    /// The quota to keep under a vendor's of `per_second` calls a second:
+    /// its rate, a burst one under its own ([`burst_under`]), and at most
+    /// [`MAX_QUOTA_WAIT`] in the queue. The one place that rule is applied:
+    /// an instance alone, its share in a fleet, and the fleet's in Redis.
+    pub(crate) fn under_vendor(per_second: u32) -> Self {
+        Self::new(per_second, burst_under(per_second), MAX_QUOTA_WAIT)
+    }
+
+    /// The rule this quota keeps, for a fleet to keep it in Redis.
+    pub(crate) fn limit(&self) -> Gcra {
+        self.limit
     }
 
     /// Waits for this call's turn, or says how long until one would fit.
     /// `caller` is whom the call is for (a customer id): see the module docs.
     pub async fn acquire(&self, caller: &str) -> Result<(), Busy> {
-        if self.interval.is_zero() {
+        if self.limit.is_off() {
             return Ok(());
         }
         let wait = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let at = state.next.map_or(now, |n| n.max(now));
-            let wait = at.duration_since(now).saturating_sub(self.tolerance);
-            if wait > self.max_wait {
-                metrics::counter!(QUOTA_REFUSALS).increment(1);
-                return Err(Busy { retry_after: wait });
+            let now = self.now();
+            let held = state.waiting.get(caller).map_or(&[][..], Vec::as_slice);
+            match self.limit.decide(state.tat, now, held) {
+                (Decision::Refuse { retry_after }, _) => {
+                    metrics::counter!(QUOTA_REFUSALS).increment(1);
+                    return Err(Busy { retry_after });
+                }
+                (Decision::Go { wait }, tat) => {
+                    state.tat = tat;
+                    if !wait.is_zero() {
+                        state.hold_place(caller, now, now + wait.as_millis() as u64);
+                        metrics::counter!(QUOTA_WAITS).increment(1);
+                    }
+                    wait
+                }
             }
-            if !wait.is_zero() {
-                state
-                    .hold_place(caller, now, now + wait)
-                    .inspect_err(|_| metrics::counter!(QUOTA_REFUSALS).increment(1))?;
-                metrics::counter!(QUOTA_WAITS).increment(1);
-            }
-            state.next = Some(at + self.interval);
-            wait
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
         Ok(())
     }
-}
 
-impl Quota {
     /// As if the whole burst had just been used: the next call goes one
     /// interval from now at the earliest (see `fleet::turn`).
-    #[cfg(feature = "redis")]
     pub(crate) fn drain(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let spent = Instant::now() + self.tolerance + self.interval;
-        state.next = Some(state.next.map_or(spent, |next| next.max(spent)));
+        let spent = self.now() + self.limit.tolerance_ms() + self.limit.interval_ms();
+        state.tat = Some(state.tat.map_or(spent, |tat| tat.max(spent)));
+    }
+
+    /// Now, in ms since `origin` (tokio's clock, which tests pause).
+    fn now(&self) -> u64 {
+        Instant::now().duration_since(self.origin).as_millis() as u64
     }
 }
 
 impl State {
-    /// Gives `caller` a place in the queue going at `goes`, unless it holds
-    /// its share already.
-    fn hold_place(&mut self, caller: &str, now: Instant, goes: Instant) -> Result<(), Busy> {
+    /// Gives `caller` a place in the queue going at `goes` (the rule has
+    /// checked it holds fewer than its share).
+    fn hold_place(&mut self, caller: &str, now: u64, goes: u64) {
         if self.waiting.len() >= MAX_CALLERS && !self.waiting.contains_key(caller) {
             self.waiting
-                .retain(|_, places| places.back().is_some_and(|&at| at > now));
+                .retain(|_, places| places.last().is_some_and(|&at| at > now));
         }
         let places = self.waiting.entry(caller.to_owned()).or_default();
-        while places.front().is_some_and(|&at| at <= now) {
-            places.pop_front();
-        }
-        if places.len() >= MAX_WAITING_PER_CALLER {
-            // The earliest of its places frees up first.
-            let first = places.front().copied().unwrap_or(now);
-            return Err(Busy {
-                retry_after: first.duration_since(now).max(Duration::from_millis(1)),
-            });
-        }
-        places.push_back(goes);
-        Ok(())
+        places.retain(|&at| at > now);
+        places.push(goes);
     }
 }
 

@@ -472,6 +472,5 @@ async fn every_call_a_customer_causes_counts_against_that_customers_places() {
     assert_eq!(other.unwrap().status, "open");
 }
 
-#[cfg(feature = "redis")]
 mod fleet;
 mod readiness;

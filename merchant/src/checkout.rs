@@ -14,6 +14,7 @@ mod slots;
 use std::time::Duration;
 
 use alternative_client::{CheckoutToken, IssuedCheckoutToken, VendorClient, VendorInvoice};
+use fleet_redis::{Lease, Lookup};
 use tokio::time::Instant;
 
 use crate::error::MintError;
@@ -111,9 +112,9 @@ impl CheckoutService {
         // or a refusal elsewhere forgets it); this instance's own only while
         // Redis cannot say.
         let fleet_knows = match self.shared_reusable(&key).await {
-            Some(Some(recent)) => return Ok((self.handed_out(&recent), MintOutcome::Reused)),
-            Some(None) => true,
-            None => false,
+            Lookup::Found(recent) => return Ok((self.handed_out(&recent), MintOutcome::Reused)),
+            Lookup::Missing => true,
+            Lookup::Unknown => false,
         };
         if !fleet_knows {
             if let Some(minted) = self.reuse(&key).await {
@@ -146,12 +147,14 @@ impl CheckoutService {
         Ok((minted, outcome))
     }
 
-    /// The fleet's reusable token for `key`, as a [`Recent`]; `Some(None)`
-    /// if it holds none, `None` without a fleet or while Redis cannot say.
-    async fn shared_reusable(&self, (customer, invoice): &Key) -> Option<Option<Recent>> {
-        let found = self.shared.as_ref()?.reusable(customer, invoice).await?;
-        Some(found.map(|shared| {
-            Recent {
+    /// The fleet's reusable token for `key`, as a [`Recent`]; without a
+    /// fleet, [`Lookup::Unknown`], as while Redis cannot say.
+    async fn shared_reusable(&self, (customer, invoice): &Key) -> Lookup<Recent> {
+        let Some(shared) = &self.shared else {
+            return Lookup::Unknown;
+        };
+        match shared.reusable(customer, invoice).await {
+            Lookup::Found(shared) => Lookup::Found(Recent {
                 minted_at: Instant::now()
                     .checked_sub(shared.lifetime.saturating_sub(shared.issued.expires_in))
                     .unwrap_or_else(Instant::now),
@@ -159,8 +162,10 @@ impl CheckoutService {
                     expires_in: shared.lifetime,
                     ..shared.issued
                 },
-            }
-        }))
+            }),
+            Lookup::Missing => Lookup::Missing,
+            Lookup::Unknown => Lookup::Unknown,
+        }
     }
 
     /// A token from the vendor for `key` — or, with a fleet, the one
@@ -182,28 +187,30 @@ impl CheckoutService {
         loop {
             // Minted meanwhile, here or elsewhere (this request may have
             // waited for the slot while another minted).
-            if let Some(Some(recent)) = self.shared_reusable(key).await {
+            if let Lookup::Found(recent) = self.shared_reusable(key).await {
                 return Ok((recent, MintOutcome::Reused));
             }
             match shared.lock(invoice).await {
-                Some(Some(holder)) => {
+                Lease::Held(holder) => {
                     let minted = issue().await;
                     match &minted {
                         Ok(recent) => {
                             shared
-                                .store(customer, invoice, &recent.issued, &holder)
+                                .store(customer, invoice, &recent.issued, holder)
                                 .await
                         }
-                        Err(_) => shared.unlock(invoice, &holder).await,
+                        Err(_) => shared.unlock(holder).await,
                     }
                     return Ok((minted?, MintOutcome::Issued));
                 }
                 // Another instance is minting it: take it when it is in.
-                Some(None) if Instant::now() < give_up => {
+                Lease::Elsewhere if Instant::now() < give_up => {
                     tokio::time::sleep(Duration::from_millis(25)).await;
                 }
                 // Redis away, or the other instance took too long.
-                _ => return Ok((issue().await?, MintOutcome::Issued)),
+                Lease::Elsewhere | Lease::Unknown => {
+                    return Ok((issue().await?, MintOutcome::Issued))
+                }
             }
         }
     }

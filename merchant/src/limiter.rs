@@ -1,27 +1,30 @@
 //! Per-key rate limits for the merchant's own endpoints (per session, per
-//! client address, per login email): a GCRA per key, refusing at once with
-//! the time after which the next request would be allowed.
+//! client address, per login email): [`fleet_redis::Gcra`] per key,
+//! refusing at once with the time after which the next request would be
+//! allowed.
 //!
 //! On one instance the limits live in memory. A fleet shares them through
-//! Redis ([`Limits::shared_through`]): the same rule, run in a Lua script
-//! on Redis's clock, so N instances do not give a guesser N times the
-//! tries. The keys hold no email or address, only a hash of it. While
-//! Redis cannot be reached each instance counts alone (`crate::fleet`).
+//! Redis ([`Limits::shared_through`]): the same rule, its Lua twin run on
+//! Redis's clock, so N instances do not give a guesser N times the tries.
+//! The keys hold no email or address, only a hash of it. While Redis cannot
+//! be reached each instance counts alone (`crate::fleet`).
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::Script;
+use fleet_redis::{Decision, Gcra};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::fleet::{CountedRun, FleetRedis};
+use crate::fleet::FleetRedis;
 
 pub struct KeyedLimiter {
-    interval: Duration,
-    tolerance: Duration,
-    next: Mutex<HashMap<String, Instant>>,
+    limit: Gcra,
+    /// Where this limiter's clock starts: times are kept as ms since then.
+    origin: Instant,
+    /// Each key's theoretical arrival time (ms), on this instance.
+    tat: Mutex<HashMap<String, u64>>,
     /// With a fleet: the limit every instance shares, and its name there.
     shared: Option<(FleetRedis, &'static str)>,
 }
@@ -29,22 +32,20 @@ pub struct KeyedLimiter {
 impl KeyedLimiter {
     /// `per_minute` requests a minute, in bursts of up to `burst`.
     pub fn per_minute(per_minute: u32, burst: u32) -> Self {
-        let interval = Duration::from_secs(60) / per_minute.max(1);
-        Self {
-            interval,
-            tolerance: interval * burst.saturating_sub(1),
-            next: Mutex::default(),
-            shared: None,
-        }
+        Self::with(Gcra::refusing(per_minute, Duration::from_secs(60), burst))
     }
 
     /// No limit at all: for load benchmarks, which send thousands of
     /// requests a second from one address (`MERCHANT_RATE_LIMITS=off`).
     pub fn off() -> Self {
+        Self::with(Gcra::off())
+    }
+
+    fn with(limit: Gcra) -> Self {
         Self {
-            interval: Duration::ZERO,
-            tolerance: Duration::ZERO,
-            next: Mutex::default(),
+            limit,
+            origin: Instant::now(),
+            tat: Mutex::default(),
             shared: None,
         }
     }
@@ -57,131 +58,85 @@ impl KeyedLimiter {
 
     /// Counts one request for `key`; `Err(wait)` if it is over the limit.
     pub async fn check(&self, key: &str) -> Result<(), Duration> {
-        if self.interval.is_zero() {
+        if self.limit.is_off() {
             return Ok(());
         }
-        let args = [self.interval.as_millis(), self.tolerance.as_millis()];
-        if let Some(wait) = self.run_shared(&CHECK, key, &args).await {
-            return match wait {
-                0 => Ok(()),
-                ms => Err(Duration::from_millis(ms)),
-            };
+        let decision = match self.shared_key(key) {
+            Some((redis, key)) => {
+                let queue = format!("{key}:queue");
+                redis.gcra("limits", &self.limit, &key, &queue).await
+            }
+            None => None,
+        };
+        match decision.unwrap_or_else(|| self.check_here(key)) {
+            Decision::Go { .. } => Ok(()),
+            Decision::Refuse { retry_after } => Err(retry_after),
         }
-        self.check_here(key)
     }
 
-    /// `script` on the shared limit for `key`, if there is one and Redis
-    /// answers.
-    async fn run_shared(&self, script: &Script, key: &str, args: &[u128]) -> Option<u64> {
+    /// The shared limit's Redis and the key's name there, with a fleet.
+    fn shared_key(&self, key: &str) -> Option<(&FleetRedis, String)> {
         let (redis, name) = self.shared.as_ref()?;
         // The email or address itself never goes to Redis.
         let hashed: String = Sha256::digest(key.as_bytes())
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
-        let key = redis.key(&format!("limit:{name}:{hashed}"));
-        let mut invocation = script.key(key);
-        for arg in args {
-            invocation.arg(arg.to_string());
-        }
-        redis
-            .counted("limits", |mut connection| async move {
-                invocation.invoke_async(&mut connection).await
-            })
-            .await
+        Some((redis, format!("limit:{name}:{hashed}")))
     }
 
-    fn check_here(&self, key: &str) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        if next.len() > 100_000 {
+    /// The rule on this instance alone.
+    fn check_here(&self, key: &str) -> Decision {
+        let now = self.now();
+        let mut tats = self.tat.lock().unwrap_or_else(|e| e.into_inner());
+        if tats.len() > 100_000 {
             // Keys whose allowance is full again carry no information.
-            next.retain(|_, at| *at > now);
+            tats.retain(|_, tat| *tat > now);
         }
-        let at = next.get(key).map_or(now, |at| (*at).max(now));
-        let wait = at.duration_since(now).saturating_sub(self.tolerance);
-        if !wait.is_zero() {
-            return Err(wait);
-        }
-        // The key is copied only the first time it is seen.
-        match next.get_mut(key) {
-            Some(slot) => *slot = at + self.interval,
-            None => {
-                next.insert(key.to_owned(), at + self.interval);
+        let (decision, next) = self.limit.decide(tats.get(key).copied(), now, &[]);
+        if let Some(next) = next {
+            // The key is copied only the first time it is seen.
+            match tats.get_mut(key) {
+                Some(tat) => *tat = next,
+                None => {
+                    tats.insert(key.to_owned(), next);
+                }
             }
         }
-        Ok(())
+        decision
     }
 
     /// Whether `key` has nothing counted against it now (its allowance is
     /// full again), without counting.
     pub async fn is_clear(&self, key: &str) -> bool {
-        if let Some(clear) = self.run_shared(&IS_CLEAR, key, &[]).await {
-            return clear == 1;
+        if let Some((redis, key)) = self.shared_key(key) {
+            if let Some(clear) = redis.gcra_is_clear("limits", &key).await {
+                return clear;
+            }
         }
-        let next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        next.get(key).is_none_or(|at| *at <= Instant::now())
+        let tats = self.tat.lock().unwrap_or_else(|e| e.into_inner());
+        tats.get(key).is_none_or(|tat| *tat <= self.now())
     }
 
     /// Gives back the request `check` counted: for limits on failures only
     /// (a successful log-in is not a guess).
     pub async fn refund(&self, key: &str) {
-        if self
-            .run_shared(&REFUND, key, &[self.interval.as_millis()])
-            .await
-            .is_some()
-        {
-            return;
+        if let Some((redis, key)) = self.shared_key(key) {
+            if redis.gcra_refund("limits", &self.limit, &key).await {
+                return;
+            }
         }
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(at) = next.get_mut(key) {
-            *at = at.checked_sub(self.interval).unwrap_or(*at);
+        let mut tats = self.tat.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tat) = tats.get_mut(key) {
+            *tat = tat.saturating_sub(self.limit.interval_ms());
         }
     }
+
+    /// Now, in ms since `origin` (tokio's clock, which tests pause).
+    fn now(&self) -> u64 {
+        Instant::now().duration_since(self.origin).as_millis() as u64
+    }
 }
-
-/// GCRA as `KeyedLimiter::check_here` does it, on Redis's clock. KEYS[1]:
-/// the key's next theoretical time (ms); ARGV: interval, tolerance (ms).
-/// Returns 0 (counted) or the wait in ms.
-static CHECK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
-local at = tonumber(redis.call('GET', KEYS[1])) or now
-if at < now then at = now end
-local wait = at - now - tolerance
-if wait > 0 then return wait end
-redis.call('SET', KEYS[1], at + interval, 'PX', at + interval - now + 1)
-return 0
-",
-    )
-});
-
-/// 1 if nothing is counted against the key now.
-static IS_CLEAR: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local at = tonumber(redis.call('GET', KEYS[1]))
-if not at or at <= now then return 1 end
-return 0
-",
-    )
-});
-
-/// Moves the key's next time back by ARGV[1] ms.
-static REFUND: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local at = tonumber(redis.call('GET', KEYS[1]))
-if at then redis.call('SET', KEYS[1], at - tonumber(ARGV[1]), 'KEEPTTL') end
-return 1
-",
-    )
-});
 
 /// The merchant's own limits, one limiter per purpose.
 pub struct Limits {

@@ -71,9 +71,3 @@ pub(crate) fn mint(outcome: MintOutcome, took: std::time::Duration) {
 pub fn login(outcome: &'static str) {
     metrics::counter!(LOGINS, "outcome" => outcome).increment(1);
 }
-/// Counter: calls made without the fleet's Redis because it could not be
-/// reached (`MERCHANT_REDIS_URL` set): session checks and log-outs (the
-/// instance relied on its copies' freshness), limit checks (counted on this
-/// instance alone) and token reuse (this instance's own tokens); label
-/// `part`: `sessions`, `limits`, `tokens`.
-pub const REDIS_FALLBACKS: &str = "merchant_redis_fallbacks_total";

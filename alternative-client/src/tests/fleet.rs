@@ -1,4 +1,4 @@
-//! Several clients sharing one Redis (feature `redis`), as the instances of
+//! Several clients sharing one Redis, as the instances of
 //! a merchant's fleet do, against the sandbox with its quota on: one OAuth
 //! request for all, no call the vendor has to refuse, and each instance on
 //! its own share while Redis is away. Needs a Redis server: `TEST_REDIS_URL`

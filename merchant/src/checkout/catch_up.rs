@@ -22,7 +22,7 @@ use fleet_redis::{Holder, Lease};
 use super::settle::unix_now;
 use super::CheckoutService;
 use crate::fleet::FleetRedis;
-use crate::metrics::{CATCH_UP_FOUND, CATCH_UP_RUNS, REDIS_FALLBACKS};
+use crate::metrics::{CATCH_UP_FOUND, CATCH_UP_RUNS};
 use crate::payments::{Recorded, Via};
 
 /// How long a run holds the fleet's lease without a word: it is renewed
@@ -83,10 +83,8 @@ impl CheckoutService {
             {
                 Lease::Held(holder) => Some(holder),
                 Lease::Elsewhere => return Turn::Skipped,
-                Lease::Unknown => {
-                    metrics::counter!(REDIS_FALLBACKS, "part" => "catch_up").increment(1);
-                    None
-                }
+                // Counted as a fallback by `FleetRedis`.
+                Lease::Unknown => None,
             },
         };
         let lease = fleet.zip(holder.as_ref());

@@ -12,7 +12,7 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use tower_sessions::session::Id;
 
-use crate::fleet::{CountedRun, FleetRedis};
+use crate::fleet::FleetRedis;
 
 /// How long an ended id is remembered: longer than any session lives
 /// (8 hours of inactivity, `server`'s session layer).
@@ -38,7 +38,7 @@ impl EndedSessions {
     pub async fn end(&self, id: &Id) -> bool {
         let key = self.key(id);
         self.redis
-            .counted("sessions", |mut redis| async move {
+            .run("sessions", |mut redis| async move {
                 redis.set_ex::<_, _, ()>(key, 1, ENDED_FOR.as_secs()).await
             })
             .await
@@ -49,7 +49,7 @@ impl EndedSessions {
     pub async fn has_ended(&self, id: &Id) -> Option<bool> {
         let key = self.key(id);
         self.redis
-            .counted("sessions", |mut redis| async move {
+            .run("sessions", |mut redis| async move {
                 redis.exists::<_, bool>(key).await
             })
             .await
