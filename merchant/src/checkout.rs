@@ -4,18 +4,18 @@
 //! and a token that still has most of its life is handed out again instead
 //! of minting another: a page reload, a second tab or a double click costs
 //! the vendor quota nothing. A fleet shares both through Redis
-//! ([`CheckoutService::shared_through`], `shared.rs`).
+//! ([`CheckoutService::shared_through`]); `reuse.rs` is the one interface to
+//! both.
 
 mod catch_up;
+mod reuse;
 mod settle;
 mod shared;
 mod slots;
 
 use std::time::Duration;
 
-use alternative_client::{CheckoutToken, IssuedCheckoutToken, VendorClient, VendorInvoice};
-use fleet_redis::{Lease, Lookup};
-use tokio::time::Instant;
+use alternative_client::{CheckoutToken, VendorClient, VendorInvoice};
 
 use crate::error::MintError;
 use crate::fleet::FleetRedis;
@@ -24,7 +24,8 @@ use crate::metrics::MintOutcome;
 use crate::records::{InvoiceRecord, PaymentState, Records};
 use crate::users::User;
 pub use catch_up::{CatchUpError, CaughtUp, Turn, CATCH_UP_LEASE};
-use slots::{Key, Recent, Slots};
+use reuse::Reuse;
+use slots::{Recent, Slots};
 
 /// What the page receives: a token for the vendor API at `api_url`.
 #[derive(Debug)]
@@ -39,10 +40,8 @@ pub struct MintedToken {
 pub struct CheckoutService {
     vendor: VendorClient,
     pub(crate) records: Records,
-    /// This instance's tokens; with a fleet, what it falls back on while
-    /// Redis cannot be reached.
-    slots: Slots,
-    shared: Option<shared::SharedTokens>,
+    /// The tokens handed out again, this instance's or the fleet's.
+    reuse: Reuse,
     /// Held by a catch-up run and by a demo reset: never both at once.
     settling: tokio::sync::Mutex<()>,
 }
@@ -52,8 +51,7 @@ impl CheckoutService {
         Self {
             vendor,
             records,
-            slots: Slots::default(),
-            shared: None,
+            reuse: Reuse::Instance(Slots::default()),
             settling: tokio::sync::Mutex::new(()),
         }
     }
@@ -62,7 +60,10 @@ impl CheckoutService {
     /// `redis`: one token per invoice for the fleet, forgotten by all once
     /// paid or refused.
     pub fn shared_through(mut self, redis: &FleetRedis) -> Self {
-        self.shared = Some(shared::SharedTokens::new(redis.clone()));
+        self.reuse = Reuse::Fleet {
+            tokens: shared::SharedTokens::new(redis.clone()),
+            slots: Slots::default(),
+        };
         self
     }
 
@@ -108,127 +109,25 @@ impl CheckoutService {
         invoice_id: &InvoiceId,
     ) -> Result<(MintedToken, MintOutcome), MintError> {
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
-        // With a fleet the shared token is the one to hand out (a payment
-        // or a refusal elsewhere forgets it); this instance's own only while
-        // Redis cannot say.
-        let fleet_knows = match self.shared_reusable(&key).await {
-            Lookup::Found(recent) => return Ok((self.handed_out(&recent), MintOutcome::Reused)),
-            Lookup::Missing => true,
-            Lookup::Unknown => false,
-        };
-        if !fleet_knows {
-            if let Some(minted) = self.reuse(&key).await {
-                return Ok((minted, MintOutcome::Reused));
-            }
+        if let Some(recent) = self.reuse.reusable(&key).await {
+            return Ok((self.handed_out(&recent), MintOutcome::Reused));
         }
         match self.own_record(user, invoice_id).await?.payment {
             PaymentState::Open => {}
             PaymentState::Paid { .. } => return Err(MintError::Paid),
             PaymentState::Mismatch { .. } => return Err(MintError::PaymentMismatch),
         }
-        let slot = self.slots.get_or_make(key.clone());
-        let mut current = slot.current.lock().await;
-        // Another request for the same slot may have just issued one.
-        let held = current
-            .take()
-            .filter(|_| !fleet_knows)
-            .filter(Recent::reusable);
-        let (recent, outcome) = match held {
-            Some(recent) => (recent, MintOutcome::Reused),
-            None => match self.mint_once(&key).await {
-                Err(refusal) if refusal.vendor_says_paid() => {
-                    return Err(self.heal_already_paid(user, invoice_id, refusal).await)
-                }
-                minted => minted?,
-            },
-        };
-        let minted = self.handed_out(&recent);
-        *current = Some(recent);
-        Ok((minted, outcome))
-    }
-
-    /// The fleet's reusable token for `key`, as a [`Recent`]; without a
-    /// fleet, [`Lookup::Unknown`], as while Redis cannot say.
-    async fn shared_reusable(&self, (customer, invoice): &Key) -> Lookup<Recent> {
-        let Some(shared) = &self.shared else {
-            return Lookup::Unknown;
-        };
-        match shared.reusable(customer, invoice).await {
-            Lookup::Found(shared) => Lookup::Found(Recent {
-                minted_at: Instant::now()
-                    .checked_sub(shared.lifetime.saturating_sub(shared.issued.expires_in))
-                    .unwrap_or_else(Instant::now),
-                issued: IssuedCheckoutToken {
-                    expires_in: shared.lifetime,
-                    ..shared.issued
-                },
-            }),
-            Lookup::Missing => Lookup::Missing,
-            Lookup::Unknown => Lookup::Unknown,
-        }
-    }
-
-    /// A token from the vendor for `key` — or, with a fleet, the one
-    /// another instance is minting for it right now (one vendor call per
-    /// invoice for the whole fleet).
-    async fn mint_once(&self, key: &Key) -> Result<(Recent, MintOutcome), MintError> {
-        let (customer, invoice) = key;
         let issue = || async {
-            let issued = self.vendor.checkout_token(customer, invoice).await?;
-            Ok::<_, MintError>(Recent {
-                issued,
-                minted_at: Instant::now(),
-            })
+            let (customer, invoice) = &key;
+            Ok(self.vendor.checkout_token(customer, invoice).await?)
         };
-        let Some(shared) = &self.shared else {
-            return Ok((issue().await?, MintOutcome::Issued));
+        let (recent, outcome) = match self.reuse.mint_once(&key, issue).await {
+            Err(refusal) if refusal.vendor_says_paid() => {
+                return Err(self.heal_already_paid(user, invoice_id, refusal).await)
+            }
+            minted => minted?,
         };
-        let give_up = Instant::now() + shared::MINT_LOCK;
-        loop {
-            // Minted meanwhile, here or elsewhere (this request may have
-            // waited for the slot while another minted).
-            if let Lookup::Found(recent) = self.shared_reusable(key).await {
-                return Ok((recent, MintOutcome::Reused));
-            }
-            match shared.lock(invoice).await {
-                Lease::Held(holder) => {
-                    let minted = issue().await;
-                    match &minted {
-                        Ok(recent) => {
-                            shared
-                                .store(customer, invoice, &recent.issued, holder)
-                                .await
-                        }
-                        Err(_) => shared.unlock(holder).await,
-                    }
-                    return Ok((minted?, MintOutcome::Issued));
-                }
-                // Another instance is minting it: take it when it is in.
-                Lease::Elsewhere if Instant::now() < give_up => {
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
-                // Redis away, or the other instance took too long.
-                Lease::Elsewhere | Lease::Unknown => {
-                    return Ok((issue().await?, MintOutcome::Issued))
-                }
-            }
-        }
-    }
-
-    /// The token this customer was last given for this invoice, if it is
-    /// still worth handing out. The records are not read again for it: the
-    /// slot exists only because they said the invoice is this customer's,
-    /// and giving the same token again grants nothing new (the vendor takes
-    /// it until it expires, whatever happens here). That makes the most
-    /// common mint — a reload, a refresh, another tab — one without a
-    /// database round trip.
-    async fn reuse(&self, key: &Key) -> Option<MintedToken> {
-        let slot = self.slots.get(key)?;
-        let current = slot.current.lock().await;
-        current
-            .as_ref()
-            .filter(|recent| recent.reusable())
-            .map(|recent| self.handed_out(recent))
+        Ok((self.handed_out(&recent), outcome))
     }
 
     fn handed_out(&self, recent: &Recent) -> MintedToken {
@@ -242,30 +141,10 @@ impl CheckoutService {
     /// The vendor refused the token with id `refused_id` before its time
     /// (revoked, a key pulled, its clock ahead): if it is the one this
     /// customer would be given again for this invoice, forget it, so the
-    /// next mint asks the vendor for a new one. A token whose id is not
-    /// known (no JWKS to read it with) is forgotten too: one more vendor
-    /// call is cheaper than a page handed a refused token in a loop. A
-    /// different id means a newer token is there already, and it stays.
+    /// next mint asks the vendor for a new one.
     pub async fn forget_refused(&self, user: &User, invoice_id: &InvoiceId, refused_id: &str) {
-        if let Some(shared) = &self.shared {
-            shared.forget(invoice_id.as_str(), Some(refused_id)).await;
-        }
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
-        let Some(slot) = self.slots.get(&key) else {
-            return;
-        };
-        let mut current = slot.current.lock().await;
-        let refused = current.as_ref().is_some_and(|recent| {
-            recent
-                .issued
-                .jti
-                .as_deref()
-                .is_none_or(|jti| jti == refused_id)
-        });
-        if refused {
-            *current = None;
-            tracing::info!(jti = %refused_id, "forgot a checkout token the vendor refused");
-        }
+        self.reuse.forget_refused(&key, refused_id).await;
     }
 
     /// The vendor's view of the user's invoice (status, amounts, due date),
@@ -313,12 +192,8 @@ impl CheckoutService {
     }
 
     /// Hands out no token again for `invoice_id`, whoever it was minted
-    /// for: it is paid. (A page that still holds one can use it until it
-    /// expires; the vendor refuses a second payment.)
+    /// for: it is paid.
     async fn forget_invoice(&self, invoice_id: &str) {
-        self.slots.forget_invoice(invoice_id);
-        if let Some(shared) = &self.shared {
-            shared.forget(invoice_id, None).await;
-        }
+        self.reuse.forget_invoice(invoice_id).await;
     }
 }

@@ -37,6 +37,7 @@ impl Slot {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Recent {
     pub(super) issued: IssuedCheckoutToken,
     pub(super) minted_at: Instant,
@@ -72,6 +73,35 @@ impl Slots {
     /// The slot of `key`, if there is one.
     pub(super) fn get(&self, key: &Key) -> Option<Arc<Slot>> {
         self.map().get(key).cloned()
+    }
+
+    /// `key`'s token, if it is still worth handing out.
+    pub(super) async fn reusable(&self, key: &Key) -> Option<Recent> {
+        let slot = self.get(key)?;
+        let current = slot.current.lock().await;
+        current.as_ref().filter(|recent| recent.reusable()).cloned()
+    }
+
+    /// Forgets `key`'s token if its id is `refused_id`, or not known (no
+    /// JWKS to read it with: one more vendor call is cheaper than a page
+    /// handed a refused token in a loop). A different id means a newer
+    /// token is there already, and it stays.
+    pub(super) async fn forget_refused(&self, key: &Key, refused_id: &str) {
+        let Some(slot) = self.get(key) else {
+            return;
+        };
+        let mut current = slot.current.lock().await;
+        let refused = current.as_ref().is_some_and(|recent| {
+            recent
+                .issued
+                .jti
+                .as_deref()
+                .is_none_or(|jti| jti == refused_id)
+        });
+        if refused {
+            *current = None;
+            tracing::info!(jti = %refused_id, "forgot a checkout token the vendor refused");
+        }
     }
 
     /// Forgets every slot of `invoice_id`, whoever it was minted for.
