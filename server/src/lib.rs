@@ -14,6 +14,7 @@ pub mod proxies;
 mod request_id;
 pub mod session_cookie;
 pub mod webhooks;
+pub mod wiring;
 
 use std::sync::Arc;
 

@@ -16,15 +16,13 @@
 //! user with a published password ever exists there.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use alternative_client::VendorClient;
 use leptos::prelude::*;
-use merchant::limiter::Limits;
-use merchant::{CachedSessions, CheckoutService, Records, SqlSessions, Users};
+use merchant::{Records, SqlSessions, Users};
 use server::config::{Config, LogFormat, Vendor};
-use server::{AllowedOrigins, BrowserPolicy, Services, Site};
+use server::wiring::{self, FleetLink, Instance, Parts};
+use server::{AllowedOrigins, BrowserPolicy, Site};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -107,9 +105,9 @@ async fn serve_metrics(
 /// The merchant's database, with the demo data in the sandbox environment only.
 async fn open_database(config: &Config) -> Result<merchant::db::Database, merchant::db::DbError> {
     if config.is_sandbox() {
-        merchant::db::open_with_demo(config.merchant_database_url.expose()).await
+        merchant::db::open_with_demo(config.storage.database_url.expose()).await
     } else {
-        merchant::db::open(config.merchant_database_url.expose()).await
+        merchant::db::open(config.storage.database_url.expose()).await
     }
 }
 
@@ -184,7 +182,7 @@ async fn import_invoices(file: &str) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("{file}: nothing imported: {e}"))?;
     println!(
         "imported {imported} invoices into {}",
-        config.merchant_database_url
+        config.storage.database_url
     );
     Ok(())
 }
@@ -194,7 +192,10 @@ async fn import_invoices(file: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// the merchant forgets the payments it recorded of them, and its place in
 /// the event list.
 #[cfg(feature = "embedded-sandbox")]
-fn forget_payments_on_reset(sandbox: &sandbox::Sandbox, checkout: Arc<CheckoutService>) {
+fn forget_payments_on_reset(
+    sandbox: &sandbox::Sandbox,
+    checkout: std::sync::Arc<merchant::CheckoutService>,
+) {
     sandbox.on_reset(move || {
         let checkout = checkout.clone();
         async move {
@@ -205,143 +206,134 @@ fn forget_payments_on_reset(sandbox: &sandbox::Sandbox, checkout: Arc<CheckoutSe
     });
 }
 
-async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-    // Read first: `.env` may set the log format and filter.
-    let config = Config::from_env()?;
-    init_logging(config.log_format);
-    if let Some(path) = &config.env_file {
-        tracing::info!(path = %path.display(), "read settings from .env");
-    }
-    let leptos_options = get_configuration(None)?.leptos_options;
-    let site_addr = leptos_options.site_addr;
-    let origins = AllowedOrigins::for_site(site_addr, &config.public_origins);
-
-    // Lives as long as `main`: an in-memory database lasts as long as it.
-    let database = open_database(&config).await?;
-    let db = database.pool().clone();
-
+/// The vendor the server talks to, once reached.
+struct ReachedVendor {
+    api_url: String,
+    /// What the webhook endpoint checks signatures with; `None`: no endpoint.
+    webhook_secrets: Option<alternative_client::webhook::WebhookSecrets>,
+    /// The sandbox running in this process, if it is the vendor.
     #[cfg(feature = "embedded-sandbox")]
-    let mut embedded = None;
-    let (api_url, webhook_secrets) = match config.vendor.clone() {
-        Vendor::Remote { api_url } => (api_url, config.webhook_secrets.clone()),
+    embedded: Option<sandbox::Sandbox>,
+}
+
+/// The configured vendor at its URL, or the embedded sandbox, started here
+/// and delivering its events to this site.
+async fn reach_vendor(
+    config: &Config,
+    site_addr: SocketAddr,
+    origins: &AllowedOrigins,
+) -> Result<ReachedVendor, Box<dyn std::error::Error>> {
+    // Only the embedded sandbox needs them: it delivers to the site, and
+    // the site's pages call it.
+    #[cfg(not(feature = "embedded-sandbox"))]
+    let _ = (site_addr, origins);
+    let reached = match config.vendor.kind.clone() {
+        Vendor::Remote { api_url } => ReachedVendor {
+            api_url,
+            webhook_secrets: config.webhooks.secrets.clone(),
+            #[cfg(feature = "embedded-sandbox")]
+            embedded: None,
+        },
         #[cfg(feature = "embedded-sandbox")]
         Vendor::EmbeddedSandbox(mut sandbox_config) => {
-            let secrets = server::embedded_sandbox_webhook(
+            let webhook_secrets = server::embedded_sandbox_webhook(
                 &mut sandbox_config,
                 site_addr,
-                config.webhook_secrets.clone(),
+                config.webhooks.secrets.clone(),
             );
-            let (url, sandbox) = server::start_embedded_sandbox(*sandbox_config, &origins).await?;
-            embedded = Some(sandbox);
-            (url, secrets)
+            let (api_url, sandbox) =
+                server::start_embedded_sandbox(*sandbox_config, origins).await?;
+            ReachedVendor {
+                api_url,
+                webhook_secrets,
+                embedded: Some(sandbox),
+            }
         }
     };
-    if webhook_secrets.is_none() {
+    if reached.webhook_secrets.is_none() {
         tracing::warn!(
             "MERCHANT_WEBHOOK_SECRETS is not set: no webhook endpoint; payments are \
              recorded only by reconciling after Pay"
         );
     }
+    Ok(reached)
+}
 
-    let sessions = SqlSessions::new(db.clone());
+/// The security headers, for a site whose page calls the vendor at
+/// `api_url` (HSTS outside the sandbox; under `cargo leptos watch`, the
+/// live-reload socket allowed too).
+fn browser_policy(
+    api_url: &str,
+    config: &Config,
+    leptos: &LeptosOptions,
+) -> Result<BrowserPolicy, Box<dyn std::error::Error>> {
+    let browser = BrowserPolicy::new(api_url, !config.is_sandbox())?;
+    if std::env::var_os("LEPTOS_WATCH").is_none() {
+        return Ok(browser);
+    }
+    // cargo-leptos's live reload: the page opens a socket to this port.
+    let port = leptos.reload_external_port.unwrap_or(leptos.reload_port);
+    Ok(browser.with_live_reload(port))
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    // Read first: `.env` may set the log format and filter.
+    let config = Config::from_env()?;
+    init_logging(config.observability.log_format);
+    if let Some(path) = &config.env_file {
+        tracing::info!(path = %path.display(), "read settings from .env");
+    }
+    let leptos_options = get_configuration(None)?.leptos_options;
+    let site_addr = leptos_options.site_addr;
+    let origins = AllowedOrigins::for_site(site_addr, &config.network.public_origins);
+
+    // Lives as long as `main`: an in-memory database lasts as long as it.
+    let database = open_database(&config).await?;
+    let db = database.pool().clone();
+
+    let vendor = reach_vendor(&config, site_addr, &origins).await?;
+    let api_url = vendor.api_url;
+
+    let rows = SqlSessions::new(db.clone());
     // Expired sessions are deleted hourly; until then they are refused anyway.
-    tokio::spawn(
-        sessions
-            .clone()
-            .delete_expired_every(Duration::from_secs(3600)),
-    );
+    tokio::spawn(rows.clone().delete_expired_every(Duration::from_secs(3600)));
 
     // What this instance shares with the others (MERCHANT_REDIS_URL).
-    let fleet = config.fleet.clone();
-    let fleet_redis = fleet
-        .as_ref()
-        .map(|fleet| fleet_redis::FleetRedis::new(fleet.redis_url.expose(), &fleet.key_prefix))
-        .transpose()?;
-    let mut limits = if config.rate_limits {
-        Limits::default()
-    } else {
-        tracing::warn!("MERCHANT_RATE_LIMITS=off: no per-session, per-address or per-email limits");
-        Limits::off()
-    };
-    if let Some(redis) = &fleet_redis {
-        limits = limits.shared_through(redis);
+    let fleet = config.fleet.as_ref().map(FleetLink::connect).transpose()?;
+    if let Some(fleet) = &config.fleet {
+        tracing::info!(redis = %fleet.redis_url, instances = fleet.instances, "sharing the fleet's state through Redis");
     }
-    let secure_cookies = config.secure_cookies;
-    let events_catch_up = config.events_catch_up;
-    let session_max_age = config.session_max_age;
-    let trusted_proxies = config.trusted_proxies.clone();
-    let metrics_addr = config.metrics_addr;
-    let metrics_sessions = sessions.clone();
-    let deployment = app::Deployment {
-        developer_panel: config.is_sandbox(),
-    };
-    let mut browser = BrowserPolicy::new(&api_url, !config.is_sandbox())?;
-    if std::env::var_os("LEPTOS_WATCH").is_some() {
-        // cargo-leptos's live reload: the page opens a socket to this port.
-        let port = leptos_options
-            .reload_external_port
-            .unwrap_or(leptos_options.reload_port);
-        browser = browser.with_live_reload(port);
-    }
-    let mut vendor = VendorClient::new(config.vendor_config(&api_url))?;
-    if let (Some(fleet), Some(redis)) = (&fleet, &fleet_redis) {
-        // The quota and the OAuth token, shared with the other instances
-        // (over the same connection, and the same view of an outage).
-        let shared = alternative_client::Shared::new(redis.clone(), fleet.instances)?;
-        tracing::info!(redis = %fleet.redis_url, instances = fleet.instances, "sharing the vendor quota and OAuth token through Redis");
-        vendor = vendor.shared_through(shared);
-    }
-    let services = Services {
-        checkout: Arc::new({
-            let checkout = CheckoutService::new(vendor, Records::new(db.clone()));
-            match &fleet_redis {
-                // One token per invoice for the fleet.
-                Some(redis) => checkout.shared_through(redis),
-                None => checkout,
-            }
-        }),
-        users: Arc::new(Users::new(db).with_session_max_age(session_max_age)),
-        limits: Arc::new(limits),
-    };
+    let Instance { services, sessions } = wiring::instance(
+        Parts {
+            vendor: config.vendor.client_config(&api_url),
+            pool: db,
+            rate_limits: config.network.rate_limits,
+            session_max_age: config.network.session_max_age,
+            clock: merchant::WallClock::default(),
+        },
+        fleet.as_ref(),
+    )?;
     #[cfg(feature = "embedded-sandbox")]
-    if let Some(sandbox) = embedded {
-        forget_payments_on_reset(&sandbox, services.checkout.clone());
+    if let Some(sandbox) = &vendor.embedded {
+        forget_payments_on_reset(sandbox, services.checkout.clone());
     }
-    match events_catch_up {
-        // Payments whose events the webhook endpoint missed (down, its
-        // secret wrong) are read from the vendor's list.
-        Some(period) => {
-            tokio::spawn(
-                services
-                    .checkout
-                    .clone()
-                    .catch_up_every(period, fleet_redis.clone()),
-            );
-        }
-        None => tracing::warn!(
-            "MERCHANT_EVENTS_CATCH_UP_SECS=0: no catch-up on the vendor's events; a payment \
-             whose event is lost is recorded only when its payer reconciles or opens it again"
-        ),
-    }
+    wiring::catch_up(&services.checkout, config.webhooks.catch_up, fleet.as_ref());
     let site = Site {
+        deployment: app::Deployment {
+            developer_panel: config.is_sandbox(),
+        },
+        browser: browser_policy(&api_url, &config, &leptos_options)?,
         leptos_options,
         origins,
-        secure_cookies,
-        deployment,
-        browser,
-        trusted_proxies,
-        webhook_secrets,
-    };
-    let sessions = match fleet_redis {
-        // A log-out reaches every instance at once.
-        Some(redis) => CachedSessions::in_fleet(sessions, merchant::EndedSessions::new(redis)),
-        None => CachedSessions::new(sessions),
+        secure_cookies: config.network.secure_cookies,
+        trusted_proxies: config.network.trusted_proxies.clone(),
+        webhook_secrets: vendor.webhook_secrets,
     };
     let app = server::router(site, services, sessions);
 
     let listener = TcpListener::bind(site_addr).await?;
-    if let Some(addr) = metrics_addr {
-        serve_metrics(addr, listener.local_addr()?, metrics_sessions).await?;
+    if let Some(addr) = config.observability.metrics_addr {
+        serve_metrics(addr, listener.local_addr()?, rows).await?;
     }
     tracing::info!(
         "merchant app listening on http://{}",

@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use alternative_client::{ClientSecret, VendorClient, VendorConfig};
+use alternative_client::{ClientSecret, VendorConfig};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, Response, StatusCode};
@@ -17,10 +17,10 @@ use axum::response::IntoResponse;
 use axum::Router;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
-use merchant::limiter::Limits;
-use merchant::{CachedSessions, CheckoutService, Records, SqlSessions, Users};
+use merchant::Users;
 use sandbox::{Sandbox, SystemClock};
-use server::{AllowedOrigins, BrowserPolicy, Services, Site, TrustedProxies};
+use server::wiring::{self, FleetLink, Instance, Parts};
+use server::{AllowedOrigins, BrowserPolicy, Site, TrustedProxies};
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
@@ -38,6 +38,8 @@ pub struct TestSite {
     pub users: Arc<Users>,
     /// The wall clock log-ins' age is judged by: tests move it.
     pub clock: merchant::WallClock,
+    /// Where the vendor sandbox answers.
+    pub vendor_url: String,
 }
 
 /// Holds the next vendor invoice read until released.
@@ -79,11 +81,14 @@ pub enum Environment {
 }
 
 /// How the test site is configured, where tests differ.
+#[derive(Clone)]
 pub struct Options {
     pub environment: Environment,
     pub trusted_proxies: TrustedProxies,
     /// `MERCHANT_PUBLIC_ORIGINS`.
     pub public_origins: Vec<String>,
+    /// A fleet's Redis, shared with the instances `beside` makes.
+    pub fleet: Option<FleetLink>,
 }
 
 impl Default for Options {
@@ -92,6 +97,7 @@ impl Default for Options {
             environment: Environment::Sandbox,
             trusted_proxies: TrustedProxies::none(),
             public_origins: Vec::new(),
+            fleet: None,
         }
     }
 }
@@ -113,7 +119,6 @@ pub async fn start_in(environment: Environment) -> TestSite {
 pub const WEBHOOK_SECRET: &str = "whsec_test_0123456789abcdef";
 
 pub async fn start_with(options: Options) -> TestSite {
-    let sandboxed = options.environment == Environment::Sandbox;
     let sandbox = Sandbox::open(sandbox::Config::unlimited_in_memory(), SystemClock)
         .await
         .unwrap();
@@ -141,28 +146,61 @@ pub async fn start_with(options: Options) -> TestSite {
     let db = merchant::db::open_with_demo(&merchant::db::scratch_url().await)
         .await
         .unwrap();
-    let pool = db.pool().clone();
+    let clock = merchant::WallClock::default();
+    let (app, users) = instance(&options, &url, db.pool().clone(), clock.clone());
+    TestSite {
+        app,
+        db,
+        sandbox,
+        gate,
+        vendor_down,
+        users,
+        clock,
+        vendor_url: url,
+    }
+}
+
+/// Another instance of `site`'s fleet (`options.fleet`): the same
+/// database and vendor, wired as `main` wires it.
+pub fn beside(site: &TestSite, options: &Options) -> Router {
+    instance(
+        options,
+        &site.vendor_url,
+        site.db.pool().clone(),
+        site.clock.clone(),
+    )
+    .0
+}
+
+/// One instance's site over `pool`, talking to the vendor at `url`, wired
+/// by `server::wiring` (its fleet's Redis shared if `options` has one).
+fn instance(
+    options: &Options,
+    url: &str,
+    pool: sqlx::AnyPool,
+    clock: merchant::WallClock,
+) -> (Router, Arc<Users>) {
+    let sandboxed = options.environment == Environment::Sandbox;
     let vendor = VendorConfig {
         token_issuer: Some("alternative-sandbox".into()),
         token_typ: Some("checkout+jwt".into()),
         // Every readiness probe asks the vendor afresh.
         probe_interval: std::time::Duration::ZERO,
         ..VendorConfig::new(
-            &url,
+            url,
             "demo_client_id",
             ClientSecret::new("demo_client_secret"),
         )
     };
-    let clock = merchant::WallClock::default();
-    let users = Arc::new(Users::new(pool.clone()).with_clock(clock.clone()));
-    let services = Services {
-        checkout: Arc::new(CheckoutService::new(
-            VendorClient::new(vendor).unwrap(),
-            Records::new(pool.clone()),
-        )),
-        users: users.clone(),
-        limits: Arc::new(Limits::default()),
+    let parts = Parts {
+        vendor,
+        pool,
+        rate_limits: true,
+        session_max_age: merchant::SESSION_MAX_AGE,
+        clock,
     };
+    let Instance { services, sessions } = wiring::instance(parts, options.fleet.as_ref()).unwrap();
+    let users = services.users.clone();
     let leptos_options = LeptosOptions::builder().output_name("checkout").build();
     let site = Site {
         origins: AllowedOrigins::for_site(leptos_options.site_addr, &options.public_origins),
@@ -171,22 +209,13 @@ pub async fn start_with(options: Options) -> TestSite {
         deployment: app::Deployment {
             developer_panel: sandboxed,
         },
-        browser: BrowserPolicy::new(&url, !sandboxed).unwrap(),
-        trusted_proxies: options.trusted_proxies,
+        browser: BrowserPolicy::new(url, !sandboxed).unwrap(),
+        trusted_proxies: options.trusted_proxies.clone(),
         webhook_secrets: Some(
             alternative_client::webhook::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap(),
         ),
     };
-    let sessions = CachedSessions::new(SqlSessions::new(pool));
-    TestSite {
-        app: server::router(site, services, sessions),
-        db,
-        sandbox,
-        gate,
-        vendor_down,
-        users,
-        clock,
-    }
+    (server::router(site, services, sessions), users)
 }
 
 /// A form POST, as the page's server-function calls send it.
