@@ -86,7 +86,7 @@ pub struct VendorClient {
     /// This instance's quota; with a fleet's shared state, its own share,
     /// used while Redis cannot be reached (`fleet.rs`).
     pub(crate) quota: Quota,
-    pub(crate) shared: Option<crate::shared::Shared>,
+    pub(crate) shared: Option<crate::fleet_state::FleetState>,
     verifier: Option<TokenVerifier>,
     probe: Probe,
 }

@@ -1,5 +1,5 @@
 //! How a [`VendorClient`] takes its turns under the vendor's quota and gets
-//! its OAuth token: on its own, or — with [`VendorClient::shared_through`]
+//! its OAuth token: on its own, or — with [`VendorClient::in_fleet`]
 //! — as one instance of a fleet sharing both through Redis, and on its own
 //! share while Redis cannot be reached.
 
@@ -9,10 +9,10 @@ use fleet_redis::{Lease, Lookup};
 
 use crate::client::VendorClient;
 use crate::error::VendorError;
+use crate::fleet_state::FleetState;
 use crate::quota::{Busy, Quota};
 use crate::retry::retrying;
 use crate::secret::OAuthAccessToken;
-use crate::shared::Shared;
 use crate::token_cache::fresh_for;
 
 impl VendorClient {
@@ -21,7 +21,7 @@ impl VendorClient {
     /// within its quota, and one OAuth request per token lifetime. This
     /// instance's own quota becomes its share for when Redis is down:
     /// `requests_per_second / instances`, at least one a second.
-    pub fn shared_through(mut self, shared: Shared) -> Self {
+    pub fn in_fleet(mut self, shared: FleetState) -> Self {
         let per_second = self.config.requests_per_second;
         let whole = Quota::under_vendor(per_second).limit();
         if per_second > 0 {
@@ -44,7 +44,11 @@ impl VendorClient {
             }
             return Ok(());
         }
-        if self.shared.as_ref().is_some_and(Shared::take_new_outage) {
+        if self
+            .shared
+            .as_ref()
+            .is_some_and(FleetState::take_new_outage)
+        {
             self.quota.drain();
         }
         self.quota.acquire(caller).await
@@ -78,9 +82,9 @@ impl VendorClient {
     /// fetch for longer than it may): then this instance fetches its own.
     async fn shared_oauth_token(
         &self,
-        shared: &Shared,
+        shared: &FleetState,
     ) -> Option<Result<(OAuthAccessToken, Duration), VendorError>> {
-        let give_up = tokio::time::Instant::now() + crate::shared::OAUTH_LOCK;
+        let give_up = tokio::time::Instant::now() + crate::fleet_state::OAUTH_LOCK;
         loop {
             match shared.oauth_token().await {
                 Lookup::Found(found) => return Some(Ok(found)),

@@ -38,6 +38,7 @@
 mod client;
 mod error;
 mod fleet;
+mod fleet_state;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -48,7 +49,6 @@ mod quota;
 mod request_id;
 mod retry;
 mod secret;
-mod shared;
 mod token_cache;
 pub mod webhook;
 
@@ -57,11 +57,11 @@ pub use client::{
     VendorInvoice, EVENT_PAGE, MAX_CHECKOUT_LIFETIME, MIN_CHECKOUT_LIFETIME,
 };
 pub use error::VendorError;
+pub use fleet_state::{FleetState, FleetStateError};
 pub use health::PROBE_INTERVAL;
 pub use jwks::CheckoutClaims;
 pub use request_id::{current_request_id, with_request_id, RequestId};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
-pub use shared::{Shared, SharedError};
 
 /// The parts [`VendorClient`] is built from. Public so that the benchmarks
 /// (`benches/parts.rs`) and the allocation test can measure them alone; an

@@ -124,12 +124,12 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The rule in Redis. KEYS[1]: the key's TAT (ms), kept until it no longer
-/// says anything (an hour at most); KEYS[2]: the caller's places in the
-/// queue (a sorted set of when each goes). ARGV: interval, tolerance, max
-/// wait, places (ms and a count), starts spent (0 or 1), a member id unique
-/// to this call, and now (ms; empty: Redis's own clock, which every instance
-/// shares). Returns {0, wait ms} or {1, retry-after ms}.
+/// The rule in Redis. `KEYS[1]`: the key's TAT (ms), kept until it no
+/// longer says anything (an hour at most); `KEYS[2]`: the caller's places
+/// in the queue (a sorted set of when each goes). `ARGV`: interval,
+/// tolerance, max wait, places (ms and a count), starts spent (0 or 1), a
+/// member id unique to this call, and now (ms; empty: Redis's own clock,
+/// which every instance shares). Returns `{0, wait ms}` or `{1, retry-after ms}`.
 pub static SCRIPT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -170,7 +170,7 @@ return {0, wait}
 });
 
 /// Gives one call back (a limit on failures: the call succeeded): moves the
-/// TAT back by ARGV[1] ms, keeping its expiry.
+/// TAT back by `ARGV[1]` ms, keeping its expiry.
 static REFUND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"

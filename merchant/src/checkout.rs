@@ -4,20 +4,18 @@
 //! and a token that still has most of its life is handed out again instead
 //! of minting another: a page reload, a second tab or a double click costs
 //! the vendor quota nothing. A fleet shares both through Redis
-//! ([`CheckoutService::shared_through`]); `reuse.rs` is the one interface to
+//! ([`CheckoutService::in_fleet`]); `reuse.rs` is the one interface to
 //! both.
 
 mod catch_up;
+mod fleet_tokens;
 mod reuse;
 mod settle;
-mod shared;
 mod slots;
 
-use std::time::Duration;
+use alternative_client::{IssuedCheckoutToken, VendorClient, VendorInvoice};
 
-use alternative_client::{CheckoutToken, VendorClient, VendorInvoice};
-
-use crate::error::MintError;
+use crate::error::CheckoutError;
 use crate::fleet::FleetRedis;
 use crate::input::InvoiceId;
 use crate::metrics::MintOutcome;
@@ -26,16 +24,6 @@ use crate::users::User;
 pub use catch_up::{CatchUpError, CaughtUp, Turn, CATCH_UP_LEASE};
 use reuse::Reuse;
 use slots::{Recent, Slots};
-
-/// What the page receives: a token for the vendor API at `api_url`.
-#[derive(Debug)]
-pub struct MintedToken {
-    pub token: CheckoutToken,
-    pub expires_in: Duration,
-    /// The vendor API the token is valid for: tokens from one vendor
-    /// environment do not work in another, so they travel together.
-    pub api_url: String,
-}
 
 pub struct CheckoutService {
     vendor: VendorClient,
@@ -59,15 +47,17 @@ impl CheckoutService {
     /// Shares token reuse and single flight with every instance using
     /// `redis`: one token per invoice for the fleet, forgotten by all once
     /// paid or refused.
-    pub fn shared_through(mut self, redis: &FleetRedis) -> Self {
+    pub fn in_fleet(mut self, redis: &FleetRedis) -> Self {
         self.reuse = Reuse::Fleet {
-            tokens: shared::SharedTokens::new(redis.clone()),
+            tokens: fleet_tokens::FleetTokens::new(redis.clone()),
             slots: Slots::default(),
         };
         self
     }
 
-    /// The vendor API the tokens are for (the browser calls it).
+    /// The vendor API the tokens are for (the browser calls it: tokens of
+    /// one vendor environment do not work in another, so the page gets
+    /// both together).
     pub fn api_url(&self) -> &str {
         self.vendor.api_url()
     }
@@ -76,10 +66,10 @@ impl CheckoutService {
     /// answer and the vendor is usable ([`VendorClient::check`]). A vendor
     /// busy under its quota is ready: taking the instance out of rotation
     /// for that would only move the load to the others.
-    pub async fn ready(&self) -> Result<(), MintError> {
-        self.records.ping().await.map_err(MintError::storage)?;
-        match self.vendor.check().await.map_err(MintError::from) {
-            Err(MintError::Busy(_)) => Ok(()),
+    pub async fn ready(&self) -> Result<(), CheckoutError> {
+        self.records.ping().await.map_err(CheckoutError::storage)?;
+        match self.vendor.check().await.map_err(CheckoutError::from) {
+            Err(CheckoutError::Busy(_)) => Ok(()),
             outcome => outcome,
         }
     }
@@ -90,7 +80,7 @@ impl CheckoutService {
         &self,
         user: &User,
         invoice_id: &InvoiceId,
-    ) -> Result<MintedToken, MintError> {
+    ) -> Result<IssuedCheckoutToken, CheckoutError> {
         let started = std::time::Instant::now();
         let minted = self.mint_uncounted(user, invoice_id).await;
         let outcome = match &minted {
@@ -107,15 +97,15 @@ impl CheckoutService {
         &self,
         user: &User,
         invoice_id: &InvoiceId,
-    ) -> Result<(MintedToken, MintOutcome), MintError> {
+    ) -> Result<(IssuedCheckoutToken, MintOutcome), CheckoutError> {
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
         if let Some(recent) = self.reuse.reusable(&key).await {
             return Ok((self.handed_out(&recent), MintOutcome::Reused));
         }
         match self.own_record(user, invoice_id).await?.payment {
             PaymentState::Open => {}
-            PaymentState::Paid { .. } => return Err(MintError::Paid),
-            PaymentState::Mismatch { .. } => return Err(MintError::PaymentMismatch),
+            PaymentState::Paid { .. } => return Err(CheckoutError::Paid),
+            PaymentState::Mismatch { .. } => return Err(CheckoutError::PaymentMismatch),
         }
         let issue = || async {
             let (customer, invoice) = &key;
@@ -130,11 +120,11 @@ impl CheckoutService {
         Ok((self.handed_out(&recent), outcome))
     }
 
-    fn handed_out(&self, recent: &Recent) -> MintedToken {
-        MintedToken {
-            token: recent.issued.token.clone(),
+    /// The token as handed to a page: what it has left of its life now.
+    fn handed_out(&self, recent: &Recent) -> IssuedCheckoutToken {
+        IssuedCheckoutToken {
             expires_in: recent.remaining(),
-            api_url: self.vendor.api_url().to_owned(),
+            ..recent.issued.clone()
         }
     }
 
@@ -153,13 +143,13 @@ impl CheckoutService {
         &self,
         user: &User,
         invoice_id: &InvoiceId,
-    ) -> Result<VendorInvoice, MintError> {
+    ) -> Result<VendorInvoice, CheckoutError> {
         let minted = self.mint(user, invoice_id).await?;
         match self
             .vendor
             .invoice(&minted.token, &user.customer_id)
             .await
-            .map_err(MintError::from)
+            .map_err(CheckoutError::from)
         {
             Err(refusal) if refusal.vendor_says_paid() => {
                 Err(self.heal_already_paid(user, invoice_id, refusal).await)
@@ -174,21 +164,21 @@ impl CheckoutService {
         &self,
         user: &User,
         invoice_id: &InvoiceId,
-    ) -> Result<InvoiceRecord, MintError> {
+    ) -> Result<InvoiceRecord, CheckoutError> {
         self.records
             .invoice(invoice_id.as_str())
             .await
-            .map_err(MintError::storage)?
+            .map_err(CheckoutError::storage)?
             .filter(|r| r.customer_id == user.customer_id)
-            .ok_or(MintError::UnknownInvoice)
+            .ok_or(CheckoutError::UnknownInvoice)
     }
 
     /// The user's invoices, from the merchant's records.
-    pub async fn invoices_of(&self, user: &User) -> Result<Vec<InvoiceRecord>, MintError> {
+    pub async fn invoices_of(&self, user: &User) -> Result<Vec<InvoiceRecord>, CheckoutError> {
         self.records
             .invoices_of(&user.customer_id)
             .await
-            .map_err(MintError::storage)
+            .map_err(CheckoutError::storage)
     }
 
     /// Hands out no token again for `invoice_id`, whoever it was minted

@@ -36,11 +36,11 @@ impl Backend {
 
 /// A database URL as configured. It may hold a password
 /// (`postgres://user:password@host/db`): shown (`Debug`, `Display`) with
-/// the password replaced by `***`; [`DatabaseUrl::expose`] is for opening.
+/// the password replaced by `***`; [`SecretUrl::expose`] is for opening.
 #[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
+pub struct SecretUrl(String);
 
-impl DatabaseUrl {
+impl SecretUrl {
     pub fn new(url: impl Into<String>) -> Self {
         Self(url.into())
     }
@@ -50,7 +50,7 @@ impl DatabaseUrl {
     }
 }
 
-impl std::fmt::Display for DatabaseUrl {
+impl std::fmt::Display for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let url = &self.0;
         // scheme://user:password@host…: the password is between the first
@@ -69,9 +69,9 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
-impl std::fmt::Debug for DatabaseUrl {
+impl std::fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DatabaseUrl({self})")
+        write!(f, "SecretUrl({self})")
     }
 }
 
@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn a_database_url_never_shows_its_password() {
         let url =
-            DatabaseUrl::new("postgres://merchant:s3cret@db.internal:5432/shop?sslmode=require");
+            SecretUrl::new("postgres://merchant:s3cret@db.internal:5432/shop?sslmode=require");
         assert_eq!(
             url.to_string(),
             "postgres://merchant:***@db.internal:5432/shop?sslmode=require"
@@ -296,7 +296,7 @@ mod tests {
             "sqlite::memory:",
             "postgres://postgres@127.0.0.1/test",
         ] {
-            assert_eq!(DatabaseUrl::new(plain).to_string(), plain);
+            assert_eq!(SecretUrl::new(plain).to_string(), plain);
         }
         assert_eq!(Backend::of("postgresql://x/y"), Backend::Postgres);
         assert_eq!(Backend::of("sqlite://data/merchant.db"), Backend::Sqlite);

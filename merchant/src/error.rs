@@ -4,7 +4,7 @@ use alternative_client::VendorError;
 
 /// Why a checkout token could not be minted for the page.
 #[derive(Debug, thiserror::Error)]
-pub enum MintError {
+pub enum CheckoutError {
     /// Not one of the merchant's invoices, or not the user's.
     #[error("no such invoice")]
     UnknownInvoice,
@@ -28,7 +28,7 @@ pub enum MintError {
     Vendor(VendorError),
 }
 
-impl MintError {
+impl CheckoutError {
     /// The `outcome` label of a mint that failed so.
     pub fn outcome(&self) -> crate::metrics::MintOutcome {
         use crate::metrics::MintOutcome;
@@ -49,7 +49,7 @@ impl MintError {
     }
 }
 
-impl From<VendorError> for MintError {
+impl From<VendorError> for CheckoutError {
     fn from(error: VendorError) -> Self {
         match error {
             VendorError::Rejected { .. } => Self::Refused(error),

@@ -18,11 +18,7 @@ impl InvoiceId {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(id: &str) -> Result<Self, Malformed> {
-        let shaped = (1..=Self::MAX_LEN).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if shaped {
+        if vendor_id_shaped(id) {
             Ok(Self(id.to_owned()))
         } else {
             Err(Malformed(
@@ -40,6 +36,31 @@ impl fmt::Display for InvoiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// A customer id, as the vendor gives them (`cus_acme`): the shape of its
+/// ids, checked where one comes in (an invoice import).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CustomerId(String);
+
+impl CustomerId {
+    pub fn parse(id: &str) -> Result<Self, Malformed> {
+        if vendor_id_shaped(id) {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(Malformed(
+                "a customer id is the vendor's: 1 to 64 letters, digits, _ or -",
+            ))
+        }
+    }
+}
+
+/// The vendor's ids: 1 to 64 ASCII letters, digits, `_` and `-`.
+fn vendor_id_shaped(id: &str) -> bool {
+    (1..=InvoiceId::MAX_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The email and password of a log-in, before they are looked up.

@@ -15,8 +15,8 @@ mod records;
 pub mod sessions;
 mod users;
 
-pub use checkout::{CatchUpError, CaughtUp, CheckoutService, MintedToken, Turn, CATCH_UP_LEASE};
-pub use error::MintError;
+pub use checkout::{CatchUpError, CaughtUp, CheckoutService, Turn, CATCH_UP_LEASE};
+pub use error::CheckoutError;
 pub use input::{check_credentials, InvoiceId, Malformed};
 pub use payments::{Recorded, Via};
 pub use records::{ImportError, InvoiceRecord, PaymentState, Records};

@@ -4,7 +4,7 @@
 //! allowed.
 //!
 //! On one instance the limits live in memory. A fleet shares them through
-//! Redis ([`Limits::shared_through`]): the same rule, its Lua twin run on
+//! Redis ([`Limits::in_fleet`]): the same rule, its Lua twin run on
 //! Redis's clock, so N instances do not give a guesser N times the tries.
 //! The keys hold no email or address, only a hash of it. While Redis cannot
 //! be reached each instance counts alone (`crate::fleet`).
@@ -150,7 +150,7 @@ pub struct Limits {
 impl Limits {
     /// The same limits for every instance sharing `redis` (each counts
     /// alone while Redis cannot be reached).
-    pub fn shared_through(self, redis: &FleetRedis) -> Self {
+    pub fn in_fleet(self, redis: &FleetRedis) -> Self {
         Self {
             vendor_per_session: self.vendor_per_session.shared_as(redis, "vendor-session"),
             vendor_per_address: self.vendor_per_address.shared_as(redis, "vendor-address"),
@@ -389,7 +389,7 @@ mod tests {
     async fn a_fleet_shares_its_limits_so_more_instances_give_a_guesser_no_more_tries() {
         let (url, prefix) = crate::fleet::test_redis();
         let redis = FleetRedis::new(&url, &prefix).unwrap();
-        let [a, b, c] = std::array::from_fn(|_| Limits::default().shared_through(&redis).login);
+        let [a, b, c] = std::array::from_fn(|_| Limits::default().in_fleet(&redis).login);
         // Five tries spread over three instances…
         for limits in [&a, &b, &c, &a, &b] {
             drop(

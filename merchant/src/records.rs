@@ -154,8 +154,7 @@ struct NewInvoice {
 impl NewInvoice {
     fn check(&self) -> Result<(), &'static str> {
         crate::InvoiceId::parse(&self.id).map_err(|m| m.0)?;
-        crate::InvoiceId::parse(&self.customer_id)
-            .map_err(|_| "a customer id is the vendor's: 1 to 64 letters, digits, _ or -")?;
+        crate::input::CustomerId::parse(&self.customer_id).map_err(|m| m.0)?;
         if self.invoice_number.trim().is_empty() || self.invoice_number.len() > 64 {
             return Err("an invoice number is 1 to 64 characters");
         }

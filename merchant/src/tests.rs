@@ -7,7 +7,7 @@ use sandbox::{Config, Sandbox, SystemClock};
 use alternative_client::{ClientSecret, VendorClient, VendorConfig};
 
 use crate::{
-    CaughtUp, CheckoutService, MintError, PaymentState, Records, Turn, User, CATCH_UP_LEASE,
+    CaughtUp, CheckoutError, CheckoutService, PaymentState, Records, Turn, User, CATCH_UP_LEASE,
 };
 
 mod settling;
@@ -29,7 +29,7 @@ fn id(invoice_id: &str) -> crate::InvoiceId {
 async fn mint(
     service: &CheckoutService,
     invoice_id: &str,
-) -> Result<crate::MintedToken, MintError> {
+) -> Result<alternative_client::IssuedCheckoutToken, CheckoutError> {
     let customer = if invoice_id.starts_with("inv_2") {
         "cus_globex"
     } else {
@@ -86,7 +86,7 @@ async fn mints_a_token_for_a_known_invoice_with_one_oauth_call() {
     let first = mint(&service, "inv_1001").await.unwrap();
     let second = mint(&service, "inv_2001").await.unwrap();
     assert_ne!(first.token, second.token);
-    assert_eq!(first.api_url, running.url);
+    assert_eq!(service.api_url(), running.url);
     // The sandbox's lifetime is 900 s; a moment has passed since.
     assert!(first.expires_in <= Duration::from_secs(900));
     assert!(first.expires_in >= Duration::from_secs(890));
@@ -101,7 +101,7 @@ async fn an_unknown_invoice_is_refused_before_the_vendor_is_asked() {
     let service = service(&running.url, "demo_client_secret").await;
     assert!(matches!(
         mint(&service, "inv_9999").await,
-        Err(MintError::UnknownInvoice)
+        Err(CheckoutError::UnknownInvoice)
     ));
     assert_eq!(running.sandbox.stats().oauth_tokens_issued, 0);
 }
@@ -111,7 +111,7 @@ async fn wrong_credentials_are_a_refusal_not_an_outage() {
     let running = start_sandbox(Config::in_memory()).await;
     let service = service(&running.url, "not-the-secret").await;
     let err = mint(&service, "inv_1001").await.unwrap_err();
-    assert!(matches!(err, MintError::Refused(_)), "{err:?}");
+    assert!(matches!(err, CheckoutError::Refused(_)), "{err:?}");
     // The error names no credential.
     assert!(!format!("{err:?} {err}").contains("not-the-secret"));
 }
@@ -208,7 +208,7 @@ async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
     // Another customer naming the same invoice is still checked, and refused.
     assert!(matches!(
         service.mint(&user("cus_globex"), &id("inv_1001")).await,
-        Err(MintError::UnknownInvoice)
+        Err(CheckoutError::UnknownInvoice)
     ));
 
     pool.close().await;
@@ -217,7 +217,7 @@ async fn a_reused_token_needs_no_database_read_and_only_its_customer_gets_it() {
     // A mint that does need the records finds the database gone.
     assert!(matches!(
         mint(&service, "inv_1002").await,
-        Err(MintError::Storage)
+        Err(CheckoutError::Storage)
     ));
 }
 
@@ -228,7 +228,7 @@ async fn s7_another_users_invoice_is_refused_before_the_vendor_is_asked() {
     let bob = user("cus_globex");
     assert!(matches!(
         service.mint(&bob, &id("inv_1001")).await,
-        Err(MintError::UnknownInvoice)
+        Err(CheckoutError::UnknownInvoice)
     ));
     assert_eq!(running.sandbox.stats().oauth_tokens_issued, 0);
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, 0);
@@ -288,7 +288,7 @@ async fn reconciling_after_pay_records_the_vendors_payment_and_no_token_is_minte
     // Not even the token still in its slot is handed out again.
     assert!(matches!(
         mint(&service, "inv_1001").await,
-        Err(MintError::Paid)
+        Err(CheckoutError::Paid)
     ));
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, issued);
     let listed = service.invoices_of(&alice).await.unwrap();
@@ -304,7 +304,7 @@ async fn reconciling_after_pay_records_the_vendors_payment_and_no_token_is_minte
         service
             .reconcile(&user("cus_globex"), &id("inv_1001"), 3)
             .await,
-        Err(MintError::UnknownInvoice)
+        Err(CheckoutError::UnknownInvoice)
     ));
 }
 
@@ -331,7 +331,7 @@ async fn a_payment_event_ends_the_reuse_of_that_invoices_token() {
     );
     assert!(matches!(
         mint(&service, "inv_1001").await,
-        Err(MintError::Paid)
+        Err(CheckoutError::Paid)
     ));
     // Another invoice of the same customer is untouched.
     assert!(mint(&service, "inv_1002").await.is_ok());
@@ -355,7 +355,7 @@ async fn fleet(url: &str) -> (crate::db::Database, [CheckoutService; 2]) {
             VendorClient::new(config).unwrap(),
             Records::new(db.pool().clone()),
         )
-        .shared_through(&redis)
+        .in_fleet(&redis)
     });
     (db, fleet)
 }
@@ -387,7 +387,7 @@ async fn a_fleet_mints_one_token_per_invoice_and_forgets_it_everywhere_once_paid
     ));
     assert!(matches!(
         mint(&fleet[1], "inv_1001").await,
-        Err(MintError::Paid)
+        Err(CheckoutError::Paid)
     ));
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, 1);
 }

@@ -93,11 +93,7 @@ impl Users {
                 "a password is at least 12 characters",
             ));
         }
-        crate::InvoiceId::parse(customer_id).map_err(|_| {
-            AddUserError::Malformed(
-                "a customer id is the vendor's: 1 to 64 letters, digits, _ or -",
-            )
-        })?;
+        crate::input::CustomerId::parse(customer_id).map_err(|m| AddUserError::Malformed(m.0))?;
         let name = name.trim();
         if !(1..=100).contains(&name.chars().count()) || name.chars().any(char::is_control) {
             return Err(AddUserError::Malformed(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use merchant::{CheckoutService, MintError};
+use merchant::{CheckoutError, CheckoutService};
 
 pub async fn alive() -> &'static str {
     "ok"
@@ -24,7 +24,7 @@ pub async fn ready(State(checkout): State<Arc<CheckoutService>>) -> (StatusCode,
         Err(error) => {
             tracing::warn!(%error, "not ready");
             let part = match error {
-                MintError::Storage => "not ready: the merchant database is not answering",
+                CheckoutError::Storage => "not ready: the merchant database is not answering",
                 _ => "not ready: the vendor is not usable",
             };
             (StatusCode::SERVICE_UNAVAILABLE, part)

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use alternative_client::{Shared, VendorClient, VendorConfig};
+use alternative_client::{FleetState, VendorClient, VendorConfig};
 use fleet_redis::FleetRedis;
 use merchant::limiter::Limits;
 use merchant::{CachedSessions, CheckoutService, EndedSessions, Records, SqlSessions, Users};
@@ -64,7 +64,7 @@ pub fn instance(
     let mut vendor = VendorClient::new(parts.vendor)?;
     if let Some(FleetLink { redis, instances }) = fleet {
         // The quota and the OAuth token, shared with the other instances.
-        vendor = vendor.shared_through(Shared::new(redis.clone(), *instances)?);
+        vendor = vendor.in_fleet(FleetState::new(redis.clone(), *instances)?);
     }
     let mut checkout = CheckoutService::new(vendor, Records::new(parts.pool.clone()));
     let mut limits = if parts.rate_limits {
@@ -78,8 +78,8 @@ pub fn instance(
         Some(FleetLink { redis, .. }) => {
             // One token per invoice; the merchant's limits; a log-out
             // everywhere at once.
-            checkout = checkout.shared_through(redis);
-            limits = limits.shared_through(redis);
+            checkout = checkout.in_fleet(redis);
+            limits = limits.in_fleet(redis);
             CachedSessions::in_fleet(rows, EndedSessions::new(redis.clone()))
         }
         None => CachedSessions::new(rows),

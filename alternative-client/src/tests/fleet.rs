@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::{config, issue, start_sandbox};
-use crate::{Shared, VendorClient, VendorError};
+use crate::{FleetState, VendorClient, VendorError};
 
 fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -21,10 +21,10 @@ fn prefix() -> String {
 
 fn member(url: &str, redis: &str, prefix: &str, instances: u32) -> VendorClient {
     let redis = fleet_redis::FleetRedis::new(redis, prefix).unwrap();
-    let shared = Shared::new(redis, instances).unwrap();
+    let shared = FleetState::new(redis, instances).unwrap();
     VendorClient::new(config(url, "demo_client_secret"))
         .unwrap()
-        .shared_through(shared)
+        .in_fleet(shared)
 }
 
 #[tokio::test]

@@ -8,16 +8,16 @@ use super::AppError;
 /// A checkout token for the browser, with the lifetime it has left and the
 /// vendor API it is valid for.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckoutSession {
+pub struct CheckoutTokenView {
     pub token: String,
     /// Seconds left, counted on the server: the browser's clock may be off.
     pub expires_in: u64,
     pub api_url: String,
 }
 
-impl std::fmt::Debug for CheckoutSession {
+impl std::fmt::Debug for CheckoutTokenView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CheckoutSession")
+        f.debug_struct("CheckoutTokenView")
             .field("token", &"[redacted]")
             .field("expires_in", &self.expires_in)
             .field("api_url", &self.api_url)
@@ -52,7 +52,7 @@ pub fn vendor_api_url() -> String {
 pub async fn mint_checkout_token(
     invoice_id: String,
     refused: Option<String>,
-) -> Result<CheckoutSession, AppError> {
+) -> Result<CheckoutTokenView, AppError> {
     use super::ssr;
 
     let invoice_id = ssr::invoice_id(&invoice_id)?;
@@ -67,11 +67,11 @@ pub async fn mint_checkout_token(
     let minted = ssr::for_this_request(ssr::checkout()?.mint(&user, &invoice_id))
         .await
         .map_err(|error| ssr::checkout_error(error, &invoice_id, "get a checkout token"))?;
-    Ok(CheckoutSession {
+    Ok(CheckoutTokenView {
         // The one place the token is read: to hand it to its customer's browser.
         token: minted.token.expose().to_owned(),
         expires_in: minted.expires_in.as_secs(),
-        api_url: minted.api_url,
+        api_url: ssr::checkout()?.api_url().to_owned(),
     })
 }
 
@@ -99,7 +99,7 @@ pub async fn reconcile_payment(invoice_id: String) -> Result<bool, AppError> {
         merchant::PaymentState::Open => Ok(false),
         merchant::PaymentState::Paid { .. } => Ok(true),
         merchant::PaymentState::Mismatch { .. } => Err(ssr::checkout_error(
-            merchant::MintError::PaymentMismatch,
+            merchant::CheckoutError::PaymentMismatch,
             &invoice_id,
             "reconcile a payment",
         )),

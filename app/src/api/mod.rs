@@ -17,7 +17,7 @@ pub use ssr::ClientAddress;
 // The server functions' argument structs (`MintCheckoutToken` …) are public
 // for the fuzz target that decodes their form bodies (app/fuzz).
 pub use checkout::{
-    invoice_summary, mint_checkout_token, reconcile_payment, vendor_api_url, CheckoutSession,
+    invoice_summary, mint_checkout_token, reconcile_payment, vendor_api_url, CheckoutTokenView,
     InvoiceView, MintCheckoutToken, ReconcilePayment,
 };
 
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_session_never_prints_its_token() {
-        let session = CheckoutSession {
+        let session = CheckoutTokenView {
             token: "eyJhbGciOi.secret.sig".into(),
             expires_in: 900,
             api_url: "http://127.0.0.1:3030".into(),

@@ -200,26 +200,26 @@ pub fn token_id(id: &str) -> Result<&str, AppError> {
 /// What the page is told when the checkout service could not do what it
 /// was asked (`doing`, for the log: "get a checkout token", …).
 pub fn checkout_error(
-    error: merchant::MintError,
+    error: merchant::CheckoutError,
     invoice_id: &InvoiceId,
     doing: &'static str,
 ) -> AppError {
-    use merchant::MintError;
+    use merchant::CheckoutError;
     tracing::warn!(%invoice_id, %error, "could not {doing}");
     with_status(match error {
-        MintError::UnknownInvoice => AppError::InvoiceNotFound,
-        MintError::Paid => AppError::AlreadyPaid,
-        MintError::PaymentMismatch => AppError::PaymentMismatch,
+        CheckoutError::UnknownInvoice => AppError::InvoiceNotFound,
+        CheckoutError::Paid => AppError::AlreadyPaid,
+        CheckoutError::PaymentMismatch => AppError::PaymentMismatch,
         // The vendor's 409: a token for a paid invoice is no use to anyone.
-        MintError::Refused(alternative_client::VendorError::Rejected { status: 409, .. }) => {
-            AppError::AlreadyPaid
-        }
-        MintError::Refused(_) => AppError::NotPayable,
-        MintError::Vendor(_) => AppError::VendorUnavailable,
-        MintError::Busy(after) => AppError::Busy {
+        CheckoutError::Refused(alternative_client::VendorError::Rejected {
+            status: 409, ..
+        }) => AppError::AlreadyPaid,
+        CheckoutError::Refused(_) => AppError::NotPayable,
+        CheckoutError::Vendor(_) => AppError::VendorUnavailable,
+        CheckoutError::Busy(after) => AppError::Busy {
             retry_after_secs: after.as_secs().max(1),
         },
-        MintError::Storage => AppError::StorageUnavailable,
+        CheckoutError::Storage => AppError::StorageUnavailable,
     })
 }
 

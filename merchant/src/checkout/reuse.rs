@@ -16,16 +16,16 @@ use alternative_client::IssuedCheckoutToken;
 use fleet_redis::{Lease, Lookup};
 use tokio::time::Instant;
 
-use super::shared::{self, SharedTokens};
+use super::fleet_tokens::{self, FleetTokens};
 use super::slots::{Key, Recent, Slots};
-use crate::error::MintError;
+use crate::error::CheckoutError;
 use crate::metrics::MintOutcome;
 
 pub(super) enum Reuse {
     /// This instance alone.
     Instance(Slots),
     /// A fleet: the tokens in Redis; the slots while Redis cannot say.
-    Fleet { tokens: SharedTokens, slots: Slots },
+    Fleet { tokens: FleetTokens, slots: Slots },
 }
 
 impl Reuse {
@@ -60,10 +60,10 @@ impl Reuse {
         &self,
         key: &Key,
         issue: F,
-    ) -> Result<(Recent, MintOutcome), MintError>
+    ) -> Result<(Recent, MintOutcome), CheckoutError>
     where
         F: Fn() -> Fut,
-        Fut: Future<Output = Result<IssuedCheckoutToken, MintError>>,
+        Fut: Future<Output = Result<IssuedCheckoutToken, CheckoutError>>,
     {
         let slot = self.slots().get_or_make(key.clone());
         let mut current = slot.current.lock().await;
@@ -104,10 +104,10 @@ impl Reuse {
     }
 }
 
-async fn fresh<F, Fut>(issue: &F) -> Result<(Recent, MintOutcome), MintError>
+async fn fresh<F, Fut>(issue: &F) -> Result<(Recent, MintOutcome), CheckoutError>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<IssuedCheckoutToken, MintError>>,
+    Fut: Future<Output = Result<IssuedCheckoutToken, CheckoutError>>,
 {
     let issued = issue().await?;
     let recent = Recent {
@@ -118,7 +118,7 @@ where
 }
 
 /// The fleet's token for `key` as a [`Recent`] of this instance's clock.
-async fn fleet_reusable(tokens: &SharedTokens, (customer, invoice): &Key) -> Lookup<Recent> {
+async fn fleet_reusable(tokens: &FleetTokens, (customer, invoice): &Key) -> Lookup<Recent> {
     match tokens.reusable(customer, invoice).await {
         Lookup::Found(shared) => Lookup::Found(Recent {
             minted_at: Instant::now()
@@ -138,17 +138,17 @@ async fn fleet_reusable(tokens: &SharedTokens, (customer, invoice): &Key) -> Loo
 /// the lease mints and publishes; the others wait for its token. While
 /// Redis cannot say, this instance's own token (`held`) if it has one.
 async fn fleet_mint_once<F, Fut>(
-    tokens: &SharedTokens,
+    tokens: &FleetTokens,
     key: &Key,
     held: Option<Recent>,
     issue: &F,
-) -> Result<(Recent, MintOutcome), MintError>
+) -> Result<(Recent, MintOutcome), CheckoutError>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<IssuedCheckoutToken, MintError>>,
+    Fut: Future<Output = Result<IssuedCheckoutToken, CheckoutError>>,
 {
     let (customer, invoice) = key;
-    let give_up = Instant::now() + shared::MINT_LOCK;
+    let give_up = Instant::now() + fleet_tokens::MINT_LOCK;
     let mut held = held;
     loop {
         // Minted meanwhile, here or elsewhere (this request may have

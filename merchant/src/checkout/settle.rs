@@ -10,7 +10,7 @@ use alternative_client::webhook::{Event, Payload};
 use alternative_client::VendorError;
 
 use super::CheckoutService;
-use crate::error::MintError;
+use crate::error::CheckoutError;
 use crate::input::InvoiceId;
 use crate::payments::{Recorded, Via};
 use crate::records::PaymentState;
@@ -24,7 +24,7 @@ impl CheckoutService {
         event: &Event,
         body: &str,
         now: u64,
-    ) -> Result<Recorded, MintError> {
+    ) -> Result<Recorded, CheckoutError> {
         self.record_event(event, body, now, Via::Webhook).await
     }
 
@@ -35,12 +35,12 @@ impl CheckoutService {
         body: &str,
         now: u64,
         via: Via,
-    ) -> Result<Recorded, MintError> {
+    ) -> Result<Recorded, CheckoutError> {
         let recorded = self
             .records
             .record_event(event, body, now, via)
             .await
-            .map_err(MintError::storage)?;
+            .map_err(CheckoutError::storage)?;
         if let (Payload::PaymentSucceeded(payment), true) = (&event.payload, recorded.settled_now())
         {
             self.forget_invoice(&payment.invoice_id).await;
@@ -57,7 +57,7 @@ impl CheckoutService {
         user: &User,
         invoice_id: &InvoiceId,
         now: u64,
-    ) -> Result<PaymentState, MintError> {
+    ) -> Result<PaymentState, CheckoutError> {
         let record = self.own_record(user, invoice_id).await?;
         if !record.payment.is_open() {
             return Ok(record.payment);
@@ -76,11 +76,11 @@ impl CheckoutService {
         &self,
         user: &User,
         invoice_id: &InvoiceId,
-        refusal: MintError,
-    ) -> MintError {
+        refusal: CheckoutError,
+    ) -> CheckoutError {
         match self.settle_from_vendor(user, invoice_id, unix_now()).await {
-            Ok(PaymentState::Paid { .. }) => MintError::Paid,
-            Ok(PaymentState::Mismatch { .. }) => MintError::PaymentMismatch,
+            Ok(PaymentState::Paid { .. }) => CheckoutError::Paid,
+            Ok(PaymentState::Mismatch { .. }) => CheckoutError::PaymentMismatch,
             Ok(PaymentState::Open) => {
                 tracing::warn!(%invoice_id, "the vendor refused the invoice as paid, but its read shows no payment");
                 refusal
@@ -100,7 +100,7 @@ impl CheckoutService {
         user: &User,
         invoice_id: &InvoiceId,
         now: u64,
-    ) -> Result<PaymentState, MintError> {
+    ) -> Result<PaymentState, CheckoutError> {
         let settlement = self
             .vendor
             .settlement(invoice_id.as_str(), &user.customer_id)
@@ -109,7 +109,7 @@ impl CheckoutService {
             return Ok(PaymentState::Open);
         };
         if payment.invoice_id != invoice_id.as_str() {
-            return Err(MintError::Vendor(VendorError::Malformed(
+            return Err(CheckoutError::Vendor(VendorError::Malformed(
                 "the vendor answered with another invoice's payment",
             )));
         }
@@ -117,7 +117,7 @@ impl CheckoutService {
             .records
             .record_payment(&payment, now)
             .await
-            .map_err(MintError::storage)?;
+            .map_err(CheckoutError::storage)?;
         if recorded.settled_now() {
             self.forget_invoice(invoice_id.as_str()).await;
         }
@@ -125,7 +125,7 @@ impl CheckoutService {
     }
 }
 
-impl MintError {
+impl CheckoutError {
     /// The vendor's 409: it will not take payment for the invoice, which
     /// it says is paid already.
     pub(super) fn vendor_says_paid(&self) -> bool {

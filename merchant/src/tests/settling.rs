@@ -62,7 +62,7 @@ async fn the_vendors_already_paid_is_read_and_recorded_before_the_answer() {
     let second = beside(&first, &running.url).await;
     assert!(matches!(
         mint(&second, "inv_1001").await,
-        Err(MintError::Paid)
+        Err(CheckoutError::Paid)
     ));
     assert!(matches!(
         state_of(&second, "inv_1001").await,
@@ -72,7 +72,7 @@ async fn the_vendors_already_paid_is_read_and_recorded_before_the_answer() {
     let issued = running.sandbox.stats().checkout_tokens_issued;
     assert!(matches!(
         mint(&second, "inv_1001").await,
-        Err(MintError::Paid)
+        Err(CheckoutError::Paid)
     ));
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, issued);
 }
@@ -90,7 +90,7 @@ async fn an_already_paid_of_another_amount_is_recorded_as_a_mismatch() {
     let second = beside(&first, &running.url).await;
     assert!(matches!(
         second.invoice(&user("cus_acme"), &id("inv_1001")).await,
-        Err(MintError::PaymentMismatch)
+        Err(CheckoutError::PaymentMismatch)
     ));
     assert!(matches!(
         state_of(&second, "inv_1001").await,
@@ -100,7 +100,7 @@ async fn an_already_paid_of_another_amount_is_recorded_as_a_mismatch() {
     let issued = running.sandbox.stats().checkout_tokens_issued;
     assert!(matches!(
         mint(&second, "inv_1001").await,
-        Err(MintError::PaymentMismatch)
+        Err(CheckoutError::PaymentMismatch)
     ));
     assert_eq!(running.sandbox.stats().checkout_tokens_issued, issued);
 }
@@ -125,7 +125,7 @@ async fn the_catch_up_records_what_the_webhook_missed_once_and_resumes_where_it_
     ));
     assert!(matches!(
         mint(&service, "inv_1001").await,
-        Err(MintError::Paid)
+        Err(CheckoutError::Paid)
     ));
 
     // Nothing new: nothing read again, from this instance or a restarted one.

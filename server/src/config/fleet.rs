@@ -18,7 +18,7 @@ pub(super) struct Raw {
 #[derive(Debug, Clone)]
 pub struct Fleet {
     /// `MERCHANT_REDIS_URL`; its password never shown.
-    pub redis_url: merchant::db::DatabaseUrl,
+    pub redis_url: merchant::db::SecretUrl,
     /// `MERCHANT_REDIS_PREFIX` (`merchant:` by default): the start of every
     /// key, so that one Redis can serve several merchants or test runs.
     pub key_prefix: String,
@@ -42,7 +42,7 @@ impl Fleet {
             )
         })?;
         Ok(Some(Self {
-            redis_url: merchant::db::DatabaseUrl::new(url),
+            redis_url: merchant::db::SecretUrl::new(url),
             key_prefix: raw
                 .merchant_redis_prefix
                 .unwrap_or_else(|| "merchant:".into()),

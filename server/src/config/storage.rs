@@ -13,13 +13,13 @@ pub(super) struct Raw {
 pub struct Storage {
     /// `MERCHANT_DATABASE_URL` (`sqlite://data/merchant.db` by default);
     /// its password never shown.
-    pub database_url: merchant::db::DatabaseUrl,
+    pub database_url: merchant::db::SecretUrl,
 }
 
 impl Storage {
     pub(super) fn read(raw: Raw) -> Self {
         Self {
-            database_url: merchant::db::DatabaseUrl::new(
+            database_url: merchant::db::SecretUrl::new(
                 raw.merchant_database_url
                     .unwrap_or_else(|| "sqlite://data/merchant.db".into()),
             ),

@@ -14,7 +14,7 @@ use send_wrapper::SendWrapper;
 
 use super::state::Shared;
 use super::token::TokenView;
-use crate::api::{mint_checkout_token, AppError, CheckoutSession};
+use crate::api::{mint_checkout_token, AppError, CheckoutTokenView};
 
 /// Connects, then reads the invoice, its methods and its PDF link; while
 /// the merchant or the vendor is down the SDK (for the token) or this (for
@@ -167,7 +167,7 @@ fn refresh_error(error: AppError) -> RefreshError {
     }
 }
 
-fn access_token(session: CheckoutSession) -> AccessToken {
+fn access_token(session: CheckoutTokenView) -> AccessToken {
     AccessToken {
         token: session.token,
         expires_in: Duration::from_secs(session.expires_in),

@@ -36,18 +36,18 @@ struct Stored {
 }
 
 /// A token another instance (or this one) minted, as it is now.
-pub struct Shared {
+pub struct FleetToken {
     pub issued: IssuedCheckoutToken,
     /// The lifetime it had when minted.
     pub lifetime: Duration,
 }
 
 #[derive(Clone)]
-pub struct SharedTokens {
+pub struct FleetTokens {
     redis: FleetRedis,
 }
 
-impl SharedTokens {
+impl FleetTokens {
     pub fn new(redis: FleetRedis) -> Self {
         Self { redis }
     }
@@ -57,7 +57,7 @@ impl SharedTokens {
     }
 
     /// The fleet's reusable token for `customer_id`'s `invoice_id`.
-    pub async fn reusable(&self, customer_id: &str, invoice_id: &str) -> Lookup<Shared> {
+    pub async fn reusable(&self, customer_id: &str, invoice_id: &str) -> Lookup<FleetToken> {
         let (value, ttl) = match self.redis.read("tokens", &Self::name(invoice_id)).await {
             Lookup::Found(found) => found,
             Lookup::Missing => return Lookup::Missing,
@@ -70,7 +70,7 @@ impl SharedTokens {
             return Lookup::Missing;
         };
         let lifetime = Duration::from_millis(stored.lifetime_ms);
-        Lookup::Found(Shared {
+        Lookup::Found(FleetToken {
             issued: IssuedCheckoutToken {
                 token: CheckoutToken::new(stored.token),
                 // Stored until half its life was left: that half, and
@@ -132,7 +132,7 @@ impl SharedTokens {
     }
 }
 
-/// ARGV[1]: a refused token's id, or '' to forget whatever is held.
+/// `ARGV[1]`: a refused token's id, or '' to forget whatever is held.
 static FORGET: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"

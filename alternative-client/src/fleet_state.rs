@@ -9,7 +9,7 @@
 //!
 //! While Redis cannot be reached (down, restarting, a network cut) each
 //! instance goes on with its own share: the quota divided by the number of
-//! instances ([`Shared::new`]), and an OAuth token of its own. The outage
+//! instances ([`FleetState::new`]), and an OAuth token of its own. The outage
 //! rule is [`fleet_redis`]'s (calls answer at once while Redis rests, it is
 //! tried again every second, the outage is logged, each call made without
 //! it is counted, [`fleet_redis::FALLBACKS`]), and the client goes back to
@@ -31,31 +31,31 @@ pub(crate) const OAUTH_LOCK: Duration = Duration::from_secs(15);
 
 /// The fleet's Redis, for the state the instances of one merchant share.
 #[derive(Debug)]
-pub struct Shared {
+pub struct FleetState {
     redis: FleetRedis,
     /// `{<client id>}:` after the fleet's prefix: every key of one API key
-    /// under one hash tag. Set by [`crate::VendorClient::shared_through`].
+    /// under one hash tag. Set by [`crate::VendorClient::in_fleet`].
     api_key: String,
     instances: u32,
     /// The vendor's whole quota, for the fleet (set with the client id).
     quota: Gcra,
 }
 
-/// Why [`Shared::new`] refused.
+/// Why [`FleetState::new`] refused.
 #[derive(Debug, thiserror::Error)]
-pub enum SharedError {
+pub enum FleetStateError {
     #[error("the number of instances is at least 1")]
     NoInstances,
 }
 
-impl Shared {
+impl FleetState {
     /// State shared through the fleet's `redis` by at most `instances`
     /// instances at once (while Redis is unreachable each takes that share
     /// of the quota). Redis is connected lazily: an instance starts, on its
     /// own share, even while Redis is down.
-    pub fn new(redis: FleetRedis, instances: u32) -> Result<Self, SharedError> {
+    pub fn new(redis: FleetRedis, instances: u32) -> Result<Self, FleetStateError> {
         if instances == 0 {
-            return Err(SharedError::NoInstances);
+            return Err(FleetStateError::NoInstances);
         }
         Ok(Self {
             redis,
