@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 
-use crate::client::{
+use crate::answers::{
     decode_answer, read_init_response, read_token_response, IssuedCheckoutToken, TokenResponse,
-    VendorInvoice,
 };
+use crate::client::VendorInvoice;
 use crate::jwks::{parse_jwks, TokenVerifier};
 use crate::secret::OAuthAccessToken;
 use crate::VendorError;

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::error::VendorError;
-use crate::metrics::{send, Endpoint};
+use crate::metrics::Endpoint;
+use crate::transport::send;
 
 /// The vendor signs checkout tokens with Ed25519; nothing else is accepted.
 const ALGORITHM: Algorithm = Algorithm::EdDSA;

@@ -35,6 +35,7 @@
 //! (fix the request), unavailable (try again soon), malformed (alert
 //! someone), busy (over the quota: retry after the time it gives).
 
+mod answers;
 mod client;
 mod error;
 mod fleet;
@@ -45,21 +46,22 @@ pub mod fuzzing;
 mod health;
 mod jwks;
 pub mod metrics;
+mod partner;
 mod quota;
 mod request_id;
 mod retry;
 mod secret;
 mod token_cache;
+mod transport;
 pub mod webhook;
 
-pub use client::{
-    EventPage, IssuedCheckoutToken, ListedEvent, Settlement, VendorClient, VendorConfig,
-    VendorInvoice, EVENT_PAGE, MAX_CHECKOUT_LIFETIME, MIN_CHECKOUT_LIFETIME,
-};
+pub use answers::{IssuedCheckoutToken, MAX_CHECKOUT_LIFETIME, MIN_CHECKOUT_LIFETIME};
+pub use client::{VendorClient, VendorConfig, VendorInvoice};
 pub use error::VendorError;
 pub use fleet_state::{FleetState, FleetStateError};
 pub use health::PROBE_INTERVAL;
 pub use jwks::CheckoutClaims;
+pub use partner::{EventPage, ListedEvent, Settlement, EVENT_PAGE};
 pub use request_id::{current_request_id, with_request_id, RequestId};
 pub use secret::{CheckoutToken, ClientSecret, OAuthAccessToken};
 

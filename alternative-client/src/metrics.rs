@@ -5,15 +5,9 @@
 //! counters). OAuth token fetches and JWKS fetches are the vendor calls of
 //! those endpoints: one series each, not a second counter.
 //!
-//! Every call to the vendor goes out through `send` here: with the request id
-//! of the work it is made for, timed, and counted by endpoint and status.
-
-use std::time::Instant;
-
-use reqwest::{RequestBuilder, Response};
-
-use crate::error::VendorError;
-use crate::request_id::{current_request_id, RequestId};
+//! Every call to the vendor goes out through `transport::send`: with the
+//! request id of the work it is made for, timed, and counted here by
+//! endpoint and status.
 
 /// Counter: calls to the vendor, by `endpoint` ([`Endpoint::label`]) and
 /// `status` (the HTTP status, or `timeout` / `transport` without one).
@@ -48,28 +42,4 @@ impl Endpoint {
             Self::Jwks => "jwks",
         }
     }
-}
-
-/// Sends one vendor call: with the current request id as `X-Request-Id`,
-/// timed and counted.
-pub(crate) async fn send(
-    request: RequestBuilder,
-    endpoint: Endpoint,
-) -> Result<Response, VendorError> {
-    let request = match current_request_id() {
-        Some(RequestId(id)) => request.header("x-request-id", id),
-        None => request,
-    };
-    let started = Instant::now();
-    let sent = request.send().await;
-    let status = match &sent {
-        Ok(response) => response.status().as_u16().to_string(),
-        Err(e) if e.is_timeout() => "timeout".to_owned(),
-        Err(_) => "transport".to_owned(),
-    };
-    let endpoint = endpoint.label();
-    metrics::histogram!(VENDOR_CALL_DURATION, "endpoint" => endpoint)
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!(VENDOR_CALLS, "endpoint" => endpoint, "status" => status).increment(1);
-    sent.map_err(VendorError::from_transport)
 }

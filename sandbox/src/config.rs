@@ -40,7 +40,7 @@ pub struct Config {
     pub controls: bool,
     /// Where events are delivered, signed (`SANDBOX_WEBHOOK_URL` and
     /// `SANDBOX_WEBHOOK_SECRETS`); none: events are stored and listed only.
-    pub webhook: Option<crate::events::Webhook>,
+    pub webhook: Option<crate::webhook_endpoint::Webhook>,
     /// How long an event is retried before it is marked failed
     /// (`SANDBOX_WEBHOOK_RETRY_FOR_SECS`).
     pub webhook_retry_for: Duration,
@@ -171,7 +171,7 @@ impl Config {
 fn webhook(
     url: Option<String>,
     secrets: Option<String>,
-) -> Result<Option<crate::events::Webhook>, ConfigError> {
+) -> Result<Option<crate::webhook_endpoint::Webhook>, ConfigError> {
     let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
         return match secrets {
             Some(_) => Err(ConfigError {
@@ -192,7 +192,7 @@ fn webhook(
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.trim().is_empty())
-        .map(crate::events::WebhookSecret::parse)
+        .map(crate::webhook_endpoint::WebhookSecret::parse)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|problem| ConfigError {
             name: "SANDBOX_WEBHOOK_SECRETS",
@@ -204,7 +204,7 @@ fn webhook(
             problem: "a webhook endpoint needs at least one signing secret".into(),
         });
     }
-    Ok(Some(crate::events::Webhook { url, secrets }))
+    Ok(Some(crate::webhook_endpoint::Webhook { url, secrets }))
 }
 
 fn on_off(name: &'static str, value: &str) -> Result<bool, ConfigError> {

@@ -19,28 +19,18 @@ use crate::callers::OAuthClient;
 use crate::clock::UnixSeconds;
 use crate::error::ApiError;
 use crate::ids::{random_id, well_formed};
-use crate::records::Invoice;
+use crate::records::{Invoice, NewEvent, StoredEvent};
 use crate::state::Sandbox;
 
+pub use crate::webhook_endpoint::{Webhook, WebhookSecret};
 #[cfg(test)]
 pub(crate) use delivery::deliver_due;
 pub(crate) use delivery::run;
-pub use delivery::{Webhook, WebhookSecret};
 pub(crate) use listing::list;
 pub use signing::{signature_header, SIGNATURE_HEADER};
 
 /// The one type of event the sandbox makes: an invoice was paid.
 pub const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
-
-/// An event to store with the change it reports.
-pub struct NewEvent {
-    pub id: String,
-    pub partner_id: String,
-    pub kind: &'static str,
-    /// The exact JSON that is delivered and signed.
-    pub body: String,
-    pub created_at: UnixSeconds,
-}
 
 /// The delivered body: `{id, type, created_at, data}`, as the big vendors
 /// shape theirs; `data` holds the objects the event is about.
@@ -108,20 +98,6 @@ pub(crate) fn rfc3339(at: UnixSeconds) -> String {
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
-}
-
-/// One stored event and where its delivery stands.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoredEvent {
-    pub id: String,
-    #[sqlx(rename = "type")]
-    pub kind: String,
-    pub body: String,
-    pub created_at: i64,
-    pub status: String,
-    pub attempts: i64,
-    pub deliver_until: i64,
-    pub last_error: Option<String>,
 }
 
 /// An event as the list shows it: the delivered body, and its delivery.

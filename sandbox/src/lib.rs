@@ -40,6 +40,7 @@ mod state;
 mod stats;
 mod store;
 pub mod token;
+mod webhook_endpoint;
 
 use std::net::SocketAddr;
 

@@ -10,8 +10,8 @@ use crate::callers::OAuthClient;
 use crate::checkout_api::InvoiceView;
 use crate::error::ApiError;
 use crate::ids::well_formed;
+use crate::records::StoredPayment;
 use crate::state::Sandbox;
-use crate::stats::StoredPayment;
 
 /// The invoice, and the payment that settled it (`null` while open).
 #[derive(Serialize, utoipa::ToSchema)]

@@ -86,3 +86,45 @@ pub struct IdempotencyRecord<'a> {
     pub status: u16,
     pub response: &'a str,
 }
+
+/// An event to store with the change it reports.
+pub struct NewEvent {
+    pub id: String,
+    pub partner_id: String,
+    pub kind: &'static str,
+    /// The exact JSON that is delivered and signed.
+    pub body: String,
+    pub created_at: UnixSeconds,
+}
+
+/// One stored event and where its delivery stands.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub body: String,
+    pub created_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub deliver_until: i64,
+    pub last_error: Option<String>,
+}
+
+/// One payment as the sandbox holds it.
+#[derive(
+    Debug,
+    Clone,
+    serde::Serialize,
+    serde::Deserialize,
+    PartialEq,
+    Eq,
+    sqlx::FromRow,
+    utoipa::ToSchema,
+)]
+pub struct StoredPayment {
+    pub id: String,
+    pub invoice_id: String,
+    pub amount: String,
+    pub currency: String,
+}

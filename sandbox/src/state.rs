@@ -210,6 +210,14 @@ impl FromRef<Sandbox> for Arc<Stats> {
     }
 }
 
+/// The store alone, for the handler that lists the payments
+/// (`stats::payments`).
+impl FromRef<Sandbox> for Arc<Store> {
+    fn from_ref(sandbox: &Sandbox) -> Self {
+        sandbox.store.clone()
+    }
+}
+
 fn load_seed(config: &Config) -> Result<Seed, OpenError> {
     let Some(path) = &config.seed_file else {
         return Ok(Seed::demo());

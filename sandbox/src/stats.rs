@@ -11,7 +11,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::state::Sandbox;
+use crate::records::StoredPayment;
+use crate::store::Store;
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -136,15 +137,6 @@ pub async fn stats(State(stats): State<Arc<Stats>>) -> Json<Snapshot> {
     Json(stats.snapshot())
 }
 
-/// One payment as the sandbox holds it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
-pub struct StoredPayment {
-    pub id: String,
-    pub invoice_id: String,
-    pub amount: String,
-    pub currency: String,
-}
-
 /// `GET /sandbox/payments`: every payment the sandbox holds, oldest first,
 /// so a drill can check from outside that each acknowledged payment is
 /// stored exactly once.
@@ -155,7 +147,7 @@ pub struct StoredPayment {
     responses((status = 200, body = Vec<StoredPayment>)),
 )]
 pub async fn payments(
-    State(sandbox): State<Sandbox>,
+    State(store): State<Arc<Store>>,
 ) -> Result<Json<Vec<StoredPayment>>, ApiError> {
-    Ok(Json(sandbox.store.payments().await?))
+    Ok(Json(store.payments().await?))
 }

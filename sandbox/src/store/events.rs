@@ -6,7 +6,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::{Store, StoreError};
 use crate::clock::UnixSeconds;
-use crate::events::{NewEvent, StoredEvent};
+use crate::records::{NewEvent, StoredEvent};
 
 const COLUMNS: &str = "id, type, body, created_at, status, attempts, deliver_until, last_error";
 

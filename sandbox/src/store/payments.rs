@@ -6,8 +6,7 @@ use sqlx::Row;
 
 use super::{events, Store, StoreError};
 use crate::clock::UnixSeconds;
-use crate::events::NewEvent;
-use crate::records::{IdempotencyRecord, IdempotentReply, NewPayment};
+use crate::records::{IdempotencyRecord, IdempotentReply, NewEvent, NewPayment, StoredPayment};
 
 impl Store {
     /// Records a payment of `invoice_id`, marks the invoice paid, and keeps
@@ -59,7 +58,7 @@ impl Store {
     }
 
     /// Every payment held, in the order they were made.
-    pub async fn payments(&self) -> Result<Vec<crate::stats::StoredPayment>, StoreError> {
+    pub async fn payments(&self) -> Result<Vec<StoredPayment>, StoreError> {
         sqlx::query_as(
             "SELECT id, invoice_id, amount, currency FROM payments ORDER BY created_at, rowid",
         )
@@ -68,10 +67,7 @@ impl Store {
     }
 
     /// The payment that settled `invoice_id`, if one did.
-    pub async fn payment_of(
-        &self,
-        invoice_id: &str,
-    ) -> Result<Option<crate::stats::StoredPayment>, StoreError> {
+    pub async fn payment_of(&self, invoice_id: &str) -> Result<Option<StoredPayment>, StoreError> {
         sqlx::query_as("SELECT id, invoice_id, amount, currency FROM payments WHERE invoice_id = ?")
             .bind(invoice_id)
             .fetch_optional(&self.pool)

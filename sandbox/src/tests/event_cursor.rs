@@ -7,8 +7,9 @@ use axum::http::{header, StatusCode};
 use serde_json::{json, Value};
 
 use super::{harness, Harness, Reply, NOW};
-use crate::events::{NewEvent, PAYMENT_SUCCEEDED};
+use crate::events::PAYMENT_SUCCEEDED;
 use crate::ids::random_id;
+use crate::records::NewEvent;
 
 const OTHER_PARTNER: &str = "partner_other";
 

@@ -6,7 +6,7 @@
 use checkout_sdk::{SdkError, StopReason};
 use leptos::prelude::*;
 
-use super::token::{Ending, TokenView};
+use super::token_view::{Ending, TokenView};
 
 #[component]
 pub fn CheckoutEnded(token: RwSignal<TokenView>, invoice_id: String) -> impl IntoView {

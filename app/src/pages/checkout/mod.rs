@@ -15,6 +15,7 @@ mod pay;
 mod state;
 mod summary;
 mod token;
+mod token_view;
 
 use std::time::Duration;
 
@@ -27,7 +28,8 @@ use self::ended::CheckoutEnded;
 use self::pay::PayForm;
 use self::state::Shared;
 use self::summary::Summary;
-use self::token::{DeveloperPanel, TokenTrouble, TokenView};
+use self::token::{DeveloperPanel, TokenTrouble};
+use self::token_view::TokenView;
 use crate::api::{invoice_summary, vendor_api_url, InvoiceView};
 use crate::Deployment;
 

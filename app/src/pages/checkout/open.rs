@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
 use super::state::Shared;
-use super::token::TokenView;
+use super::token_view::TokenView;
 use crate::api::{mint_checkout_token, AppError, CheckoutTokenView};
 
 /// Connects, then reads the invoice, its methods and its PDF link; while

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::state::Shared;
-use super::token::TokenView;
+use super::token_view::TokenView;
 use crate::api::{reconcile_payment, InvoiceView};
 use crate::money::format_amount;
 

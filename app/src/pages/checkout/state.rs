@@ -7,7 +7,7 @@ use checkout_sdk::{CheckoutClient, Invoice, Payment, PaymentMethod, PaymentReque
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
-use super::token::TokenView;
+use super::token_view::TokenView;
 
 #[derive(Clone, Copy)]
 pub struct Shared {
