@@ -49,21 +49,7 @@ const WORK_DIR: &str = "target/loadtest";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let steps: Vec<(u32, Option<u64>)> = std::env::args()
-        .skip(1)
-        .map(|step| match step.split_once(':') {
-            Some((rate, secs)) => Ok((rate.parse()?, Some(secs.parse()?))),
-            None => Ok((step.parse()?, None)),
-        })
-        .collect::<Result<_, std::num::ParseIntError>>()?;
-    let steps = if steps.is_empty() {
-        [1000, 2000, 3000, 4000, 5000]
-            .map(|rate| (rate, None))
-            .into()
-    } else {
-        steps
-    };
-
+    let steps = steps(std::env::args().skip(1))?;
     std::fs::create_dir_all(WORK_DIR)?;
     let invoices = invoice_ids("inv_b", INVOICES);
     let seconds = std::env::var("LOADTEST_SECONDS")
@@ -83,10 +69,53 @@ async fn main() -> Result<(), Error> {
         Ok(n) => Target::fleet(&http, n.parse()?, quota, &invoices).await?,
         Err(_) => Target::single(&http, &invoices, quota).await?,
     };
-    let site = target.site();
-    let sandbox = target.sandbox();
-    // Memory over time, for the soak: flat is the goal.
-    let pids = target.pids();
+    log_memory_every_minute(target.pids());
+    println!("server RSS at idle: {} MiB", target.rss_mib());
+
+    let cookies = setup::log_in(&http, &target.site(), SESSIONS).await?;
+    println!(
+        "| rate /s | sent | ok | busy | errors | throughput /s | p50 ms | p99 ms | p99.9 ms | max ms | vendor inits | OAuth requests | refused by the vendor | server CPU µs/mint | RSS MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut next_invoice = 0;
+    let mut first_mints = Vec::new();
+    for (rate, step_seconds) in steps {
+        let seconds = step_seconds.unwrap_or(seconds);
+        let step = Step { rate, seconds };
+        first_mints.extend(
+            step.run(&http, &target, &cookies, &mut next_invoice)
+                .await?,
+        );
+    }
+    for line in first_mints {
+        println!("{line}");
+    }
+    let total = setup::sandbox_stats(&http, &target.sandbox()).await?;
+    println!(
+        "OAuth token requests over the whole run: {} (one per OAuth lifetime: 3600 s)",
+        total["oauth_tokens_issued"]
+    );
+    Ok(())
+}
+
+/// The rates asked for (`RATE[:SECONDS]` each), or the default ramp.
+fn steps(args: impl Iterator<Item = String>) -> Result<Vec<(u32, Option<u64>)>, Error> {
+    let steps: Vec<(u32, Option<u64>)> = args
+        .map(|step| match step.split_once(':') {
+            Some((rate, secs)) => Ok((rate.parse()?, Some(secs.parse()?))),
+            None => Ok((step.parse()?, None)),
+        })
+        .collect::<Result<_, std::num::ParseIntError>>()?;
+    if steps.is_empty() {
+        return Ok([1000, 2000, 3000, 4000, 5000]
+            .map(|rate| (rate, None))
+            .into());
+    }
+    Ok(steps)
+}
+
+/// Memory over time, for the soak: flat is the goal.
+fn log_memory_every_minute(pids: Vec<u32>) {
     tokio::spawn(async move {
         let start = Instant::now();
         loop {
@@ -95,22 +124,31 @@ async fn main() -> Result<(), Error> {
             eprintln!("RSS after {:>4} s: {rss} MiB", start.elapsed().as_secs());
         }
     });
-    println!("server RSS at idle: {} MiB", target.rss_mib());
+}
 
-    let cookies = setup::log_in(&http, &site, SESSIONS).await?;
-    println!(
-        "| rate /s | sent | ok | busy | errors | throughput /s | p50 ms | p99 ms | p99.9 ms | max ms | vendor inits | OAuth requests | refused by the vendor | server CPU µs/mint | RSS MiB |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut next_invoice = 0;
-    let mut first_mints = Vec::new();
-    for (rate, step_seconds) in steps {
-        let before = setup::sandbox_stats(&http, &sandbox).await?;
+/// One rate of the ramp, for so long.
+struct Step {
+    rate: u32,
+    seconds: u64,
+}
+
+impl Step {
+    /// Sends the load, prints its table row, and returns the first mints'
+    /// line, if any invoice was minted for the first time.
+    async fn run(
+        &self,
+        http: &reqwest::Client,
+        target: &Target,
+        cookies: &[String],
+        next_invoice: &mut usize,
+    ) -> Result<Option<String>, Error> {
+        let Self { rate, seconds } = *self;
+        let sandbox = target.sandbox();
+        let before = setup::sandbox_stats(http, &sandbox).await?;
         let cpu_before = target.cpu_us();
-        let seconds = step_seconds.unwrap_or(seconds);
-        let run = run_at(&http, &site, &cookies, rate, seconds, &mut next_invoice).await;
+        let run = run_at(http, &target.site(), cookies, rate, seconds, next_invoice).await;
         let cpu = target.cpu_us() - cpu_before;
-        let after = setup::sandbox_stats(&http, &sandbox).await?;
+        let after = setup::sandbox_stats(http, &sandbox).await?;
         let stat = |name: &str| {
             let count = |stats: &serde_json::Value| {
                 name.split('.')
@@ -138,26 +176,18 @@ async fn main() -> Result<(), Error> {
             cpu as f64 / answered.max(1) as f64,
             target.rss_mib(),
         );
-        if !run.first_mints_us.is_empty() {
-            let first = &run.first_mints_us;
-            first_mints.push(format!(
-                "first mints of an invoice (each a vendor call) at {rate}/s: n={}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-                first.len(),
-                percentile(first, 50.0),
-                percentile(first, 99.0),
-                percentile(first, 99.9),
-            ));
+        if run.first_mints_us.is_empty() {
+            return Ok(None);
         }
+        let first = &run.first_mints_us;
+        Ok(Some(format!(
+            "first mints of an invoice (each a vendor call) at {rate}/s: n={}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+            first.len(),
+            percentile(first, 50.0),
+            percentile(first, 99.0),
+            percentile(first, 99.9),
+        )))
     }
-    for line in first_mints {
-        println!("{line}");
-    }
-    let total = setup::sandbox_stats(&http, &sandbox).await?;
-    println!(
-        "OAuth token requests over the whole run: {} (one per OAuth lifetime: 3600 s)",
-        total["oauth_tokens_issued"]
-    );
-    Ok(())
 }
 
 /// What the load is sent to: one server with its embedded sandbox, or a

@@ -21,9 +21,10 @@ use crate::checkout_api::scoped_invoice;
 use crate::error::{json_body, ApiError};
 use crate::events;
 use crate::ids::random_id;
-use crate::records::{IdempotencyRecord, NewPayment};
+use crate::records::{IdempotencyRecord, IdempotentReply, Invoice, NewPayment};
 use crate::state::Sandbox;
 use crate::store::sha256;
+use crate::token::CheckoutClaims;
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -91,23 +92,8 @@ pub async fn pay(
         .idempotent_reply(&claims.client_id, key)
         .await?
     {
-        if prior.request_hash != request_hash {
-            return Err(ApiError::Unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for a different request",
-            ));
-        }
-        let status = StatusCode::from_u16(prior.status).unwrap_or(StatusCode::CREATED);
-        let mut response = (status, prior.response).into_response();
-        let headers = response.headers_mut();
-        headers.insert(REPLAYED, HeaderValue::from_static("true"));
-        headers.insert(
-            axum::http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        return Ok(response);
+        return replayed(prior, &request_hash);
     }
-
     let invoice = scoped_invoice(&sandbox, &claims).await?;
     if invoice.status == "paid" {
         return Err(ApiError::Conflict("the invoice is already paid"));
@@ -126,7 +112,41 @@ pub async fn pay(
             "the amount must be the invoice's total",
         ));
     }
+    let view = record(&sandbox, &claims, key, request_hash, &invoice, method_id).await?;
+    tracing::info!(payment = %view.id, invoice_id = %view.invoice_id, jti = %claims.jti, "payment succeeded");
+    Ok(json_reply(
+        StatusCode::CREATED,
+        serde_json::to_string(&view).expect("a payment serializes"),
+    ))
+}
 
+/// The first answer to this key again, marked replayed — if the request is
+/// the same one.
+fn replayed(prior: IdempotentReply, request_hash: &[u8; 32]) -> Result<Response, ApiError> {
+    if prior.request_hash != *request_hash {
+        return Err(ApiError::Unprocessable(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        ));
+    }
+    let status = StatusCode::from_u16(prior.status).unwrap_or(StatusCode::CREATED);
+    let mut response = json_reply(status, prior.response);
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+/// Records the payment with its idempotency record and its event, in one
+/// transaction, and wakes the delivery; the payment as the API shows it.
+async fn record(
+    sandbox: &Sandbox,
+    claims: &CheckoutClaims,
+    key: &str,
+    request_hash: [u8; 32],
+    invoice: &Invoice,
+    method_id: String,
+) -> Result<PaymentView, ApiError> {
     let now = sandbox.clock.now();
     let view = PaymentView {
         id: random_id("pay_", 12),
@@ -156,20 +176,23 @@ pub async fn pay(
                 status: StatusCode::CREATED.as_u16(),
                 response: &response,
             },
-            &events::payment_succeeded(&invoice, &view, now),
+            &events::payment_succeeded(invoice, &view, now),
             now + sandbox.config.webhook_retry_for.as_secs(),
         )
         .await?;
     sandbox.stats.payment_made();
     sandbox.stats.event_created();
     sandbox.events_due.notify_one();
-    tracing::info!(payment = %view.id, invoice_id = %view.invoice_id, jti = %claims.jti, "payment succeeded");
-    let mut reply = (StatusCode::CREATED, response).into_response();
+    Ok(view)
+}
+
+fn json_reply(status: StatusCode, body: String) -> Response {
+    let mut reply = (status, body).into_response();
     reply.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    Ok(reply)
+    reply
 }
 
 /// The body's payment method and amount (in cents), if both are well formed.

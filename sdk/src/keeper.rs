@@ -26,98 +26,30 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use futures::future::{self, FutureExt, LocalBoxFuture, Shared};
+use futures::future::{self, FutureExt, LocalBoxFuture};
 
-use crate::error::{RefreshError, SdkError, StopReason};
+use crate::error::{RefreshError, SdkError};
 use crate::platform::Platform;
 use crate::schedule::{refresh_delay, retry_delay};
-use crate::tabs::{TabNews, Tabs};
+use crate::tabs::Tabs;
 use crate::types::AccessToken;
 
 mod calls;
 mod flight;
 mod idle;
+mod news;
 mod pace;
+mod state;
+mod status;
 
 pub use idle::DEFAULT_IDLE_AFTER;
 pub use pace::{DEFAULT_MIN_REFRESH_INTERVAL, THROTTLE_LIMIT, THROTTLE_WINDOW};
+use state::State;
+pub use status::{RefreshContext, RefreshReason, StateListener, TokenState, TokenStatus};
 
 /// Asks the merchant's server for a new checkout token.
 pub type ExpiryHandler =
     Rc<dyn Fn(RefreshContext) -> LocalBoxFuture<'static, Result<AccessToken, RefreshError>>>;
-
-/// What the handler is told about the refresh it is asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefreshContext {
-    pub reason: RefreshReason,
-    /// 1 for a first try, 2 after one failure, and so on.
-    pub attempt: u32,
-    /// The id (`jti`) of the token the vendor refused, when `reason` is
-    /// [`RefreshReason::Expired`]: the server must not hand that one out
-    /// again (it may still have it, with life left by its own count).
-    pub refused_token_id: Option<String>,
-}
-
-/// Told whenever the token's state changes (never the token itself).
-pub type StateListener = Rc<dyn Fn(&TokenState)>;
-
-/// Why the token was (or was to be) refreshed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshReason {
-    /// The first token, for [`Keeper::connect`].
-    Opening,
-    /// The timer fired a margin before expiry.
-    Timer,
-    /// The vendor answered `access_token_expired`.
-    Expired,
-    /// Another tab of the same checkout refreshed and shared its token.
-    Tab,
-    /// A wake-up: the tab became visible, got focus, came back online, was
-    /// restored from the back/forward cache or resumed after being frozen.
-    Visibility,
-    /// The page asked (e.g. a "retry" button).
-    Manual,
-    /// A payment is about to go out with a token near its end.
-    Payment,
-}
-
-/// Where the token stands, for a page that shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenStatus {
-    Valid,
-    Refreshing,
-    /// The last refresh failed; the next automatic try is `retry_in` away
-    /// (none after a refusal that will not pass: [`SdkError::RefreshRefused`];
-    /// none without a handler: [`SdkError::AccessTokenExpired`]).
-    Expired {
-        error: SdkError,
-        retry_in: Option<Duration>,
-    },
-}
-
-/// A snapshot for the page: never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenState {
-    pub status: TokenStatus,
-    /// A first token has arrived (always, for a keeper built with one).
-    pub opened: bool,
-    /// Lifetime left, by this tab's monotonic clock.
-    pub expires_in: Duration,
-    pub refresh_count: u32,
-    pub last_reason: Option<RefreshReason>,
-    /// How long the last refresh this tab made took, from its start (e.g.
-    /// the timer firing) to the new token being in use: the handler's round
-    /// trip plus any wait for another tab's turn.
-    pub last_refresh_took: Option<Duration>,
-    /// Idle (`idle`): hidden with no input for a while, the timer rests
-    /// until the person is back.
-    pub idle: bool,
-}
-
-type Flight = Shared<LocalBoxFuture<'static, Result<(), SdkError>>>;
-
-/// Another tab's failed refresh, and when it tries again.
-type Heard = (RefreshError, Option<Duration>);
 
 pub struct Keeper<P: Platform> {
     platform: P,
@@ -128,65 +60,6 @@ pub struct Keeper<P: Platform> {
     listener: Option<StateListener>,
     tabs: Option<Rc<dyn Tabs>>,
     state: RefCell<State<P>>,
-}
-
-struct State<P: Platform> {
-    token: String,
-    /// When the token expires, on the platform's clock.
-    deadline: Duration,
-    /// When it should be refreshed, on the platform's clock.
-    refresh_at: Duration,
-    refresh_count: u32,
-    last_reason: Option<RefreshReason>,
-    last_refresh_took: Option<Duration>,
-    /// When the flight under way began.
-    flight_started: Duration,
-    failures: u32,
-    last_error: Option<SdkError>,
-    retry_at: Option<Duration>,
-    timer: Option<P::Timer>,
-    flight: Option<Flight>,
-    /// Counts token changes, so a flight can tell that another tab's token
-    /// arrived while it waited for its turn.
-    generation: u64,
-    /// Another tab's refresh failed while this tab's flight waited.
-    /// Another tab's failure, and when it will try again.
-    heard_failure: Option<Heard>,
-    /// Wakes a flight waiting for another tab's news.
-    news_waiter: Option<oneshot::Sender<()>>,
-    /// Until the first token arrives: what asks for it (then `handler`
-    /// takes over, if there is one).
-    opener: Option<ExpiryHandler>,
-    /// Told when the first token arrives, or it is refused for good.
-    open_waiters: Vec<oneshot::Sender<Result<(), SdkError>>>,
-    pace: pace::Pace,
-    /// The page is hidden (as last told: [`Keeper::visibility`]).
-    hidden: bool,
-    /// The last sign of the person: input, or the page shown or hidden.
-    last_active: Duration,
-    /// The timer found the page idle and rests (see `idle`).
-    idle: bool,
-}
-
-impl<P: Platform> State<P> {
-    /// Puts a new token in place: its deadline and refresh point count from
-    /// now (the refresh no sooner than `min_interval`), and any failure is
-    /// over.
-    fn take(
-        &mut self,
-        token: AccessToken,
-        now: Duration,
-        margin: Duration,
-        min_interval: Duration,
-    ) {
-        self.token = token.token;
-        self.deadline = now + token.expires_in;
-        self.refresh_at = now + refresh_delay(token.expires_in, margin).max(min_interval);
-        self.generation += 1;
-        self.failures = 0;
-        self.last_error = None;
-        self.retry_at = None;
-    }
 }
 
 /// What a keeper is built with, besides its platform and first token.
@@ -410,77 +283,6 @@ impl<P: Platform> Keeper<P> {
             self.platform
                 .spawn(self.refresh(reason).map(|_| ()).boxed_local());
         }
-    }
-
-    /// News from another tab of this checkout.
-    pub fn hear(self: &Rc<Self>, news: TabNews) {
-        match news {
-            TabNews::Refreshed {
-                token,
-                expires_in_ms,
-            } => self.adopt(AccessToken {
-                token,
-                expires_in: Duration::from_millis(expires_in_ms),
-            }),
-            TabNews::Failed {
-                message,
-                retry_in_ms,
-                permanent,
-                stop_reason,
-            } => {
-                let retry_in = retry_in_ms.map(Duration::from_millis);
-                let error = if permanent {
-                    // A tab of an older build tells no reason.
-                    RefreshError::stop(stop_reason.unwrap_or(StopReason::Other), message)
-                } else {
-                    RefreshError::transient(message)
-                };
-                let mut state = self.state.borrow_mut();
-                if state.flight.is_some() {
-                    // A flight waiting its turn takes this outcome as its own.
-                    state.heard_failure = Some((error, retry_in));
-                } else if permanent {
-                    // The teller was refused for good (logged out, paid…):
-                    // so would this tab be, at its next refresh. Stop with
-                    // it now, even with a token left: the checkout is over
-                    // in every tab at once.
-                    drop(state);
-                    let _ = self.finish(Err(error), RefreshReason::Tab, None);
-                } else if let (true, Some(retry_in)) = (state.last_error.is_some(), retry_in) {
-                    // Failing too, between tries: try again with the teller,
-                    // so the next try is one call for the checkout, not one
-                    // per tab. A tab whose token is fine keeps its schedule.
-                    state.retry_at = Some(self.platform.now() + retry_in);
-                    drop(state);
-                    self.arm();
-                    self.notify();
-                }
-            }
-        }
-        if let Some(waiter) = self.state.borrow_mut().news_waiter.take() {
-            let _ = waiter.send(());
-        }
-    }
-
-    /// Takes a token another tab refreshed, if it outlives ours.
-    pub fn adopt(self: &Rc<Self>, token: AccessToken) {
-        let now = self.platform.now();
-        {
-            let mut state = self.state.borrow_mut();
-            // Only a longer-lived token is worth taking (it may be the same
-            // token: then only our estimate of its life grows).
-            if now + token.expires_in <= state.deadline {
-                return;
-            }
-            state.take(token, now, self.margin, self.min_interval);
-            if state.opener.take().is_none() {
-                state.refresh_count += 1;
-                state.last_reason = Some(RefreshReason::Tab);
-            }
-        }
-        self.arm();
-        self.notify();
-        self.tell_opened(Ok(()));
     }
 
     /// Tells whoever waits in [`Keeper::opened`].

@@ -8,7 +8,8 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use futures::future::{self, FutureExt, LocalBoxFuture};
 
-use super::{ExpiryHandler, Heard, Keeper, RefreshContext, RefreshReason};
+use super::state::Heard;
+use super::{ExpiryHandler, Keeper, RefreshContext, RefreshReason};
 use crate::error::SdkError;
 use crate::platform::Platform;
 use crate::schedule::retry_delay;

@@ -88,75 +88,9 @@ impl VendorSettings {
         raw: Raw,
         get: &impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let environment = match raw.alternative_environment.as_deref() {
-            None | Some("sandbox") => Environment::Sandbox,
-            Some("demo") => Environment::Demo,
-            Some("production") => Environment::Production,
-            Some(other) => {
-                return Err(ConfigError::malformed(
-                    "ALTERNATIVE_ENVIRONMENT",
-                    format!("{other:?} is not sandbox, demo or production"),
-                ))
-            }
-        };
-        let default_url = match environment {
-            Environment::Sandbox => None,
-            Environment::Demo => Some(DEMO_URL),
-            Environment::Production => Some(PRODUCTION_URL),
-        };
-        let api_url = raw.alternative_api_url.or(default_url.map(str::to_owned));
-        let (kind, client_id, client_secret) = match api_url {
-            #[cfg(feature = "embedded-sandbox")]
-            None => (
-                Vendor::EmbeddedSandbox(Box::new(sandbox::Config::from_lookup(get)?)),
-                raw.alternative_client_id
-                    .unwrap_or_else(|| DEMO_CLIENT_ID.into()),
-                raw.alternative_client_secret
-                    .unwrap_or_else(|| DEMO_CLIENT_SECRET.into()),
-            ),
-            #[cfg(not(feature = "embedded-sandbox"))]
-            None => {
-                let _ = get;
-                return Err(ConfigError::NoVendor);
-            }
-            Some(api_url) => (
-                Vendor::Remote {
-                    api_url: checked_url(api_url, environment)?,
-                },
-                raw.alternative_client_id
-                    .ok_or(ConfigError::Missing("ALTERNATIVE_CLIENT_ID"))?,
-                raw.alternative_client_secret
-                    .ok_or(ConfigError::Missing("ALTERNATIVE_CLIENT_SECRET"))?,
-            ),
-        };
-        if environment == Environment::Production
-            && (client_id == DEMO_CLIENT_ID || client_secret == DEMO_CLIENT_SECRET)
-        {
-            return Err(ConfigError::malformed(
-                "ALTERNATIVE_CLIENT_ID",
-                "the sandbox's published demo credentials are refused in production",
-            ));
-        }
-        if let Some(field) = raw
-            .alternative_token_field
-            .as_deref()
-            .filter(|f| !matches!(*f, "token" | "access_token"))
-        {
-            return Err(ConfigError::malformed(
-                "ALTERNATIVE_TOKEN_FIELD",
-                format!("{field:?} is not token or access_token"),
-            ));
-        }
-        if let Some(path) = raw
-            .alternative_init_path
-            .as_deref()
-            .filter(|p| !p.starts_with('/'))
-        {
-            return Err(ConfigError::malformed(
-                "ALTERNATIVE_INIT_PATH",
-                format!("{path:?} does not start with /"),
-            ));
-        }
+        let environment = environment(raw.alternative_environment.as_deref())?;
+        let (kind, client_id, client_secret) = vendor_and_client(&raw, environment, get)?;
+        check_variations(&raw)?;
         // Unset: the sandbox's value in its environment, else unchecked;
         // `off`: unchecked.
         let expected = |set: Option<String>, sandbox_value: &str| match set {
@@ -207,6 +141,102 @@ impl VendorSettings {
         config.token_typ = self.token_typ.clone();
         config
     }
+}
+
+/// `ALTERNATIVE_ENVIRONMENT`: `sandbox` unless set.
+fn environment(set: Option<&str>) -> Result<Environment, ConfigError> {
+    match set {
+        None | Some("sandbox") => Ok(Environment::Sandbox),
+        Some("demo") => Ok(Environment::Demo),
+        Some("production") => Ok(Environment::Production),
+        Some(other) => Err(ConfigError::malformed(
+            "ALTERNATIVE_ENVIRONMENT",
+            format!("{other:?} is not sandbox, demo or production"),
+        )),
+    }
+}
+
+/// Which vendor, and the client id and secret the merchant has there: the
+/// embedded sandbox and its demo client without a URL in the sandbox
+/// environment, else the URL (the environment's own by default) and
+/// credentials that must be set — never the sandbox's in production.
+fn vendor_and_client(
+    raw: &Raw,
+    environment: Environment,
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<(Vendor, String, String), ConfigError> {
+    let default_url = match environment {
+        Environment::Sandbox => None,
+        Environment::Demo => Some(DEMO_URL),
+        Environment::Production => Some(PRODUCTION_URL),
+    };
+    let api_url = raw
+        .alternative_api_url
+        .clone()
+        .or(default_url.map(str::to_owned));
+    let (kind, client_id, client_secret) = match api_url {
+        #[cfg(feature = "embedded-sandbox")]
+        None => (
+            Vendor::EmbeddedSandbox(Box::new(sandbox::Config::from_lookup(get)?)),
+            raw.alternative_client_id
+                .clone()
+                .unwrap_or_else(|| DEMO_CLIENT_ID.into()),
+            raw.alternative_client_secret
+                .clone()
+                .unwrap_or_else(|| DEMO_CLIENT_SECRET.into()),
+        ),
+        #[cfg(not(feature = "embedded-sandbox"))]
+        None => {
+            let _ = get;
+            return Err(ConfigError::NoVendor);
+        }
+        Some(api_url) => (
+            Vendor::Remote {
+                api_url: checked_url(api_url, environment)?,
+            },
+            raw.alternative_client_id
+                .clone()
+                .ok_or(ConfigError::Missing("ALTERNATIVE_CLIENT_ID"))?,
+            raw.alternative_client_secret
+                .clone()
+                .ok_or(ConfigError::Missing("ALTERNATIVE_CLIENT_SECRET"))?,
+        ),
+    };
+    if environment == Environment::Production
+        && (client_id == DEMO_CLIENT_ID || client_secret == DEMO_CLIENT_SECRET)
+    {
+        return Err(ConfigError::malformed(
+            "ALTERNATIVE_CLIENT_ID",
+            "the sandbox's published demo credentials are refused in production",
+        ));
+    }
+    Ok((kind, client_id, client_secret))
+}
+
+/// The settings in which environments of the real API are reported to
+/// differ: one of the known values each.
+fn check_variations(raw: &Raw) -> Result<(), ConfigError> {
+    if let Some(field) = raw
+        .alternative_token_field
+        .as_deref()
+        .filter(|f| !matches!(*f, "token" | "access_token"))
+    {
+        return Err(ConfigError::malformed(
+            "ALTERNATIVE_TOKEN_FIELD",
+            format!("{field:?} is not token or access_token"),
+        ));
+    }
+    if let Some(path) = raw
+        .alternative_init_path
+        .as_deref()
+        .filter(|p| !p.starts_with('/'))
+    {
+        return Err(ConfigError::malformed(
+            "ALTERNATIVE_INIT_PATH",
+            format!("{path:?} does not start with /"),
+        ));
+    }
+    Ok(())
 }
 
 /// `api_url` if it names a scheme, and — outside the sandbox, where the

@@ -8,12 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drivers::process::Process;
 use drivers::setup::{self, invoice_ids};
 use drivers::Error;
 use rand::Rng;
-use tokio::sync::Mutex;
 
+use crate::harness::{at_steady_rate, Restartable};
 use crate::report::Section;
 use crate::vendor::{Answer, Vendor};
 use crate::{Length, WORK_DIR};
@@ -64,84 +63,62 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     let invoices = invoice_ids("inv_d", count);
     let seed = dir.join("seed.json");
     setup::sandbox_seed(&seed, &invoices)?;
-    let db = dir.join("sandbox.db");
     let env = vec![
         ("SANDBOX_ADDR", SANDBOX.to_owned()),
-        ("SANDBOX_DATABASE_URL", format!("sqlite://{}", db.display())),
+        (
+            "SANDBOX_DATABASE_URL",
+            format!("sqlite://{}", dir.join("sandbox.db").display()),
+        ),
         ("SANDBOX_SEED_FILE", seed.display().to_string()),
         ("SANDBOX_RATE_LIMIT_PER_SEC", "0".to_owned()),
         ("RUST_LOG", "sandbox=warn".to_owned()),
     ];
-    let log = dir.join("sandbox.log");
-    let ready = format!("http://{SANDBOX}/.well-known/jwks.json");
-    let start_sandbox = || async {
-        let mut sandbox = Process::spawn("target/release/sandbox", &env, Some(&log))?;
-        sandbox.wait_ready(http, &ready).await?;
-        Ok::<_, Error>(sandbox)
-    };
-    let sandbox = Arc::new(Mutex::new(start_sandbox().await?));
+    let sandbox = Restartable::start(
+        http,
+        "target/release/sandbox",
+        env,
+        dir.join("sandbox.log"),
+        format!("http://{SANDBOX}/.well-known/jwks.json"),
+    )
+    .await?;
 
+    // SIGKILL at random moments, restarts on the same database; meanwhile
+    // one payer per invoice, started at a steady rate.
     let vendor = Arc::new(Vendor::new(http.clone(), format!("http://{SANDBOX}")));
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(plan.seconds);
-
-    // The killer: SIGKILL at random moments, restart on the same database.
-    let killer = {
-        let sandbox = sandbox.clone();
-        let start_sandbox = &start_sandbox;
-        async move {
-            let mut kills = 0u32;
-            loop {
-                let pause = rand::rng().random_range(plan.kill_every_ms.0..plan.kill_every_ms.1);
-                tokio::time::sleep(Duration::from_millis(pause)).await;
-                if Instant::now() >= deadline {
-                    return Ok::<_, Error>(kills);
-                }
-                let mut running = sandbox.lock().await;
-                running.kill();
-                kills += 1;
-                let down = rand::rng().random_range(100..500);
-                tokio::time::sleep(Duration::from_millis(down)).await;
-                *running = start_sandbox().await?;
-            }
-        }
-    };
-
-    // The payers: one invoice each, started at a steady rate.
-    let payers = async {
-        let interval = Duration::from_secs(1) / plan.payments_per_sec;
-        let mut tasks = Vec::with_capacity(count);
-        for (i, invoice_id) in invoices.iter().enumerate() {
-            tokio::time::sleep_until((started + interval * i as u32).into()).await;
-            let vendor = vendor.clone();
-            let invoice_id = invoice_id.clone();
-            tasks.push(tokio::spawn(
-                async move { pay_one(&vendor, invoice_id).await },
-            ));
-        }
-        let mut results = Vec::with_capacity(count);
-        for task in tasks {
-            results.push(
-                task.await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string())),
-            );
-        }
-        results
-    };
-    let (kills, results) = tokio::join!(killer, payers);
+    let deadline = Instant::now() + Duration::from_secs(plan.seconds);
+    let payers = at_steady_rate(&invoices, plan.payments_per_sec, |invoice_id: String| {
+        let vendor = vendor.clone();
+        async move { pay_one(&vendor, invoice_id).await }
+    });
+    let (kills, outcomes) = tokio::join!(
+        sandbox.kill_now_and_then(plan.kill_every_ms, deadline),
+        payers
+    );
     let kills = kills?;
+    let results: Vec<Result<Paid, String>> = outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Some(result) => result.map_err(|e| e.to_string()),
+            None => Err("the payer panicked".to_owned()),
+        })
+        .collect();
 
     // One more kill after the last answer, then ask the restarted sandbox
     // what survived.
-    {
-        let mut running = sandbox.lock().await;
-        running.kill();
-        *running = start_sandbox().await?;
-    }
+    sandbox.kill_and_restart(Duration::ZERO).await?;
     let stored = stored_payments(http).await?;
-    sandbox.lock().await.interrupt();
+    sandbox.interrupt().await;
+    Ok(report(&plan, count, kills, results, &stored))
+}
 
+/// The checks, from what the payers were told and what the vendor holds.
+fn report(
+    plan: &Plan,
+    count: usize,
+    kills: u32,
+    results: Vec<Result<Paid, String>>,
+    stored: &HashMap<String, Vec<String>>,
+) -> Section {
     let mut section = Section::default();
     section.fact(format!(
         "{count} invoices paid at {}/s for {} s through a standalone sandbox \
@@ -183,6 +160,42 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
         acknowledged.len() == paid.len(),
         format!("{} of {}", acknowledged.len(), paid.len()),
     );
+    check_stored(&mut section, &acknowledged, &paid, stored);
+    let differing: Vec<_> = paid
+        .iter()
+        .filter(|p| {
+            p.repeat.status != p.first.status
+                || p.repeat.said != p.first.said
+                || (p.first.status == 201 && !p.repeat.replayed)
+        })
+        .map(|p| (&p.invoice_id, &p.first, &p.repeat))
+        .collect();
+    section.check(
+        "every repeat with the same Idempotency-Key got the same answer, marked replayed",
+        differing.is_empty(),
+        format!(
+            "{} repeats; {} differed {:?}",
+            paid.len(),
+            differing.len(),
+            differing.first()
+        ),
+    );
+    section.check(
+        "the vendor was really killed during the run",
+        kills >= 3,
+        format!("{kills} kills"),
+    );
+    section
+}
+
+/// What the restarted vendor holds: every acknowledged payment once, with
+/// its id; nothing else; no invoice twice.
+fn check_stored(
+    section: &mut Section,
+    acknowledged: &HashMap<&str, &str>,
+    paid: &[Paid],
+    stored: &HashMap<String, Vec<String>>,
+) {
     let missing: Vec<_> = acknowledged
         .iter()
         .filter(|(invoice, id)| stored.get(**invoice).map(Vec::as_slice) != Some(&[id.to_string()]))
@@ -217,31 +230,6 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
         twice.is_empty() && second_accepted.is_empty(),
         format!("{} invoices with two payments; {} second payments not refused {:?}", twice.len(), second_accepted.len(), second_accepted.first()),
     );
-    let differing: Vec<_> = paid
-        .iter()
-        .filter(|p| {
-            p.repeat.status != p.first.status
-                || p.repeat.said != p.first.said
-                || (p.first.status == 201 && !p.repeat.replayed)
-        })
-        .map(|p| (&p.invoice_id, &p.first, &p.repeat))
-        .collect();
-    section.check(
-        "every repeat with the same Idempotency-Key got the same answer, marked replayed",
-        differing.is_empty(),
-        format!(
-            "{} repeats; {} differed {:?}",
-            paid.len(),
-            differing.len(),
-            differing.first()
-        ),
-    );
-    section.check(
-        "the vendor was really killed during the run",
-        kills >= 3,
-        format!("{kills} kills"),
-    );
-    Ok(section)
 }
 
 async fn pay_one(vendor: &Vendor, invoice_id: String) -> Result<Paid, Error> {

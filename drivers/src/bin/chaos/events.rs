@@ -15,8 +15,8 @@ use drivers::process::{Process, SERVER};
 use drivers::setup::{self, invoice_ids};
 use drivers::Error;
 use rand::Rng;
-use tokio::sync::Mutex;
 
+use crate::harness::{at_steady_rate, Restartable};
 use crate::report::Section;
 use crate::vendor::Vendor;
 use crate::Length;
@@ -59,100 +59,36 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     std::fs::create_dir_all(&dir)?;
     let count = (plan.seconds * u64::from(plan.payments_per_sec)) as usize;
     let invoices = invoice_ids("inv_w", count);
-    let seed = dir.join("seed.json");
-    setup::sandbox_seed(&seed, &invoices)?;
     let merchant_db = setup::merchant_db(&dir.join("merchant.db"), &invoices).await?;
-
-    let mut sandbox = Process::spawn(
-        "target/release/sandbox",
-        &[
-            ("SANDBOX_ADDR", SANDBOX.to_owned()),
-            (
-                "SANDBOX_DATABASE_URL",
-                format!("sqlite://{}", dir.join("sandbox.db").display()),
-            ),
-            ("SANDBOX_SEED_FILE", seed.display().to_string()),
-            ("SANDBOX_RATE_LIMIT_PER_SEC", "0".to_owned()),
-            (
-                "SANDBOX_WEBHOOK_URL",
-                format!("http://{SITE}/webhooks/alternative"),
-            ),
-            ("SANDBOX_WEBHOOK_SECRETS", SECRET.to_owned()),
-            ("RUST_LOG", "sandbox=info".to_owned()),
-        ],
-        Some(&dir.join("sandbox.log")),
-    )?;
-    sandbox
-        .wait_ready(http, &format!("http://{SANDBOX}/.well-known/jwks.json"))
-        .await?;
-    let mut env = setup::server_env(SITE, "127.0.0.1:0");
-    env.extend([
-        ("ALTERNATIVE_API_URL", format!("http://{SANDBOX}")),
-        ("ALTERNATIVE_CLIENT_ID", "demo_client_id".to_owned()),
-        ("ALTERNATIVE_CLIENT_SECRET", "demo_client_secret".to_owned()),
-        ("MERCHANT_DATABASE_URL", merchant_db),
-        ("MERCHANT_WEBHOOK_SECRETS", SECRET.to_owned()),
-        ("RUST_LOG", "warn,server=info".to_owned()),
-    ]);
-    let server_log = dir.join("server.log");
-    let start_server = || async {
-        let mut server = Process::spawn(SERVER, &env, Some(&server_log))?;
-        server
-            .wait_ready(http, &format!("http://{SITE}/healthz"))
-            .await?;
-        Ok::<_, Error>(server)
-    };
-    let server = Arc::new(Mutex::new(start_server().await?));
+    let mut sandbox = delivering_sandbox(http, &dir, &invoices, SANDBOX, SITE, SECRET).await?;
+    let server = Restartable::start(
+        http,
+        SERVER,
+        merchant_env(SITE, SANDBOX, merchant_db, SECRET),
+        dir.join("server.log"),
+        format!("http://{SITE}/healthz"),
+    )
+    .await?;
 
     let vendor = Arc::new(Vendor::new(http.clone(), format!("http://{SANDBOX}")));
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(plan.seconds);
-    let killer = {
-        let server = server.clone();
-        let start_server = &start_server;
+    let deadline = Instant::now() + Duration::from_secs(plan.seconds);
+    let payers = at_steady_rate(&invoices, plan.payments_per_sec, |invoice_id: String| {
+        let vendor = vendor.clone();
         async move {
-            let mut kills = 0u32;
-            loop {
-                let pause = rand::rng().random_range(plan.kill_every_ms.0..plan.kill_every_ms.1);
-                tokio::time::sleep(Duration::from_millis(pause)).await;
-                if Instant::now() >= deadline {
-                    return Ok::<_, Error>(kills);
-                }
-                let mut running = server.lock().await;
-                running.kill();
-                kills += 1;
-                let down = rand::rng().random_range(100..500);
-                tokio::time::sleep(Duration::from_millis(down)).await;
-                *running = start_server().await?;
-            }
+            let token = vendor.checkout_token(&invoice_id).await?;
+            let key = format!("{:032x}", rand::rng().random::<u128>());
+            Ok::<_, Error>(vendor.pay(&token, &key).await?.0.status)
         }
-    };
-    let payers = async {
-        let interval = Duration::from_secs(1) / plan.payments_per_sec;
-        let mut tasks = Vec::with_capacity(count);
-        for (i, invoice_id) in invoices.iter().enumerate() {
-            tokio::time::sleep_until((started + interval * i as u32).into()).await;
-            let vendor = vendor.clone();
-            let invoice_id = invoice_id.clone();
-            tasks.push(tokio::spawn(async move {
-                let token = vendor.checkout_token(&invoice_id).await?;
-                let key = format!("{:032x}", rand::rng().random::<u128>());
-                vendor
-                    .pay(&token, &key)
-                    .await
-                    .map(|(answer, _)| answer.status)
-            }));
-        }
-        let mut acknowledged = 0u64;
-        for task in tasks {
-            if matches!(task.await, Ok(Ok(201))) {
-                acknowledged += 1;
-            }
-        }
-        acknowledged
-    };
-    let (kills, acknowledged) = tokio::join!(killer, payers);
+    });
+    let (kills, answers) = tokio::join!(
+        server.kill_now_and_then(plan.kill_every_ms, deadline),
+        payers
+    );
     let kills = kills?;
+    let acknowledged = answers
+        .iter()
+        .filter(|answer| matches!(answer, Some(Ok(201))))
+        .count() as u64;
 
     // Everything the vendor made, delivered: its counters say when.
     let settle_started = Instant::now();
@@ -166,9 +102,40 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     let settled_in = settle_started.elapsed();
     let held = vendor_payments(http, SANDBOX, "inv_w").await?;
     let recorded = merchant_payments(http, SITE, "inv_w").await?;
-    server.lock().await.interrupt();
+    server.interrupt().await;
     sandbox.interrupt();
+    let run = Run {
+        count,
+        acknowledged,
+        kills,
+        events,
+        settled_in,
+    };
+    Ok(report(&plan, &run, &held, &recorded))
+}
 
+/// What a run did and saw, for its report.
+struct Run {
+    count: usize,
+    acknowledged: u64,
+    kills: u32,
+    events: serde_json::Value,
+    settled_in: Duration,
+}
+
+fn report(
+    plan: &Plan,
+    run: &Run,
+    held: &HashMap<String, String>,
+    recorded: &HashMap<String, String>,
+) -> Section {
+    let Run {
+        count,
+        acknowledged,
+        kills,
+        events,
+        settled_in,
+    } = run;
     let mut section = Section::default();
     section.fact(format!(
         "{count} invoices paid at the vendor at {}/s for {} s ({acknowledged} acknowledged); \
@@ -187,7 +154,7 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     ));
     section.check(
         "the vendor delivered every event it created (acknowledged with a 2xx)",
-        events["created"].as_u64() == Some(acknowledged)
+        events["created"].as_u64() == Some(*acknowledged)
             && events["delivered"] == events["created"],
         format!("{events}"),
     );
@@ -197,7 +164,7 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
         .collect();
     section.check(
         "every payment the vendor holds is recorded by the merchant, with the vendor's payment id",
-        missing.is_empty() && held.len() as u64 == acknowledged,
+        missing.is_empty() && held.len() as u64 == *acknowledged,
         format!(
             "{} held, {} missing or different {:?}",
             held.len(),
@@ -218,10 +185,69 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     );
     section.check(
         "the merchant was really killed during the run, and events were retried",
-        kills >= 3 && events["retried"].as_u64().unwrap_or(0) > 0,
+        *kills >= 3 && events["retried"].as_u64().unwrap_or(0) > 0,
         format!("{kills} kills, {} retried attempts", events["retried"]),
     );
-    Ok(section)
+    section
+}
+
+/// A standalone sandbox on `addr`, with `invoices` beside its seed (a
+/// SQLite file in `dir`), delivering its events to `site`'s webhook
+/// endpoint signed with `secret`.
+pub async fn delivering_sandbox(
+    http: &reqwest::Client,
+    dir: &Path,
+    invoices: &[String],
+    addr: &str,
+    site: &str,
+    secret: &str,
+) -> Result<Process, Error> {
+    let seed = dir.join("seed.json");
+    setup::sandbox_seed(&seed, invoices)?;
+    let mut sandbox = Process::spawn(
+        "target/release/sandbox",
+        &[
+            ("SANDBOX_ADDR", addr.to_owned()),
+            (
+                "SANDBOX_DATABASE_URL",
+                format!("sqlite://{}", dir.join("sandbox.db").display()),
+            ),
+            ("SANDBOX_SEED_FILE", seed.display().to_string()),
+            ("SANDBOX_RATE_LIMIT_PER_SEC", "0".to_owned()),
+            (
+                "SANDBOX_WEBHOOK_URL",
+                format!("http://{site}/webhooks/alternative"),
+            ),
+            ("SANDBOX_WEBHOOK_SECRETS", secret.to_owned()),
+            ("RUST_LOG", "sandbox=info".to_owned()),
+        ],
+        Some(&dir.join("sandbox.log")),
+    )?;
+    sandbox
+        .wait_ready(http, &format!("http://{addr}/.well-known/jwks.json"))
+        .await?;
+    Ok(sandbox)
+}
+
+/// The release merchant server's environment on `site`, against the
+/// sandbox on `sandbox`, on the database at `db`, checking events with
+/// `secret`.
+pub fn merchant_env(
+    site: &str,
+    sandbox: &str,
+    db: String,
+    secret: &str,
+) -> Vec<(&'static str, String)> {
+    let mut env = setup::server_env(site, "127.0.0.1:0");
+    env.extend([
+        ("ALTERNATIVE_API_URL", format!("http://{sandbox}")),
+        ("ALTERNATIVE_CLIENT_ID", "demo_client_id".to_owned()),
+        ("ALTERNATIVE_CLIENT_SECRET", "demo_client_secret".to_owned()),
+        ("MERCHANT_DATABASE_URL", db),
+        ("MERCHANT_WEBHOOK_SECRETS", secret.to_owned()),
+        ("RUST_LOG", "warn,server=info".to_owned()),
+    ]);
+    env
 }
 
 /// The payments of invoices starting with `prefix` the vendor at `sandbox`

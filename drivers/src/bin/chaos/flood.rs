@@ -131,7 +131,33 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     let after = setup::sandbox_stats(http, SANDBOX).await?;
     server.interrupt();
 
-    let stat = |name: &str| after[name].as_u64().unwrap_or(0) - before[name].as_u64().unwrap_or(0);
+    let vendor =
+        |name: &str| after[name].as_u64().unwrap_or(0) - before[name].as_u64().unwrap_or(0);
+    let seen = Seen {
+        checkout_tokens: vendor("checkout_tokens_issued"),
+        oauth_tokens: vendor("oauth_tokens_issued"),
+        idle_rss,
+        rss,
+    };
+    Ok(report(&plan, &counts, &seen))
+}
+
+/// What the vendor's counters and the server's memory showed.
+struct Seen {
+    checkout_tokens: u64,
+    oauth_tokens: u64,
+    idle_rss: u64,
+    /// (seconds into the run, MiB) every 5 s.
+    rss: Vec<(u64, u64)>,
+}
+
+fn report(plan: &Plan, counts: &Counts, seen: &Seen) -> Section {
+    let Seen {
+        checkout_tokens,
+        oauth_tokens,
+        idle_rss,
+        rss,
+    } = seen;
     let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
     let mut section = Section::default();
     section.fact(format!(
@@ -153,7 +179,7 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
         get(&counts.calls),
         get(&counts.mints),
         get(&counts.recovered),
-        stat("checkout_tokens_issued"),
+        checkout_tokens,
     ));
     section.fact(format!(
         "server RSS: {idle_rss} MiB idle; every 5 s under load: {}",
@@ -184,7 +210,7 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     // expires, and only when a mint needs one: however many clients, at most
     // one request per such period (a stampede would show as many more).
     let used_for = plan.oauth_ttl_secs - 60.min(plan.oauth_ttl_secs / 2);
-    let oauth = stat("oauth_tokens_issued");
+    let oauth = *oauth_tokens;
     let most = plan.seconds / used_for + 1;
     section.check(
         "one OAuth request per OAuth lifetime, whatever the concurrency",
@@ -203,7 +229,7 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
         third > 0 && last * 100 <= middle * 115,
         format!("peak {middle} MiB in the middle third, {last} MiB in the last"),
     );
-    Ok(section)
+    section
 }
 
 struct Client {

@@ -7,14 +7,16 @@
 //! payment the vendor holds exactly once, and none it does not; when the
 //! paused delivery resumes, every event it brings is one already recorded.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use drivers::process::{Process, SERVER};
+use drivers::process::SERVER;
 use drivers::setup::{self, invoice_ids};
 use drivers::Error;
 use rand::Rng;
 
-use crate::events::{merchant_payments, vendor_payments};
+use crate::events::{delivering_sandbox, merchant_env, merchant_payments, vendor_payments};
+use crate::harness::{down_for, Restartable};
 use crate::report::Section;
 use crate::vendor::Vendor;
 use crate::Length;
@@ -81,98 +83,39 @@ async fn run_one(
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let invoices = invoice_ids(prefix, plan.invoices);
-    let seed = dir.join("seed.json");
-    setup::sandbox_seed(&seed, &invoices)?;
     let merchant_db = setup::merchant_db(&dir.join("merchant.db"), &invoices).await?;
-
-    let mut sandbox = Process::spawn(
-        "target/release/sandbox",
-        &[
-            ("SANDBOX_ADDR", SANDBOX.to_owned()),
-            (
-                "SANDBOX_DATABASE_URL",
-                format!("sqlite://{}", dir.join("sandbox.db").display()),
-            ),
-            ("SANDBOX_SEED_FILE", seed.display().to_string()),
-            ("SANDBOX_RATE_LIMIT_PER_SEC", "0".to_owned()),
-            (
-                "SANDBOX_WEBHOOK_URL",
-                format!("http://{SITE}/webhooks/alternative"),
-            ),
-            ("SANDBOX_WEBHOOK_SECRETS", SECRET.to_owned()),
-            ("RUST_LOG", "sandbox=info".to_owned()),
-        ],
-        Some(&dir.join("sandbox.log")),
-    )?;
-    sandbox
-        .wait_ready(http, &format!("http://{SANDBOX}/.well-known/jwks.json"))
-        .await?;
+    let mut sandbox = delivering_sandbox(http, &dir, &invoices, SANDBOX, SITE, SECRET).await?;
     if silence == Silence::DeliveryPaused {
         pause_delivery(http, true).await?;
     }
-    let mut env = setup::server_env(SITE, "127.0.0.1:0");
+    let merchant_secret = match silence {
+        Silence::DeliveryPaused => SECRET,
+        Silence::WrongSecret => WRONG_SECRET,
+    };
+    let mut env = merchant_env(SITE, SANDBOX, merchant_db, merchant_secret);
     env.extend([
-        ("ALTERNATIVE_API_URL", format!("http://{SANDBOX}")),
-        ("ALTERNATIVE_CLIENT_ID", "demo_client_id".to_owned()),
-        ("ALTERNATIVE_CLIENT_SECRET", "demo_client_secret".to_owned()),
-        ("MERCHANT_DATABASE_URL", merchant_db),
-        (
-            "MERCHANT_WEBHOOK_SECRETS",
-            match silence {
-                Silence::DeliveryPaused => SECRET,
-                Silence::WrongSecret => WRONG_SECRET,
-            }
-            .to_owned(),
-        ),
         ("MERCHANT_EVENTS_CATCH_UP_SECS", CATCH_UP_SECS.to_string()),
         ("MERCHANT_METRICS_ADDR", METRICS.to_owned()),
         ("RUST_LOG", "warn,server=info,merchant=info".to_owned()),
     ]);
-    let server_log = dir.join("server.log");
-    let start_server = || async {
-        let mut server = Process::spawn(SERVER, &env, Some(&server_log))?;
-        server
-            .wait_ready(http, &format!("http://{SITE}/healthz"))
-            .await?;
-        Ok::<_, Error>(server)
-    };
-    let mut server = start_server().await?;
+    let server = Restartable::start(
+        http,
+        SERVER,
+        env,
+        dir.join("server.log"),
+        format!("http://{SITE}/healthz"),
+    )
+    .await?;
 
-    // The payments, with two SIGKILLs of the merchant among them (at a
-    // third and two thirds of the way).
-    let vendor = Vendor::new(http.clone(), format!("http://{SANDBOX}"));
-    let interval = Duration::from_secs(1) / plan.payments_per_sec;
-    let kills_at = [plan.invoices / 3, plan.invoices * 2 / 3];
-    let mut acknowledged = 0usize;
-    let paying = Instant::now();
-    for (i, invoice_id) in invoices.iter().enumerate() {
-        if kills_at.contains(&i) {
-            server.kill();
-            let down = rand::rng().random_range(100..500);
-            tokio::time::sleep(Duration::from_millis(down)).await;
-            server = start_server().await?;
-        }
-        tokio::time::sleep_until((paying + interval * i as u32).into()).await;
-        let token = vendor.checkout_token(invoice_id).await?;
-        let key = format!("{:032x}", rand::rng().random::<u128>());
-        if vendor.pay(&token, &key).await?.0.status == 201 {
-            acknowledged += 1;
-        }
-    }
-
+    let acknowledged = pay_through_two_kills(http, plan, &invoices, &server).await?;
     // The catch-up alone: nothing was delivered (paused), or nothing was
     // accepted (the wrong secret).
     let settling = Instant::now();
-    let mut recorded = merchant_payments(http, SITE, prefix).await?;
-    while recorded.len() < acknowledged && settling.elapsed() < SETTLE {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        recorded = merchant_payments(http, SITE, prefix).await?;
-    }
+    let recorded = records_once_settled(http, prefix, acknowledged).await?;
     let healed_in = settling.elapsed();
     let held = vendor_payments(http, SANDBOX, prefix).await?;
     let events = setup::sandbox_stats(http, SANDBOX).await?["events"].clone();
     let metrics = scrape(http).await?;
-
     section.fact(format!(
         "{name}: {} invoices paid at the vendor at {}/s ({acknowledged} acknowledged); \
          the merchant's release server SIGKILLed twice meanwhile and restarted after 0.1–0.5 s; \
@@ -192,6 +135,68 @@ async fn run_one(
         metrics.sum("merchant_webhook_deliveries_total", "")
     ));
     check_records(section, name, &held, &recorded, acknowledged);
+    check_silence(section, name, silence, &events, &metrics);
+    if silence == Silence::DeliveryPaused {
+        check_resumed_delivery(http, section, name, prefix, &held).await?;
+    }
+    server.interrupt().await;
+    sandbox.interrupt();
+    Ok(())
+}
+
+/// Pays every invoice at the vendor at the plan's rate, the merchant
+/// SIGKILLed (and restarted) at a third and at two thirds of the way; how
+/// many payments the vendor acknowledged.
+async fn pay_through_two_kills(
+    http: &reqwest::Client,
+    plan: &Plan,
+    invoices: &[String],
+    server: &Restartable<'_>,
+) -> Result<usize, Error> {
+    let vendor = Vendor::new(http.clone(), format!("http://{SANDBOX}"));
+    let interval = Duration::from_secs(1) / plan.payments_per_sec;
+    let kills_at = [plan.invoices / 3, plan.invoices * 2 / 3];
+    let mut acknowledged = 0;
+    let paying = Instant::now();
+    for (i, invoice_id) in invoices.iter().enumerate() {
+        if kills_at.contains(&i) {
+            server.kill_and_restart(down_for()).await?;
+        }
+        tokio::time::sleep_until((paying + interval * i as u32).into()).await;
+        let token = vendor.checkout_token(invoice_id).await?;
+        let key = format!("{:032x}", rand::rng().random::<u128>());
+        if vendor.pay(&token, &key).await?.0.status == 201 {
+            acknowledged += 1;
+        }
+    }
+    Ok(acknowledged)
+}
+
+/// The merchant's recorded payments of the run's invoices, once it shows
+/// `acknowledged` of them or [`SETTLE`] has passed.
+async fn records_once_settled(
+    http: &reqwest::Client,
+    prefix: &str,
+    acknowledged: usize,
+) -> Result<HashMap<String, String>, Error> {
+    let settling = Instant::now();
+    let mut recorded = merchant_payments(http, SITE, prefix).await?;
+    while recorded.len() < acknowledged && settling.elapsed() < SETTLE {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        recorded = merchant_payments(http, SITE, prefix).await?;
+    }
+    Ok(recorded)
+}
+
+/// Nothing was recorded by a delivery; with the wrong secret, deliveries
+/// were refused.
+fn check_silence(
+    section: &mut Section,
+    name: &str,
+    silence: Silence,
+    events: &serde_json::Value,
+    metrics: &Metrics,
+) {
     section.check(
         format!("{name}: no delivery recorded anything (so the catch-up did)"),
         events["delivered"].as_u64() == Some(0)
@@ -199,48 +204,45 @@ async fn run_one(
         format!("{events}"),
     );
     if silence == Silence::WrongSecret {
+        let refused = metrics.sum("merchant_webhook_deliveries_total", "bad_signature");
         section.check(
             format!("{name}: the merchant refused the vendor's deliveries"),
-            metrics.sum("merchant_webhook_deliveries_total", "bad_signature") > 0,
-            format!(
-                "{} refused as bad_signature by the last server",
-                metrics.sum("merchant_webhook_deliveries_total", "bad_signature")
-            ),
+            refused > 0,
+            format!("{refused} refused as bad_signature by the last server"),
         );
     }
+}
 
-    if silence == Silence::DeliveryPaused {
-        // Delivery resumes: every event it brings is already recorded.
-        pause_delivery(http, false).await?;
-        let resumed = Instant::now();
-        let mut events = setup::sandbox_stats(http, SANDBOX).await?["events"].clone();
-        while events["delivered"].as_u64() < events["created"].as_u64()
-            && resumed.elapsed() < SETTLE
-        {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            events = setup::sandbox_stats(http, SANDBOX).await?["events"].clone();
-        }
-        let metrics = scrape(http).await?;
-        let recorded = merchant_payments(http, SITE, prefix).await?;
-        section.check(
-            format!(
-                "{name}: once delivery resumed, every event was acknowledged as a duplicate \
-                 and the records did not change"
-            ),
-            events["delivered"] == events["created"]
-                && metrics.sum("merchant_webhook_deliveries_total", "duplicate_event")
-                    == events["created"].as_u64().unwrap_or(u64::MAX)
-                && metrics.sum("merchant_webhook_deliveries_total", "recorded") == 0
-                && recorded == held,
-            format!(
-                "{events}; deliveries by outcome: duplicate_event {}, recorded {}",
-                metrics.sum("merchant_webhook_deliveries_total", "duplicate_event"),
-                metrics.sum("merchant_webhook_deliveries_total", "recorded")
-            ),
-        );
+/// Delivery resumes: every event it brings is one already recorded.
+async fn check_resumed_delivery(
+    http: &reqwest::Client,
+    section: &mut Section,
+    name: &str,
+    prefix: &str,
+    held: &HashMap<String, String>,
+) -> Result<(), Error> {
+    pause_delivery(http, false).await?;
+    let resumed = Instant::now();
+    let mut events = setup::sandbox_stats(http, SANDBOX).await?["events"].clone();
+    while events["delivered"].as_u64() < events["created"].as_u64() && resumed.elapsed() < SETTLE {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        events = setup::sandbox_stats(http, SANDBOX).await?["events"].clone();
     }
-    server.interrupt();
-    sandbox.interrupt();
+    let metrics = scrape(http).await?;
+    let recorded = merchant_payments(http, SITE, prefix).await?;
+    let duplicates = metrics.sum("merchant_webhook_deliveries_total", "duplicate_event");
+    let newly = metrics.sum("merchant_webhook_deliveries_total", "recorded");
+    section.check(
+        format!(
+            "{name}: once delivery resumed, every event was acknowledged as a duplicate \
+             and the records did not change"
+        ),
+        events["delivered"] == events["created"]
+            && duplicates == events["created"].as_u64().unwrap_or(u64::MAX)
+            && newly == 0
+            && recorded == *held,
+        format!("{events}; deliveries by outcome: duplicate_event {duplicates}, recorded {newly}"),
+    );
     Ok(())
 }
 
@@ -250,8 +252,8 @@ async fn run_one(
 fn check_records(
     section: &mut Section,
     name: &str,
-    held: &std::collections::HashMap<String, String>,
-    recorded: &std::collections::HashMap<String, String>,
+    held: &HashMap<String, String>,
+    recorded: &HashMap<String, String>,
     acknowledged: usize,
 ) {
     let missing: Vec<_> = held

@@ -23,6 +23,7 @@ mod durability;
 mod events;
 mod fleet;
 mod flood;
+mod harness;
 mod heal;
 mod report;
 mod secrets;

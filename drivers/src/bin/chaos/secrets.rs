@@ -63,8 +63,21 @@ pub async fn run(http: &reqwest::Client) -> Result<Section, Error> {
         mint_answers,
     } = checkout?;
 
+    let logs = [("server", server_log), ("sandbox", sandbox_log)];
+    report(&served, &tokens, &mint_answers, &logs)
+}
+
+/// Searches every served byte and both logs for the client secret, any
+/// OAuth token and each checkout token, after checking the search finds
+/// what is there.
+fn report(
+    served: &[(String, Vec<u8>)],
+    tokens: &[String],
+    mint_answers: &[u8],
+    logs: &[(&str, std::path::PathBuf)],
+) -> Result<Section, Error> {
     let mut needles = vec![CLIENT_SECRET.to_owned(), OAUTH_TOKEN_PREFIX.to_owned()];
-    for token in &tokens {
+    for token in tokens {
         // The whole token, and its signature alone: a log that cut the
         // token up would still show that.
         needles.push(token.clone());
@@ -99,7 +112,7 @@ pub async fn run(http: &reqwest::Client) -> Result<Section, Error> {
         kinds(".js") > 0 && kinds(".wasm") > 0 && tokens.len() == 2,
         format!("{} responses, {} tokens", served.len(), tokens.len()),
     );
-    let control = found(&mint_answers, &needles).count();
+    let control = found(mint_answers, &needles).count();
     section.check(
         "the search finds what is there: each token (whole and signature) in the mint answers",
         control == 2 * tokens.len(),
@@ -114,7 +127,7 @@ pub async fn run(http: &reqwest::Client) -> Result<Section, Error> {
         hits.is_empty(),
         format!("{} hits {:?}", hits.len(), hits.first()),
     );
-    for (name, log) in [("server", &server_log), ("sandbox", &sandbox_log)] {
+    for (name, log) in logs {
         let text = std::fs::read(log)?;
         let lines = text.split(|b| *b == b'\n').count();
         let hits: Vec<String> = found(&text, &needles).collect();
