@@ -92,7 +92,16 @@ impl VendorClient {
                 Lookup::Missing => {}
             }
             let holder = match shared.lease_oauth().await {
-                Lease::Held(holder) => holder,
+                // Published between that read and this lease (the holder
+                // before gives its lease up as it publishes): then it is
+                // there now, and the vendor is not asked again.
+                Lease::Held(holder) => match shared.oauth_token().await {
+                    Lookup::Found(found) => {
+                        shared.release_oauth(holder).await;
+                        return Some(Ok(found));
+                    }
+                    _ => holder,
+                },
                 Lease::Unknown => return None,
                 // Another instance is fetching it: read it when it is in.
                 Lease::Elsewhere if tokio::time::Instant::now() < give_up => {

@@ -164,6 +164,13 @@ where
         }
         match tokens.lock(invoice).await {
             Lease::Held(holder) => {
+                // Published between that read and this lease (the holder
+                // before gives its lease up as it publishes): then it is
+                // there now, and no second vendor call is made for it.
+                if let Lookup::Found(recent) = fleet_reusable(tokens, key).await {
+                    tokens.unlock(holder).await;
+                    return Ok((recent, MintOutcome::Reused));
+                }
                 let minted = fresh(issue).await;
                 match &minted {
                     Ok((recent, _)) => {
