@@ -10,6 +10,7 @@ mod headers;
 mod health;
 pub mod metrics;
 pub mod origin;
+pub mod overload;
 pub mod proxies;
 mod request_id;
 pub mod session_cookie;
@@ -19,6 +20,7 @@ pub mod wiring;
 use std::sync::Arc;
 
 use app::{shell, App};
+use axum::error_handling::HandleErrorLayer;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
@@ -26,6 +28,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use merchant::limiter::Limits;
 use merchant::sessions::SessionRows;
 use merchant::{CachedSessions, CheckoutService, Users};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -61,6 +65,9 @@ pub struct Site {
     /// The secrets the vendor signs its events with; `None`: no webhook
     /// endpoint (the merchant learns of payments by reconciling alone).
     pub webhook_secrets: Option<alternative_client::webhook::WebhookSecrets>,
+    /// The most requests of the site worked on at once; more are answered
+    /// "busy" at once (`overload`).
+    pub max_in_flight: usize,
 }
 
 /// The whole site. Sessions are kept in `sessions` (memory, written
@@ -70,23 +77,7 @@ pub fn router<R: SessionRows>(
     services: Services,
     sessions: CachedSessions<R>,
 ) -> Router {
-    // Saved only when changed: a request whose session holds nothing stores
-    // nothing and sets no cookie. The inactivity expiry slides because the
-    // server functions re-set it whenever they read the session's user. The
-    // cookie goes out only for a session the request itself kept live or
-    // ended (`session_cookie`).
-    let session_layer = SessionManagerLayer::new(sessions)
-        .with_name(session_cookie::NAME)
-        .with_http_only(true)
-        // Lax: sent on top-level navigation to the site, never on another
-        // site's POST — the CSRF baseline, with the Origin check below.
-        .with_same_site(SameSite::Lax)
-        .with_secure(site.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY));
     let trusted_proxies = Arc::new(site.trusted_proxies);
-    let options = site.leptos_options;
-    let deployment = site.deployment;
-    let routes = generate_route_list(App);
     let probes = Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
@@ -96,8 +87,52 @@ pub fn router<R: SessionRows>(
         Some(secrets) => webhooks::routes(secrets, services.checkout.clone()),
         None => Router::new(),
     };
-    Router::new()
+    let options = site.leptos_options.clone();
+    pages(site.leptos_options, site.deployment, services)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(site.origins),
+            origin::refuse_cross_site_posts,
+        ))
+        .layer(session_layer(sessions, site.secure_cookies))
+        // Outside the session layer, which sets the cookie on the way out.
+        .layer(axum::middleware::from_fn(session_cookie::guard))
+        // Outermost of the site's own: a request shed touches nothing. One
+        // limit for every route (axum layers each route on its own, so a
+        // per-layer limit would be one per route).
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overload::busy))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(site.max_in_flight)),
+        )
         .merge(probes)
+        .merge(webhooks)
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies.clone(),
+            proxies::resolve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(site.browser),
+            headers::set,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_id::span))
+        // Outside the trace layer: its span names the id.
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            request_id::assign,
+        ))
+        .with_state(options)
+}
+
+/// The pages, the server functions and the assets, with the services in
+/// the server functions' context.
+fn pages(
+    options: LeptosOptions,
+    deployment: app::Deployment,
+    services: Services,
+) -> Router<LeptosOptions> {
+    let routes = generate_route_list(App);
+    Router::new()
         .leptos_routes_with_context(
             &options,
             routes,
@@ -121,29 +156,25 @@ pub fn router<R: SessionRows>(
             assets::HashedNames(options.hash_files),
             assets::cache_control,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(site.origins),
-            origin::refuse_cross_site_posts,
-        ))
-        .layer(session_layer)
-        // Outside the session layer, which sets the cookie on the way out.
-        .layer(axum::middleware::from_fn(session_cookie::guard))
-        .merge(webhooks)
-        .layer(axum::middleware::from_fn_with_state(
-            trusted_proxies.clone(),
-            proxies::resolve,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(site.browser),
-            headers::set,
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_id::span))
-        // Outside the trace layer: its span names the id.
-        .layer(axum::middleware::from_fn_with_state(
-            trusted_proxies,
-            request_id::assign,
-        ))
-        .with_state(options)
+}
+
+/// Sessions kept in `sessions`, saved only when changed: a request whose
+/// session holds nothing stores nothing and sets no cookie. The inactivity
+/// expiry slides because the server functions re-set it whenever they read
+/// the session's user. The cookie goes out only for a session the request
+/// itself kept live or ended (`session_cookie`).
+fn session_layer<R: SessionRows>(
+    sessions: CachedSessions<R>,
+    secure_cookies: bool,
+) -> SessionManagerLayer<CachedSessions<R>> {
+    SessionManagerLayer::new(sessions)
+        .with_name(session_cookie::NAME)
+        .with_http_only(true)
+        // Lax: sent on top-level navigation to the site, never on another
+        // site's POST — the CSRF baseline, with the Origin check.
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY))
 }
 
 /// Starts the vendor sandbox in this process on `config.addr`, letting

@@ -328,6 +328,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: config.network.secure_cookies,
         trusted_proxies: config.network.trusted_proxies.clone(),
         webhook_secrets: vendor.webhook_secrets,
+        max_in_flight: config.network.max_in_flight,
     };
     let app = server::router(site, services, sessions);
 

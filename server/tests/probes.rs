@@ -84,3 +84,46 @@ async fn without_the_database_pages_and_calls_say_so() {
         assert!(body.contains(says), "{what}: {body}");
     }
 }
+
+/// Overload answered, not queued: past `MERCHANT_MAX_IN_FLIGHT` requests at
+/// once, one more is answered at once "busy"; the probes still answer, and
+/// once the load is gone every request is served again.
+#[tokio::test]
+async fn past_the_requests_in_flight_one_more_is_answered_busy_at_once() {
+    let site = start_with(Options {
+        max_in_flight: 1,
+        ..Options::default()
+    })
+    .await;
+    let alice = log_in(&site.app, ALICE, None).await;
+    // One request in flight, held at the vendor's invoice read.
+    let held = site.gate.hold_next();
+    let in_flight = tokio::spawn({
+        let (app, alice) = (site.app.clone(), alice.clone());
+        async move {
+            call(
+                &app,
+                post("/api/checkout/invoice", "invoice_id=inv_1001", Some(&alice)),
+            )
+            .await
+        }
+    });
+    held.reached.await.unwrap();
+
+    let shed = call(&site.app, post("/api/whoami", "", Some(&alice))).await;
+    assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(shed.headers()["retry-after"], "1");
+    assert!(text(shed).await.contains(r#""code":"busy""#));
+    let probe = call(
+        &site.app,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(probe.status(), StatusCode::OK, "the probes are not shed");
+
+    held.release.send(()).unwrap();
+    assert_eq!(in_flight.await.unwrap().status(), StatusCode::OK);
+    assert!(whoami(&site.app, &alice)
+        .await
+        .contains("alice@example.com"));
+}

@@ -22,6 +22,7 @@ pub(super) struct Raw {
     merchant_trusted_proxies: Option<String>,
     merchant_forwarded_header: Option<String>,
     merchant_session_max_age_secs: Option<u64>,
+    merchant_max_in_flight: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -43,6 +44,9 @@ pub struct Network {
     /// How long a log-in lasts from log-in, however busy its session
     /// (`MERCHANT_SESSION_MAX_AGE_SECS`, 12 hours by default).
     pub session_max_age: Duration,
+    /// The most requests worked on at once; more are answered "busy" at
+    /// once (`MERCHANT_MAX_IN_FLIGHT`, 512 by default: `crate::overload`).
+    pub max_in_flight: usize,
 }
 
 impl Network {
@@ -83,7 +87,18 @@ impl Network {
                 ))
             }
         };
+        let max_in_flight = match raw.merchant_max_in_flight {
+            None => crate::overload::DEFAULT_MAX_IN_FLIGHT,
+            Some(n) if (1..=100_000).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(ConfigError::malformed(
+                    "MERCHANT_MAX_IN_FLIGHT",
+                    format!("{n} is not a number of requests from 1 to 100000"),
+                ))
+            }
+        };
         Ok(Self {
+            max_in_flight,
             secure_cookies: raw
                 .merchant_secure_cookies
                 .unwrap_or(environment != Environment::Sandbox),

@@ -89,6 +89,8 @@ pub struct Options {
     pub public_origins: Vec<String>,
     /// A fleet's Redis, shared with the instances `beside` makes.
     pub fleet: Option<FleetLink>,
+    /// `MERCHANT_MAX_IN_FLIGHT`.
+    pub max_in_flight: usize,
 }
 
 impl Default for Options {
@@ -98,6 +100,7 @@ impl Default for Options {
             trusted_proxies: TrustedProxies::none(),
             public_origins: Vec::new(),
             fleet: None,
+            max_in_flight: server::overload::DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -214,6 +217,7 @@ fn instance(
         webhook_secrets: Some(
             alternative_client::webhook::WebhookSecrets::parse(WEBHOOK_SECRET).unwrap(),
         ),
+        max_in_flight: options.max_in_flight,
     };
     (server::router(site, services, sessions), users)
 }
