@@ -11,7 +11,8 @@
 //! catch-up on the vendor's event list, through two SIGKILLs), `fleet` (three instances behind nginx on
 //! PostgreSQL and Redis: one OAuth request, no 429, log-out everywhere, an
 //! instance and then Redis killed under load), `flood` (a thousand clients minting and refreshing short-lived
-//! tokens), `skew` (the vendor's clock minutes off the merchant's),
+//! tokens), `overload` (more load than the server takes: the excess
+//! answered busy at once), `skew` (the vendor's clock minutes off the merchant's),
 //! `secrets` (one checkout, then every served byte and both logs searched
 //! for credentials and tokens). `short`
 //! is the version `.ci/run` runs; `long` is the one for a human.
@@ -25,6 +26,7 @@ mod fleet;
 mod flood;
 mod harness;
 mod heal;
+mod overload;
 mod report;
 mod secrets;
 mod skew;
@@ -51,12 +53,13 @@ async fn main() -> Result<(), Error> {
         match arg.as_str() {
             "short" => length = Length::Short,
             "long" => length = Length::Long,
-            "durability" | "events" | "heal" | "fleet" | "flood" | "skew" | "secrets" => {
+            "durability" | "events" | "heal" | "fleet" | "flood" | "overload" | "skew"
+            | "secrets" => {
                 drills.push(arg)
             }
             other => {
                 return Err(format!(
-                "unknown argument {other:?}: [short|long] [durability|events|heal|fleet|flood|skew|secrets…]"
+                "unknown argument {other:?}: [short|long] [durability|events|heal|fleet|flood|overload|skew|secrets…]"
             )
                 .into())
             }
@@ -90,6 +93,7 @@ async fn main() -> Result<(), Error> {
             "heal" => heal::run(&http, heal::Plan::for_length(length)).await,
             "fleet" => fleet::run(&http).await,
             "flood" => flood::run(&http, flood::Plan::for_length(length)).await,
+            "overload" => overload::run(&http, overload::Plan::for_length(length)).await,
             "skew" => skew::run(&http).await,
             _ => secrets::run(&http).await,
         };
