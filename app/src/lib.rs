@@ -58,7 +58,11 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <pages::Header/>
             <main id="main" tabindex="-1">
-                <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
+                <Routes fallback=|| view! {
+                    <Title text="Page not found"/>
+                    <h1>"Page not found"</h1>
+                    <p class="notice">"There is no page at this address. "<a href="/">"Your invoices"</a></p>
+                }>
                     // Async: the server waits for the pages' data and sends
                     // whole HTML, readable without JavaScript (streamed
                     // Suspense needs a script to show what it resolved).

@@ -135,3 +135,21 @@ async fn hsts_outside_the_sandbox_environment_on_every_answer() {
         assert!(header(&page, "content-security-policy").is_some(), "{path}");
     }
 }
+
+/// Every page names itself (WCAG 2.4.2): the not-found page had no title.
+#[tokio::test]
+async fn the_page_not_found_has_a_title_and_a_way_back() {
+    let site = start().await;
+    let page = call(
+        &site.app,
+        Request::get("/no-such-page").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let html = text(page).await;
+    assert!(
+        html.contains("<title>Page not found — Demo Merchant</title>"),
+        "{html}"
+    );
+    assert!(html.contains(r#"<a href="/">"#), "{html}");
+}
