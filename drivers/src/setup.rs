@@ -88,6 +88,35 @@ pub fn server_env(site: &str, sandbox: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Makes `dir` afresh, with a merchant database and an embedded sandbox
+/// seed holding `invoices`, and returns the release server's environment
+/// for `site` with that sandbox embedded on `sandbox` and every limit off:
+/// a drill sends the whole load from one address, far over the real
+/// per-key limits.
+pub async fn flooded_server_env(
+    dir: &Path,
+    invoices: &[String],
+    site: &str,
+    sandbox: &str,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    let merchant_db = merchant_db(&dir.join("merchant.db"), invoices).await?;
+    let seed = dir.join("seed.json");
+    sandbox_seed(&seed, invoices)?;
+    let mut env = server_env(site, sandbox);
+    env.extend([
+        ("SANDBOX_DATABASE_URL", "sqlite::memory:".to_owned()),
+        ("SANDBOX_SEED_FILE", seed.display().to_string()),
+        ("SANDBOX_RATE_LIMIT_PER_SEC", "0".to_owned()),
+        ("MERCHANT_RATE_LIMITS", "off".to_owned()),
+        ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "1000000".to_owned()),
+        ("MERCHANT_DATABASE_URL", merchant_db),
+        ("RUST_LOG", "warn".to_owned()),
+    ]);
+    Ok(env)
+}
+
 /// Logs alice in `n` times; the session cookies (`name=value`).
 pub async fn log_in(http: &reqwest::Client, site: &str, n: usize) -> Result<Vec<String>, Error> {
     let mut cookies = Vec::with_capacity(n);

@@ -91,13 +91,7 @@ async fn a_reachable_redis_answers_under_the_prefix() {
 
 #[tokio::test]
 async fn a_lease_has_one_holder_until_it_is_given_up_or_runs_out() {
-    let url =
-        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let prefix = format!("test:{:016x}:", rand::random::<u64>());
-    let (one, two) = (
-        FleetRedis::new(&url, &prefix).unwrap(),
-        FleetRedis::new(&url, &prefix).unwrap(),
-    );
+    let (one, two) = two_instances();
     let ttl = Duration::from_secs(30);
     let Lease::Held(held) = one.lease("test", "job", ttl).await else {
         panic!("a free lease is taken");
@@ -146,13 +140,7 @@ async fn without_redis_nobody_can_say_who_holds_a_lease() {
 
 #[tokio::test]
 async fn one_instance_fetches_and_publishes_while_the_others_wait_and_read() {
-    let url =
-        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let prefix = format!("test:{:016x}:", rand::random::<u64>());
-    let (one, two) = (
-        FleetRedis::new(&url, &prefix).unwrap(),
-        FleetRedis::new(&url, &prefix).unwrap(),
-    );
+    let (one, two) = two_instances();
     let ttl = Duration::from_secs(30);
     assert_eq!(one.read("test", "value").await, Lookup::Missing);
     let Lease::Held(fetching) = one.lease("test", "value", ttl).await else {
@@ -172,4 +160,16 @@ async fn one_instance_fetches_and_publishes_while_the_others_wait_and_read() {
         Lease::Held(_)
     ));
     assert_eq!(unreachable().read("test", "value").await, Lookup::Unknown);
+}
+
+/// Two instances of one fleet on the machine's Redis, under keys of this
+/// test's own.
+fn two_instances() -> (FleetRedis, FleetRedis) {
+    let url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let prefix = format!("test:{:016x}:", rand::random::<u64>());
+    (
+        FleetRedis::new(&url, &prefix).unwrap(),
+        FleetRedis::new(&url, &prefix).unwrap(),
+    )
 }

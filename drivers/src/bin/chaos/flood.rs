@@ -71,16 +71,11 @@ struct Counts {
 
 pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     let dir = Path::new(WORK_DIR).join("flood");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
     let invoices = invoice_ids("inv_f", plan.invoices);
-    let merchant_db = setup::merchant_db(&dir.join("merchant.db"), &invoices).await?;
-    let seed = dir.join("seed.json");
-    setup::sandbox_seed(&seed, &invoices)?;
-    let mut env = setup::server_env(SITE, SANDBOX);
+    // A thousand pages from one address, with lifetimes this short, are
+    // far over the real per-key limits: both sides' limits are off.
+    let mut env = setup::flooded_server_env(&dir, &invoices, SITE, SANDBOX).await?;
     env.extend([
-        ("SANDBOX_DATABASE_URL", "sqlite::memory:".to_owned()),
-        ("SANDBOX_SEED_FILE", seed.display().to_string()),
         (
             "SANDBOX_CHECKOUT_TOKEN_TTL_SECS",
             plan.token_ttl_secs.to_string(),
@@ -89,13 +84,6 @@ pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
             "SANDBOX_OAUTH_TOKEN_TTL_SECS",
             plan.oauth_ttl_secs.to_string(),
         ),
-        // A thousand pages from one address, with lifetimes this short, are
-        // far over the real per-key limits: both sides' limits are off.
-        ("SANDBOX_RATE_LIMIT_PER_SEC", "0".to_owned()),
-        ("MERCHANT_RATE_LIMITS", "off".to_owned()),
-        ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "1000000".to_owned()),
-        ("MERCHANT_DATABASE_URL", merchant_db),
-        ("RUST_LOG", "warn".to_owned()),
     ]);
     let mut server = Process::spawn(SERVER, &env, Some(&dir.join("server.log")))?;
     server

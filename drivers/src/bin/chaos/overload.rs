@@ -63,24 +63,11 @@ struct Answers {
 
 pub async fn run(http: &reqwest::Client, plan: Plan) -> Result<Section, Error> {
     let dir = Path::new(WORK_DIR).join("overload");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
     let invoices = invoice_ids("inv_o", 50);
-    let merchant_db = setup::merchant_db(&dir.join("merchant.db"), &invoices).await?;
-    let seed = dir.join("seed.json");
-    setup::sandbox_seed(&seed, &invoices)?;
-    let mut env = setup::server_env(SITE, SANDBOX);
+    let mut env = setup::flooded_server_env(&dir, &invoices, SITE, SANDBOX).await?;
     env.extend([
-        ("SANDBOX_DATABASE_URL", "sqlite::memory:".to_owned()),
-        ("SANDBOX_SEED_FILE", seed.display().to_string()),
-        // One address sends everything: the per-address limits are off.
-        ("SANDBOX_RATE_LIMIT_PER_SEC", "0".to_owned()),
-        ("MERCHANT_RATE_LIMITS", "off".to_owned()),
-        ("ALTERNATIVE_RATE_LIMIT_PER_SEC", "1000000".to_owned()),
         ("MERCHANT_MAX_IN_FLIGHT", MAX_IN_FLIGHT.to_string()),
         ("SANDBOX_FAULT_LATENCY_MS", VENDOR_LATENCY_MS.to_string()),
-        ("MERCHANT_DATABASE_URL", merchant_db),
-        ("RUST_LOG", "warn".to_owned()),
     ]);
     let mut server = Process::spawn(SERVER, &env, Some(&dir.join("server.log")))?;
     server
