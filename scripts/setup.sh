@@ -127,3 +127,17 @@ setup_services() {
     for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
   fi
 }
+
+# The release build every stage after it shares: cargo-leptos's server
+# build (the wasm, the styles, the server) with the standalone sandbox's
+# and the drivers' binaries (chaos, fleet, loadtest, ...) added to the same
+# cargo command. One feature resolution: built apart, the sandbox resolves
+# its dependencies' features its own way (proc-macro2 without leptos's
+# span-locations, and everything above it) and compiles ~120 crates again,
+# and a plain `cargo build -p server` misses the LEPTOS_* variables
+# cargo-leptos sets and builds leptos again. The server is the same either
+# way: cargo-leptos's own `serve` and `build` find it fresh.
+release_build() {
+  cargo leptos build --release --precompress \
+    --bin-cargo-args=--package=sandbox --bin-cargo-args=--package=drivers --bin-cargo-args=--bins
+}
