@@ -138,6 +138,6 @@ setup_services() {
 # cargo-leptos sets and builds leptos again. The server is the same either
 # way: cargo-leptos's own `serve` and `build` find it fresh.
 release_build() {
-  cargo leptos build --release --precompress \
+  cargo leptos build --release --precompress --cargo-locked \
     --bin-cargo-args=--package=sandbox --bin-cargo-args=--package=drivers --bin-cargo-args=--bins
 }
