@@ -24,28 +24,34 @@
 //! at the sandbox and in the instances): first mints beyond it are answered
 //! busy (counted apart), and the vendor's refusals are counted.
 //!
-//! Build first (`cargo leptos build --release`, and for a fleet `cargo build
-//! --release -p sandbox -p drivers`): this starts the servers itself and
-//! stops them at the end.
+//! `LOADTEST_FLOOR=1` then sends the same steps, in the same run, to the
+//! floor (`target/release/floor`: a bare axum endpoint of the mint's shape
+//! answering from memory) and prints, per rate, the server's CPU per mint
+//! as a multiple of the floor's per request.
+//!
+//! Build first (`cargo leptos build --release`, and for a fleet or the
+//! floor `cargo build --release -p sandbox -p drivers`): this starts the
+//! servers itself and stops them at the end.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use drivers::fleet::{Fleet, Plan};
+use drivers::load::run_at;
 use drivers::process::{cpu_us, rss_mib, Process, SERVER};
 use drivers::setup::{self, invoice_ids};
 use drivers::{percentile, Error};
-use tokio::sync::Mutex;
 
 const SITE: &str = "127.0.0.1:3300";
 const SANDBOX: &str = "127.0.0.1:3330";
+const FLOOR: &str = "127.0.0.1:3390";
 const INVOICES: usize = 10_000;
 const SESSIONS: usize = 32;
 /// How long each rate runs; `LOADTEST_SECONDS` overrides (600 for the
 /// memory soak in BENCHMARKS.md).
 const SECONDS_PER_RATE: u64 = 20;
 const WORK_DIR: &str = "target/loadtest";
+const FLOOR_BIN: &str = "target/release/floor";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -73,29 +79,68 @@ async fn main() -> Result<(), Error> {
     println!("server RSS at idle: {} MiB", target.rss_mib());
 
     let cookies = setup::log_in(&http, &target.site(), SESSIONS).await?;
+    let steps: Vec<Step> = steps
+        .into_iter()
+        .map(|(rate, step_seconds)| Step {
+            rate,
+            seconds: step_seconds.unwrap_or(seconds),
+        })
+        .collect();
+    let measured = run_steps(&http, &target, &cookies, &steps).await?;
+    for line in measured.iter().filter_map(|row| row.first_mints.as_ref()) {
+        println!("{line}");
+    }
+    if let Some(sandbox) = target.sandbox() {
+        let total = setup::sandbox_stats(&http, &sandbox).await?;
+        println!(
+            "OAuth token requests over the whole run: {} (one per OAuth lifetime: 3600 s)",
+            total["oauth_tokens_issued"]
+        );
+    }
+    if std::env::var("LOADTEST_FLOOR").is_ok_and(|v| v == "1") {
+        drop(target);
+        let floor = Target::floor(&http).await?;
+        println!("\nThe same steps against the floor ({FLOOR}, target/release/floor):");
+        let floored = run_steps(&http, &floor, &cookies, &steps).await?;
+        print_ratios(&measured, &floored);
+    }
+    Ok(())
+}
+
+/// Every step against `target`, its table printed as it goes.
+async fn run_steps(
+    http: &reqwest::Client,
+    target: &Target,
+    cookies: &[String],
+    steps: &[Step],
+) -> Result<Vec<Measured>, Error> {
     println!(
         "| rate /s | sent | ok | busy | errors | throughput /s | p50 ms | p99 ms | p99.9 ms | max ms | vendor inits | OAuth requests | refused by the vendor | server CPU µs/mint | RSS MiB |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut next_invoice = 0;
-    let mut first_mints = Vec::new();
-    for (rate, step_seconds) in steps {
-        let seconds = step_seconds.unwrap_or(seconds);
-        let step = Step { rate, seconds };
-        first_mints.extend(
-            step.run(&http, &target, &cookies, &mut next_invoice)
-                .await?,
+    let mut measured = Vec::with_capacity(steps.len());
+    for step in steps {
+        measured.push(step.run(http, target, cookies, &mut next_invoice).await?);
+    }
+    Ok(measured)
+}
+
+/// The server's cost per mint as a multiple of the floor's, rate by rate.
+fn print_ratios(server: &[Measured], floor: &[Measured]) {
+    println!("\n| rate /s | server CPU µs/mint | floor CPU µs/request | ratio | server p99 ms | floor p99 ms |");
+    println!("|---|---|---|---|---|---|");
+    for (server, floor) in server.iter().zip(floor) {
+        println!(
+            "| {} | {:.0} | {:.0} | {:.1} | {:.2} | {:.2} |",
+            server.rate,
+            server.cpu_us_per_answer,
+            floor.cpu_us_per_answer,
+            server.cpu_us_per_answer / floor.cpu_us_per_answer,
+            server.p99_ms,
+            floor.p99_ms,
         );
     }
-    for line in first_mints {
-        println!("{line}");
-    }
-    let total = setup::sandbox_stats(&http, &target.sandbox()).await?;
-    println!(
-        "OAuth token requests over the whole run: {} (one per OAuth lifetime: 3600 s)",
-        total["oauth_tokens_issued"]
-    );
-    Ok(())
 }
 
 /// The rates asked for (`RATE[:SECONDS]` each), or the default ramp.
@@ -132,23 +177,39 @@ struct Step {
     seconds: u64,
 }
 
+/// What a step measured, beyond its table row.
+struct Measured {
+    rate: u32,
+    cpu_us_per_answer: f64,
+    p99_ms: f64,
+    /// The first mints' line, if any invoice was minted for the first time.
+    first_mints: Option<String>,
+}
+
 impl Step {
-    /// Sends the load, prints its table row, and returns the first mints'
-    /// line, if any invoice was minted for the first time.
+    /// Sends the load, prints its table row, and returns what it measured.
     async fn run(
         &self,
         http: &reqwest::Client,
         target: &Target,
         cookies: &[String],
         next_invoice: &mut usize,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Measured, Error> {
         let Self { rate, seconds } = *self;
-        let sandbox = target.sandbox();
-        let before = setup::sandbox_stats(http, &sandbox).await?;
+        let before = target.vendor_stats(http).await?;
         let cpu_before = target.cpu_us();
-        let run = run_at(http, &target.site(), cookies, rate, seconds, next_invoice).await;
+        let run = run_at(
+            http,
+            &target.site(),
+            cookies,
+            rate,
+            seconds,
+            INVOICES,
+            next_invoice,
+        )
+        .await;
         let cpu = target.cpu_us() - cpu_before;
-        let after = setup::sandbox_stats(http, &sandbox).await?;
+        let after = target.vendor_stats(http).await?;
         let stat = |name: &str| {
             let count = |stats: &serde_json::Value| {
                 name.split('.')
@@ -176,25 +237,28 @@ impl Step {
             cpu as f64 / answered.max(1) as f64,
             target.rss_mib(),
         );
-        if run.first_mints_us.is_empty() {
-            return Ok(None);
-        }
         let first = &run.first_mints_us;
-        Ok(Some(format!(
-            "first mints of an invoice (each a vendor call) at {rate}/s: n={}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-            first.len(),
-            percentile(first, 50.0),
-            percentile(first, 99.0),
-            percentile(first, 99.9),
-        )))
+        Ok(Measured {
+            rate,
+            cpu_us_per_answer: cpu as f64 / answered.max(1) as f64,
+            p99_ms: percentile(&run.latencies_us, 99.0),
+            first_mints: (!first.is_empty() && target.sandbox().is_some()).then(|| format!(
+                "first mints of an invoice (each a vendor call) at {rate}/s: n={}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+                first.len(),
+                percentile(first, 50.0),
+                percentile(first, 99.0),
+                percentile(first, 99.9),
+            )),
+        })
     }
 }
 
-/// What the load is sent to: one server with its embedded sandbox, or a
-/// fleet behind its balancer. Dropping it stops them.
+/// What the load is sent to: one server with its embedded sandbox, a
+/// fleet behind its balancer, or the floor. Dropping it stops them.
 enum Target {
     Single(Process),
     Fleet(Fleet),
+    Floor(Process),
 }
 
 impl Target {
@@ -248,24 +312,44 @@ impl Target {
         Ok(Self::Fleet(Fleet::start(http, plan).await?))
     }
 
+    async fn floor(http: &reqwest::Client) -> Result<Self, Error> {
+        let mut floor = Process::spawn(FLOOR_BIN, &[("FLOOR_ADDR", FLOOR.to_owned())], None)?;
+        floor
+            .wait_ready(http, &format!("http://{FLOOR}/healthz"))
+            .await?;
+        Ok(Self::Floor(floor))
+    }
+
     fn site(&self) -> String {
         match self {
             Self::Single(_) => SITE.to_owned(),
             Self::Fleet(fleet) => fleet.plan.balancer(),
+            Self::Floor(_) => FLOOR.to_owned(),
         }
     }
 
-    fn sandbox(&self) -> String {
+    /// The vendor's address; the floor has none.
+    fn sandbox(&self) -> Option<String> {
         match self {
-            Self::Single(_) => SANDBOX.to_owned(),
-            Self::Fleet(fleet) => fleet.plan.sandbox(),
+            Self::Single(_) => Some(SANDBOX.to_owned()),
+            Self::Fleet(fleet) => Some(fleet.plan.sandbox()),
+            Self::Floor(_) => None,
         }
     }
 
-    /// The merchant's server processes (not the sandbox, nginx or Redis).
+    /// The vendor's counters now (`null` for the floor: every count 0).
+    async fn vendor_stats(&self, http: &reqwest::Client) -> Result<serde_json::Value, Error> {
+        match self.sandbox() {
+            Some(sandbox) => setup::sandbox_stats(http, &sandbox).await,
+            None => Ok(serde_json::Value::Null),
+        }
+    }
+
+    /// The merchant's server processes (not the sandbox, nginx or Redis),
+    /// or the floor's.
     fn pids(&self) -> Vec<u32> {
         match self {
-            Self::Single(server) => vec![server.pid()],
+            Self::Single(server) | Self::Floor(server) => vec![server.pid()],
             Self::Fleet(fleet) => fleet.instance_pids(),
         }
     }
@@ -290,81 +374,4 @@ fn server_settings() -> Vec<(&'static str, String)> {
         env.push(("MERCHANT_METRICS_ADDR", addr));
     }
     env
-}
-
-#[derive(Default)]
-struct Run {
-    sent: usize,
-    errors: usize,
-    /// Every answered mint, sorted.
-    latencies_us: Vec<u64>,
-    /// Only the first mint of each invoice: the ones that go to the vendor
-    /// (later ones get the token back while it has most of its life left).
-    first_mints_us: Vec<u64>,
-    /// Answered "busy, retry in N s" (503 with `Retry-After`): over the
-    /// vendor's quota, not an error.
-    busy: usize,
-    elapsed: Duration,
-}
-
-async fn run_at(
-    http: &reqwest::Client,
-    site: &str,
-    cookies: &[String],
-    rate: u32,
-    seconds: u64,
-    next_invoice: &mut usize,
-) -> Run {
-    let total = (rate as u64 * seconds) as usize;
-    let results = Arc::new(Mutex::new(Run {
-        sent: total,
-        latencies_us: Vec::with_capacity(total),
-        ..Run::default()
-    }));
-    let url = Arc::new(format!("http://{site}/api/checkout/token"));
-    let interval = Duration::from_secs(1) / rate;
-    let start = Instant::now() + Duration::from_millis(50);
-    let mut tasks = Vec::with_capacity(total);
-    for i in 0..total {
-        let due = start + interval * i as u32;
-        tokio::time::sleep_until(due.into()).await;
-        let invoice = format!("inv_b{:05}", *next_invoice % INVOICES);
-        let first = *next_invoice < INVOICES;
-        *next_invoice += 1;
-        let (http, url, cookie, results) = (
-            http.clone(),
-            url.clone(),
-            cookies[i % cookies.len()].clone(),
-            results.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let status = http
-                .post(url.as_str())
-                .header("cookie", cookie)
-                .form(&[("invoice_id", invoice.as_str())])
-                .send()
-                .await
-                .map(|r| (r.status(), r.headers().contains_key("retry-after")));
-            let took = due.elapsed().as_micros() as u64;
-            let mut results = results.lock().await;
-            match status {
-                Ok((status, _)) if status.is_success() => {
-                    results.latencies_us.push(took);
-                    if first {
-                        results.first_mints_us.push(took);
-                    }
-                }
-                Ok((reqwest::StatusCode::SERVICE_UNAVAILABLE, true)) => results.busy += 1,
-                _ => results.errors += 1,
-            }
-        }));
-    }
-    for task in tasks {
-        let _ = task.await;
-    }
-    let mut run = std::mem::take(&mut *results.lock().await);
-    run.elapsed = start.elapsed();
-    run.latencies_us.sort_unstable();
-    run.first_mints_us.sort_unstable();
-    run
 }
