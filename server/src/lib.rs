@@ -115,7 +115,11 @@ pub fn router<R: SessionRows>(
             Arc::new(site.browser),
             headers::set,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_id::span))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_failure(overload::log_failure),
+        )
         // Outside the trace layer: its span names the id.
         .layer(axum::middleware::from_fn_with_state(
             trusted_proxies,
