@@ -72,6 +72,7 @@ async fn main() -> Result<(), Error> {
             "heal",
             "fleet",
             "flood",
+            "overload",
             "skew",
             "secrets",
         ]
