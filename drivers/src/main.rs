@@ -220,6 +220,7 @@ impl Step {
             count(&after) - count(&before)
         };
         let answered = run.latencies_us.len() + run.busy;
+        let cpu_us_per_answer = cpu as f64 / answered.max(1) as f64;
         println!(
             "| {rate} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {:.0} | {} |",
             run.sent,
@@ -234,13 +235,13 @@ impl Step {
             stat("checkout_tokens_issued"),
             stat("oauth_tokens_issued"),
             stat("rate_limited.total"),
-            cpu as f64 / answered.max(1) as f64,
+            cpu_us_per_answer,
             target.rss_mib(),
         );
         let first = &run.first_mints_us;
         Ok(Measured {
             rate,
-            cpu_us_per_answer: cpu as f64 / answered.max(1) as f64,
+            cpu_us_per_answer,
             p99_ms: percentile(&run.latencies_us, 99.0),
             first_mints: (!first.is_empty() && target.sandbox().is_some()).then(|| format!(
                 "first mints of an invoice (each a vendor call) at {rate}/s: n={}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",

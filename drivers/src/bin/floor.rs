@@ -1,5 +1,5 @@
 //! `target/release/floor`: the floor under a mint's cost, for the loadtest
-//! (`LOADTEST_FLOOR=1`, BENCHMARKS.md "The floor"). A bare axum endpoint of
+//! (`LOADTEST_FLOOR=1`; BENCHMARKS.md, "the mint against its floor"). A bare axum endpoint of
 //! the mint's shape — `POST /api/checkout/token` with a form body and the
 //! session cookie, answered with a token's JSON from memory — and nothing
 //! of the merchant's: no session store, limits, records, vendor client,
