@@ -49,6 +49,18 @@ pub enum Decision {
     Refuse { retry_after: Duration },
 }
 
+impl Decision {
+    /// What [`LUA_FUNCTION`] returned, `{refused, ms}`, as a decision.
+    fn from_lua(refused: i64, ms: i64) -> Self {
+        let ms = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+        if refused == 1 {
+            Self::Refuse { retry_after: ms }
+        } else {
+            Self::Go { wait: ms }
+        }
+    }
+}
+
 impl Gcra {
     /// `per_interval` calls per `per`, in bursts of up to `burst`, with
     /// no wait: over the limit is refused at once.
@@ -81,6 +93,18 @@ impl Gcra {
     /// The tolerance in whole ms, rounded down (the burst never grows).
     pub fn tolerance_ms(&self) -> u64 {
         millis(self.tolerance)
+    }
+
+    /// The limit as [`LUA_FUNCTION`] takes it, in its order: interval,
+    /// tolerance, max wait (ms), places, starts spent (0 or 1).
+    pub fn lua_args(&self) -> [u64; 5] {
+        [
+            self.interval_ms(),
+            self.tolerance_ms(),
+            millis(self.max_wait),
+            u64::from(self.places),
+            u64::from(self.starts_spent),
+        ]
     }
 
     /// The rule, for a key whose TAT is `tat` (ms; `None`: none kept) at
@@ -120,53 +144,72 @@ impl Gcra {
     }
 }
 
+/// A member id for a caller's place in a queue, unique to one call.
+pub fn member() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The rule in Redis. `KEYS[1]`: the key's TAT (ms), kept until it no
-/// longer says anything (an hour at most); `KEYS[2]`: the caller's places
-/// in the queue (a sorted set of when each goes). `ARGV`: interval,
-/// tolerance, max wait, places (ms and a count), starts spent (0 or 1), a
-/// member id unique to this call, and now (ms; empty: Redis's own clock,
-/// which every instance shares). Returns `{0, wait ms}` or `{1, retry-after ms}`.
-pub static SCRIPT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local now = tonumber(ARGV[7])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
-local max_wait, places = tonumber(ARGV[3]), tonumber(ARGV[4])
-local start = now
-if ARGV[5] == '1' then start = now + tolerance end
-local at = tonumber(redis.call('GET', KEYS[1])) or start
-if at < now then at = now end
-local wait = at - now - tolerance
-if wait < 0 then wait = 0 end
-if wait > max_wait then return {1, wait} end
-if wait > 0 and places == 0 then return {1, wait} end
-if wait > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  if redis.call('ZCARD', KEYS[2]) >= places then
-    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    local retry = tonumber(first[2]) - now
-    if retry < 1 then retry = 1 end
-    return {1, retry}
+/// The rule in Lua, as a function other scripts include (a mint's one
+/// round trip, `merchant`, runs two limits and more in one script):
+/// `gcra(tat_key, places_key, limit, member, now)` with `limit` the table
+/// [`Gcra::lua_args`] fills (interval, tolerance, max wait, places in ms and
+/// a count; starts spent, 0 or 1) and `now` in ms. The TAT is kept until it
+/// no longer says anything (an hour at most); the places are a sorted set
+/// of when each goes. Returns `{0, wait ms}` or `{1, retry-after ms}`.
+pub const LUA_FUNCTION: &str = r"
+local function gcra(tat_key, places_key, limit, member, now)
+  local interval, tolerance = limit[1], limit[2]
+  local max_wait, places, spent = limit[3], limit[4], limit[5] == 1
+  local start = now
+  if spent then start = now + tolerance end
+  local at = tonumber(redis.call('GET', tat_key)) or start
+  if at < now then at = now end
+  local wait = at - now - tolerance
+  if wait < 0 then wait = 0 end
+  if wait > max_wait then return {1, wait} end
+  if wait > 0 and places == 0 then return {1, wait} end
+  if wait > 0 then
+    redis.call('ZREMRANGEBYSCORE', places_key, '-inf', now)
+    if redis.call('ZCARD', places_key) >= places then
+      local first = redis.call('ZRANGE', places_key, 0, 0, 'WITHSCORES')
+      local retry = tonumber(first[2]) - now
+      if retry < 1 then retry = 1 end
+      return {1, retry}
+    end
+    redis.call('ZADD', places_key, now + wait, member)
+    redis.call('PEXPIRE', places_key, wait + 1000)
   end
-  redis.call('ZADD', KEYS[2], now + wait, ARGV[6])
-  redis.call('PEXPIRE', KEYS[2], wait + 1000)
+  -- A key that starts full says nothing once its TAT is past: it goes then.
+  -- One that starts spent is kept an hour after its last use.
+  local keep = 3600000
+  if not spent then keep = at + interval - now + 1 end
+  redis.call('SET', tat_key, at + interval, 'PX', keep)
+  return {0, wait}
 end
--- A key that starts full says nothing once its TAT is past: it goes then.
--- One that starts spent is kept an hour after its last use.
-local keep = 3600000
-if ARGV[5] ~= '1' then keep = at + interval - now + 1 end
-redis.call('SET', KEYS[1], at + interval, 'PX', keep)
-return {0, wait}
-",
-    )
+
+-- Redis's own clock, in ms: every instance of a fleet shares it.
+local function redis_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+";
+
+/// The rule alone: `KEYS[1]` the TAT, `KEYS[2]` the caller's places;
+/// `ARGV[1..5]` the limit ([`Gcra::lua_args`]), `ARGV[6]` a member id
+/// unique to this call, `ARGV[7]` now (ms; empty: Redis's clock).
+pub static SCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{LUA_FUNCTION}
+local limit = {{}}
+for i = 1, 5 do limit[i] = tonumber(ARGV[i]) end
+local now = tonumber(ARGV[7]) or redis_now()
+return gcra(KEYS[1], KEYS[2], limit, ARGV[6], now)
+"
+    ))
 });
 
 /// Gives one call back (a limit on failures: the call succeeded): moves the
@@ -220,24 +263,15 @@ impl FleetRedis {
         let mut invocation = SCRIPT.key(self.key(key));
         invocation
             .key(self.key(queue))
-            .arg(limit.interval_ms())
-            .arg(limit.tolerance_ms())
-            .arg(millis(limit.max_wait))
-            .arg(limit.places)
-            .arg(u8::from(limit.starts_spent))
-            .arg(format!("{:016x}", rand::random::<u64>()))
+            .arg(&limit.lua_args()[..])
+            .arg(member())
             .arg(now.map(|n| n.to_string()).unwrap_or_default());
         let (refused, ms): (i64, i64) = self
             .run(part, |mut redis| async move {
                 invocation.invoke_async(&mut redis).await
             })
             .await?;
-        let ms = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-        Some(if refused == 1 {
-            Decision::Refuse { retry_after: ms }
-        } else {
-            Decision::Go { wait: ms }
-        })
+        Some(Decision::from_lua(refused, ms))
     }
 
     /// Gives back one call `limit` counted for `key`; `false` if Redis
