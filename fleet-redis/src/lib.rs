@@ -45,7 +45,7 @@ pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Counter: calls made without Redis because it could not be reached (or
 /// answered too late), by `part` — the caller's use of it: `quota`,
-/// `oauth` (the vendor client), `sessions`, `limits`, `tokens`, `catch_up`
+/// `oauth` (the vendor client), `sessions`, `limits`, `tokens`, `gate`, `catch_up`
 /// (the merchant). Each went on with what its instance knows alone.
 pub const FALLBACKS: &str = "fleet_redis_fallbacks_total";
 

@@ -22,6 +22,8 @@ use crate::metrics::MintOutcome;
 use crate::records::{InvoiceRecord, PaymentState, Records};
 use crate::users::User;
 pub use catch_up::{CatchUpError, CaughtUp, Turn, CATCH_UP_LEASE};
+pub(crate) use fleet_tokens::FleetTokens;
+pub use fleet_tokens::TokenRead;
 use reuse::Reuse;
 use slots::{Recent, Slots};
 
@@ -81,8 +83,20 @@ impl CheckoutService {
         user: &User,
         invoice_id: &InvoiceId,
     ) -> Result<IssuedCheckoutToken, CheckoutError> {
+        self.mint_with(user, invoice_id, None).await
+    }
+
+    /// [`Self::mint`] in a fleet, given the fleet's token for the invoice
+    /// as the request's gate read it (`crate::gate`): then Redis is not
+    /// asked again for it.
+    pub async fn mint_with(
+        &self,
+        user: &User,
+        invoice_id: &InvoiceId,
+        read: Option<TokenRead>,
+    ) -> Result<IssuedCheckoutToken, CheckoutError> {
         let started = std::time::Instant::now();
-        let minted = self.mint_uncounted(user, invoice_id).await;
+        let minted = self.mint_uncounted(user, invoice_id, read).await;
         let outcome = match &minted {
             Ok((_, outcome)) => *outcome,
             Err(error) => error.outcome(),
@@ -97,9 +111,10 @@ impl CheckoutService {
         &self,
         user: &User,
         invoice_id: &InvoiceId,
+        read: Option<TokenRead>,
     ) -> Result<(IssuedCheckoutToken, MintOutcome), CheckoutError> {
         let key = (user.customer_id.clone(), invoice_id.as_str().to_owned());
-        if let Some(recent) = self.reuse.reusable(&key).await {
+        if let Some(recent) = self.reuse.reusable(&key, read).await {
             return Ok((self.handed_out(&recent), MintOutcome::Reused));
         }
         match self.own_record(user, invoice_id).await?.payment {

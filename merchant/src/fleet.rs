@@ -1,11 +1,12 @@
 //! The merchant's side of a fleet's Redis (`MERCHANT_REDIS_URL`): the
 //! sessions ended anywhere (`sessions::EndedSessions`), the merchant's own
 //! limits (`limiter::KeyedLimiter`), per-invoice token reuse
-//! (`checkout::shared`) and the catch-up's lease, through
+//! (`checkout::fleet_tokens`), a mint's questions to all three in one
+//! round trip (`gate`) and the catch-up's lease, through
 //! [`fleet_redis::FleetRedis`] and its outage rule (the call answers
 //! `None`, the instance goes on with what it knows alone, Redis is tried
 //! again a second later, and the call is counted as a fallback of its part:
-//! `sessions`, `limits`, `tokens`, `catch_up`).
+//! `sessions`, `limits`, `tokens`, `gate`, `catch_up`).
 
 pub(crate) use fleet_redis::FleetRedis;
 

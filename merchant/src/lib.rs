@@ -7,6 +7,7 @@ mod checkout;
 pub mod db;
 mod error;
 mod fleet;
+pub mod gate;
 mod input;
 pub mod limiter;
 pub mod metrics;
@@ -15,7 +16,7 @@ mod records;
 pub mod sessions;
 mod users;
 
-pub use checkout::{CatchUpError, CaughtUp, CheckoutService, Turn, CATCH_UP_LEASE};
+pub use checkout::{CatchUpError, CaughtUp, CheckoutService, TokenRead, Turn, CATCH_UP_LEASE};
 pub use error::CheckoutError;
 pub use input::{check_credentials, InvoiceId, Malformed};
 pub use payments::{Recorded, Via};

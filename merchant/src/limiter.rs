@@ -74,6 +74,18 @@ impl KeyedLimiter {
         }
     }
 
+    /// With a fleet, the limit and the names of `key`'s TAT and queue in
+    /// Redis, for a caller asking it with other questions in one round
+    /// trip (`crate::gate`); `None` if the limit is off or not shared.
+    pub(crate) fn in_redis(&self, key: &str) -> Option<(Gcra, String, String)> {
+        if self.limit.is_off() {
+            return None;
+        }
+        let (_, name) = self.shared_key(key)?;
+        let queue = format!("{name}:queue");
+        Some((self.limit, name, queue))
+    }
+
     /// The shared limit's Redis and the key's name there, with a fleet.
     fn shared_key(&self, key: &str) -> Option<(&FleetRedis, String)> {
         let (redis, name) = self.shared.as_ref()?;

@@ -46,7 +46,8 @@ use tokio::time::Instant;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-pub use ended::{EndedSessions, ENDED_FOR};
+pub(crate) use ended::key as ended_key;
+pub use ended::{known_live, EndedSessions, ENDED_FOR};
 pub use sql::SqlSessions;
 pub use writes::{recording_writes, Writes};
 

@@ -25,6 +25,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use merchant::gate::MintGate;
 use merchant::limiter::Limits;
 use merchant::sessions::SessionRows;
 use merchant::{CachedSessions, CheckoutService, Users};
@@ -46,6 +47,8 @@ pub struct Services {
     pub checkout: Arc<CheckoutService>,
     pub users: Arc<Users>,
     pub limits: Arc<Limits>,
+    /// A mint's questions to the fleet's Redis, in one round trip.
+    pub gate: Arc<MintGate>,
 }
 
 /// How the site is served.
@@ -145,6 +148,7 @@ fn pages(
                 provide_context(services.checkout.clone());
                 provide_context(services.users.clone());
                 provide_context(services.limits.clone());
+                provide_context(services.gate.clone());
                 provide_context(deployment);
             },
             {

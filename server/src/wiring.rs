@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use alternative_client::{FleetState, VendorClient, VendorConfig};
 use fleet_redis::FleetRedis;
+use merchant::gate::MintGate;
 use merchant::limiter::Limits;
 use merchant::{CachedSessions, CheckoutService, EndedSessions, Records, SqlSessions, Users};
 use sqlx::AnyPool;
@@ -87,11 +88,17 @@ pub fn instance(
     let users = Users::new(parts.pool)
         .with_session_max_age(parts.session_max_age)
         .with_clock(parts.clock);
+    let limits = Arc::new(limits);
+    let gate = match fleet {
+        Some(FleetLink { redis, .. }) => MintGate::in_fleet(redis.clone(), limits.clone()),
+        None => MintGate::alone(limits.clone()),
+    };
     Ok(Instance {
         services: Services {
             checkout: Arc::new(checkout),
             users: Arc::new(users),
-            limits: Arc::new(limits),
+            limits,
+            gate: Arc::new(gate),
         },
         sessions,
     })

@@ -57,21 +57,24 @@ pub async fn mint_checkout_token(
 
     let invoice_id = ssr::invoice_id(&invoice_id)?;
     let refused = refused.as_deref().map(ssr::token_id).transpose()?;
-    let user = ssr::current_user().await?;
-    ssr::limit_vendor_calls(&user).await?;
-    if let Some(refused) = refused {
-        ssr::checkout()?
-            .forget_refused(&user, &invoice_id, refused)
-            .await;
-    }
-    let minted = ssr::for_this_request(ssr::checkout()?.mint(&user, &invoice_id))
+    let (user, read) = ssr::mint_caller(&invoice_id).await?;
+    let checkout = ssr::checkout()?;
+    let read = match refused {
+        Some(refused) => {
+            checkout.forget_refused(&user, &invoice_id, refused).await;
+            // What the gate read may be the token just refused.
+            None
+        }
+        None => read,
+    };
+    let minted = ssr::for_this_request(checkout.mint_with(&user, &invoice_id, read))
         .await
         .map_err(|error| ssr::checkout_error(error, &invoice_id, "get a checkout token"))?;
     Ok(CheckoutTokenView {
         // The one place the token is read: to hand it to its customer's browser.
         token: minted.token.expose().to_owned(),
         expires_in: minted.expires_in.as_secs(),
-        api_url: ssr::checkout()?.api_url().to_owned(),
+        api_url: checkout.api_url().to_owned(),
     })
 }
 

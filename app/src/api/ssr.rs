@@ -10,8 +10,9 @@ use http::{header, StatusCode};
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnErrorErr;
 use leptos_axum::ResponseOptions;
+use merchant::gate::{Ask, Gate, MintGate};
 use merchant::limiter::{KeyedLimiter, Limits};
-use merchant::{CheckoutService, InvoiceId, User, Users};
+use merchant::{CheckoutService, InvoiceId, TokenRead, User, Users};
 use tower_sessions::Session;
 
 use super::AppError;
@@ -66,6 +67,10 @@ pub fn users() -> Result<Arc<Users>, AppError> {
 }
 
 pub fn limits() -> Result<Arc<Limits>, AppError> {
+    from_context()
+}
+
+pub fn gate() -> Result<Arc<MintGate>, AppError> {
     from_context()
 }
 
@@ -168,9 +173,43 @@ pub async fn limit_vendor_calls(user: &User) -> Result<(), AppError> {
     let session = session()
         .await?
         .id()
-        .map_or_else(|| format!("user:{}", user.id), |id| format!("session:{id}"));
+        .map_or_else(|| format!("user:{}", user.id), session_limit_key);
     limit(&limits.vendor_per_session, &session).await?;
     limit(&limits.vendor_per_address, &client_address().await).await
+}
+
+/// The per-session limit's key for session `id`.
+fn session_limit_key(id: tower_sessions::session::Id) -> String {
+    format!("session:{id}")
+}
+
+/// The caller of a mint for `invoice_id`, counted as [`limit_vendor_calls`]
+/// counts, with the fleet's token for the invoice if the gate read it: in
+/// a fleet, its session, limits and token in one round trip to Redis
+/// (`merchant::gate`); else, or when the gate cannot say, part by part.
+pub async fn mint_caller(invoice_id: &InvoiceId) -> Result<(User, Option<TokenRead>), AppError> {
+    if let Some(id) = session().await?.id() {
+        let session_key = session_limit_key(id);
+        let address_key = client_address().await;
+        let ask = Ask {
+            session: id,
+            session_key: &session_key,
+            address_key: &address_key,
+            invoice_id,
+        };
+        match gate()?.ask(&ask).await {
+            Gate::Through(read) => {
+                let user = merchant::sessions::known_live(id, current_user()).await?;
+                return Ok((user, Some(read)));
+            }
+            Gate::Limited(wait) => return Err(too_many(wait)),
+            // An ended session: its own check, next, says so.
+            Gate::Ended | Gate::AskEach => {}
+        }
+    }
+    let user = current_user().await?;
+    limit_vendor_calls(&user).await?;
+    Ok((user, None))
 }
 
 /// The invoice id a server function was given, if it has the documented

@@ -35,6 +35,20 @@ struct Stored {
     lifetime_ms: u64,
 }
 
+/// An invoice's token as one read of its key found it: the value and its
+/// key's time left, or nothing there.
+#[derive(Debug)]
+pub struct TokenRead(Option<(String, Duration)>);
+
+impl TokenRead {
+    /// What a read of the key answered: the value (`None`: no key) and
+    /// its ms to live (as `PTTL`: negative for no key or no expiry).
+    pub(crate) fn read(value: Option<String>, pttl: i64) -> Self {
+        let ttl = u64::try_from(pttl).ok().filter(|&ms| ms > 0);
+        Self(value.zip(ttl.map(Duration::from_millis)))
+    }
+}
+
 /// A token another instance (or this one) minted, as it is now.
 pub struct FleetToken {
     pub issued: IssuedCheckoutToken,
@@ -52,17 +66,32 @@ impl FleetTokens {
         Self { redis }
     }
 
-    fn name(invoice_id: &str) -> String {
+    /// The key of `invoice_id`'s token (under the fleet's prefix).
+    pub(crate) fn name(invoice_id: &str) -> String {
         format!("checkout-token:{invoice_id}")
     }
 
     /// The fleet's reusable token for `customer_id`'s `invoice_id`.
     pub async fn reusable(&self, customer_id: &str, invoice_id: &str) -> Lookup<FleetToken> {
-        let (value, ttl) = match self.redis.read("tokens", &Self::name(invoice_id)).await {
-            Lookup::Found(found) => found,
-            Lookup::Missing => return Lookup::Missing,
-            Lookup::Unknown => return Lookup::Unknown,
-        };
+        match self.redis.read("tokens", &Self::name(invoice_id)).await {
+            Lookup::Found(found) => Self::parse(customer_id, found),
+            Lookup::Missing => Lookup::Missing,
+            Lookup::Unknown => Lookup::Unknown,
+        }
+    }
+
+    /// The token a read made elsewhere found (`crate::gate`), if it is
+    /// `customer_id`'s.
+    pub fn from_read(customer_id: &str, read: TokenRead) -> Lookup<FleetToken> {
+        match read.0 {
+            Some(found) => Self::parse(customer_id, found),
+            None => Lookup::Missing,
+        }
+    }
+
+    /// A stored token (its value and what is left of its key's time), if
+    /// it is `customer_id`'s.
+    fn parse(customer_id: &str, (value, ttl): (String, Duration)) -> Lookup<FleetToken> {
         let Some(stored) = serde_json::from_str::<Stored>(&value)
             .ok()
             .filter(|stored| stored.customer_id == customer_id)

@@ -16,7 +16,7 @@ use alternative_client::IssuedCheckoutToken;
 use fleet_redis::{Lease, Lookup};
 use tokio::time::Instant;
 
-use super::fleet_tokens::{self, FleetTokens};
+use super::fleet_tokens::{self, FleetTokens, TokenRead};
 use super::slots::{Key, Recent, Slots};
 use crate::error::CheckoutError;
 use crate::metrics::MintOutcome;
@@ -40,13 +40,15 @@ impl Reuse {
     /// the invoice is this customer's, and giving the same token again
     /// grants nothing new. That makes the most common mint — a reload, a
     /// refresh, another tab — one without a database round trip.
-    pub(super) async fn reusable(&self, key: &Key) -> Option<Recent> {
+    /// In a fleet, `read` is the fleet's token as the request's gate has
+    /// just read it (`crate::gate`); `None`: read it now.
+    pub(super) async fn reusable(&self, key: &Key, read: Option<TokenRead>) -> Option<Recent> {
         match self {
             Self::Instance(slots) => slots.reusable(key).await,
             // The fleet's token is the one to hand out (a payment or a
             // refusal elsewhere forgets it); this instance's own only while
             // Redis cannot say.
-            Self::Fleet { tokens, slots } => match fleet_reusable(tokens, key).await {
+            Self::Fleet { tokens, slots } => match fleet_reusable(tokens, key, read).await {
                 Lookup::Found(recent) => Some(recent),
                 Lookup::Missing => None,
                 Lookup::Unknown => slots.reusable(key).await,
@@ -117,9 +119,18 @@ where
     Ok((recent, MintOutcome::Issued))
 }
 
-/// The fleet's token for `key` as a [`Recent`] of this instance's clock.
-async fn fleet_reusable(tokens: &FleetTokens, (customer, invoice): &Key) -> Lookup<Recent> {
-    match tokens.reusable(customer, invoice).await {
+/// The fleet's token for `key` as a [`Recent`] of this instance's clock,
+/// from `read` if the request has read it already.
+async fn fleet_reusable(
+    tokens: &FleetTokens,
+    (customer, invoice): &Key,
+    read: Option<TokenRead>,
+) -> Lookup<Recent> {
+    let found = match read {
+        Some(read) => FleetTokens::from_read(customer, read),
+        None => tokens.reusable(customer, invoice).await,
+    };
+    match found {
         Lookup::Found(shared) => Lookup::Found(Recent {
             minted_at: Instant::now()
                 .checked_sub(shared.lifetime.saturating_sub(shared.issued.expires_in))
@@ -153,7 +164,7 @@ where
     loop {
         // Minted meanwhile, here or elsewhere (this request may have
         // waited for the slot while another minted).
-        match fleet_reusable(tokens, key).await {
+        match fleet_reusable(tokens, key, None).await {
             Lookup::Found(recent) => return Ok((recent, MintOutcome::Reused)),
             Lookup::Unknown => {
                 if let Some(recent) = held.take() {
@@ -167,7 +178,7 @@ where
                 // Published between that read and this lease (the holder
                 // before gives its lease up as it publishes): then it is
                 // there now, and no second vendor call is made for it.
-                if let Lookup::Found(recent) = fleet_reusable(tokens, key).await {
+                if let Lookup::Found(recent) = fleet_reusable(tokens, key, None).await {
                     tokens.unlock(holder).await;
                     return Ok((recent, MintOutcome::Reused));
                 }

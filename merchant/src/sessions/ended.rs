@@ -6,6 +6,10 @@
 //!
 //! Only ended ids are stored, each until the longest a session can live
 //! ([`ENDED_FOR`]): an ended id is worth nothing to anyone who reads it.
+//!
+//! A request that has already asked Redis (a mint asks this with its other
+//! questions in one round trip, `crate::gate`) runs [`known_live`]: its
+//! session's copy is then used without asking again.
 
 use std::time::Duration;
 
@@ -17,6 +21,17 @@ use crate::fleet::FleetRedis;
 /// How long an ended id is remembered: longer than any session lives
 /// (8 hours of inactivity, `server`'s session layer).
 pub const ENDED_FOR: Duration = Duration::from_secs(9 * 3600);
+
+tokio::task_local! {
+    /// The session the running request has just learnt is live in the fleet.
+    static KNOWN_LIVE: Id;
+}
+
+/// Runs `work` knowing that session `id` had not ended anywhere when it
+/// began: [`EndedSessions::has_ended`] answers that for it without Redis.
+pub async fn known_live<F: std::future::Future>(id: Id, work: F) -> F::Output {
+    KNOWN_LIVE.scope(id, work).await
+}
 
 /// Sessions ended anywhere in the fleet, kept in Redis.
 #[derive(Debug, Clone)]
@@ -30,7 +45,7 @@ impl EndedSessions {
     }
 
     fn key(&self, id: &Id) -> String {
-        self.redis.key(&format!("session-ended:{id}"))
+        key(&self.redis, id)
     }
 
     /// Tells the fleet `id` has ended; `false` if Redis could not be told
@@ -47,6 +62,9 @@ impl EndedSessions {
 
     /// Whether `id` has ended; `None` if Redis cannot say now.
     pub async fn has_ended(&self, id: &Id) -> Option<bool> {
+        if KNOWN_LIVE.try_with(|live| live == id).unwrap_or(false) {
+            return Some(false);
+        }
         let key = self.key(id);
         self.redis
             .run("sessions", |mut redis| async move {
@@ -54,4 +72,9 @@ impl EndedSessions {
             })
             .await
     }
+}
+
+/// The key marking session `id` ended, in `redis`.
+pub(crate) fn key(redis: &FleetRedis, id: &Id) -> String {
+    redis.key(&format!("session-ended:{id}"))
 }
