@@ -63,7 +63,7 @@ impl KeyedLimiter {
         }
         let decision = match self.shared_key(key) {
             Some((redis, key)) => {
-                let queue = format!("{key}:queue");
+                let queue = queue_name(&key);
                 redis.gcra("limits", &self.limit, &key, &queue).await
             }
             None => None,
@@ -82,7 +82,7 @@ impl KeyedLimiter {
             return None;
         }
         let (_, name) = self.shared_key(key)?;
-        let queue = format!("{name}:queue");
+        let queue = queue_name(&name);
         Some((self.limit, name, queue))
     }
 
@@ -280,6 +280,13 @@ impl LoginAttempt<'_> {
             self.limits.per_account.refund(account).await;
         }
     }
+}
+
+/// The Redis name of the queue beside the TAT named `tat`: one naming for
+/// the limiter's own check and the gate's (`crate::gate`), which must count
+/// the same places.
+fn queue_name(tat: &str) -> String {
+    format!("{tat}:queue")
 }
 
 #[cfg(test)]
