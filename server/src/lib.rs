@@ -17,14 +17,14 @@ pub mod session_cookie;
 pub mod webhooks;
 pub mod wiring;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::{shell, App};
 use axum::error_handling::HandleErrorLayer;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use merchant::gate::MintGate;
 use merchant::limiter::Limits;
 use merchant::sessions::SessionRows;
@@ -138,11 +138,10 @@ fn pages(
     deployment: app::Deployment,
     services: Services,
 ) -> Router<LeptosOptions> {
-    let routes = generate_route_list(App);
     Router::new()
         .leptos_routes_with_context(
             &options,
-            routes,
+            routes(),
             move || {
                 headers::provide_nonce();
                 provide_context(services.checkout.clone());
@@ -164,6 +163,19 @@ fn pages(
             assets::HashedNames(options.hash_files),
             assets::cache_control,
         ))
+}
+
+/// The app's routes, listed once per process. Listing them runs the app
+/// with resources held back by a flag leptos_server keeps for the whole
+/// process (`SuppressResourceLoad`): a page another thread renders
+/// meanwhile has a resource that waits forever, and its response with it
+/// (leptos-rs/leptos#4773; it hung one of our tests in a hundred, a test
+/// building its router while another rendered). Listed once, before any
+/// router of this process exists, no render can overlap the listing: a
+/// second router (a test's, a fleet's in one process) waits here for it.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Sessions kept in `sessions`, saved only when changed: a request whose

@@ -246,8 +246,24 @@ pub fn from(ip: &str, mut request: Request<Body>) -> Request<Body> {
     request
 }
 
+/// The most a request of these tests may take: the slowest, a log-in
+/// hashing its password in a debug build on a busy machine, takes about a
+/// second. A request that hangs fails its test here, named, instead of
+/// holding the whole suite until CI gives up.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `request` sent to `app`, and its response, which must come within
+/// [`ANSWER_WITHIN`] (headers and whole body: a page renders as it streams).
 pub async fn call(app: &Router, request: Request<Body>) -> Response<Body> {
-    app.clone().oneshot(request).await.unwrap()
+    let asked = format!("{} {}", request.method(), request.uri());
+    let answer = async {
+        let (parts, body) = app.clone().oneshot(request).await.unwrap().into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        Response::from_parts(parts, Body::from(body))
+    };
+    tokio::time::timeout(ANSWER_WITHIN, answer)
+        .await
+        .unwrap_or_else(|_| panic!("{asked}: no whole answer within {ANSWER_WITHIN:?}"))
 }
 
 pub async fn text(response: Response<Body>) -> String {
