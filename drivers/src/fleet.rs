@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::latency::SlowLine;
 use crate::process::{Process, SERVER};
 use crate::{setup, Error};
 
@@ -19,6 +20,9 @@ pub struct Plan {
     /// A `redis-server` of the fleet's own (nothing kept on disk), so that
     /// it can be killed and restarted without touching the machine's.
     pub redis_port: u16,
+    /// Where the instances reach Redis through a [`SlowLine`] the drill can
+    /// slow down ([`Fleet::slow_redis`]); `None`: straight to `redis_port`.
+    pub redis_line_port: Option<u16>,
     /// A PostgreSQL database made for the run (dropped first if it is there).
     pub database: &'static str,
     /// The vendor's calls a second for the API key, held by the sandbox and
@@ -57,6 +61,7 @@ pub struct Fleet {
     /// `None` while the instance is stopped.
     pub instances: Vec<Option<Process>>,
     redis: Option<Process>,
+    redis_line: Option<SlowLine>,
     _sandbox: Process,
     _balancer: Process,
 }
@@ -83,6 +88,10 @@ impl Fleet {
         setup::sandbox_seed(&seed, &plan.invoices)?;
 
         let redis = start_redis(&plan)?;
+        let redis_line = match plan.redis_line_port {
+            Some(port) => Some(SlowLine::start(port, plan.redis_port).await?),
+            None => None,
+        };
         let origin = format!("http://{}", plan.balancer());
         let quota = plan.vendor_quota.unwrap_or(0).to_string();
         let sandbox = Process::spawn(
@@ -101,6 +110,7 @@ impl Fleet {
         let mut fleet = Self {
             instances: Vec::new(),
             redis: Some(redis),
+            redis_line,
             _sandbox: sandbox,
             _balancer: balancer,
             plan,
@@ -132,7 +142,10 @@ impl Fleet {
             ),
             (
                 "MERCHANT_REDIS_URL",
-                format!("redis://127.0.0.1:{}", plan.redis_port),
+                format!(
+                    "redis://127.0.0.1:{}",
+                    plan.redis_line_port.unwrap_or(plan.redis_port)
+                ),
             ),
             ("MERCHANT_INSTANCES", plan.instances.to_string()),
             ("MERCHANT_REDIS_PREFIX", format!("{}:", plan.database)),
@@ -170,6 +183,17 @@ impl Fleet {
 
     pub fn restart_redis(&mut self) -> Result<(), Error> {
         self.redis = Some(start_redis(&self.plan)?);
+        Ok(())
+    }
+
+    /// From now on Redis answers the instances `delay` late (the plan must
+    /// have a `redis_line_port`); `Duration::ZERO` makes it quick again.
+    pub fn slow_redis(&self, delay: Duration) -> Result<(), Error> {
+        let line = self
+            .redis_line
+            .as_ref()
+            .ok_or("this fleet reaches Redis straight: no redis_line_port")?;
+        line.set_delay(delay);
         Ok(())
     }
 }

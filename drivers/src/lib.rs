@@ -5,6 +5,7 @@
 //! no database of it opened.
 
 pub mod fleet;
+pub mod latency;
 pub mod load;
 pub mod process;
 pub mod setup;

@@ -258,7 +258,7 @@ impl Step {
 /// fleet behind its balancer, or the floor. Dropping it stops them.
 enum Target {
     Single(Process),
-    Fleet(Fleet),
+    Fleet(Box<Fleet>),
     Floor(Process),
 }
 
@@ -304,13 +304,14 @@ impl Target {
             balancer_port: 3470,
             instances,
             redis_port: 6393,
+            redis_line_port: None,
             database: "loadtest_fleet",
             vendor_quota,
             invoices: invoices.to_vec(),
             env,
             dir: Path::new(WORK_DIR).join("fleet"),
         };
-        Ok(Self::Fleet(Fleet::start(http, plan).await?))
+        Ok(Self::Fleet(Box::new(Fleet::start(http, plan).await?)))
     }
 
     async fn floor(http: &reqwest::Client) -> Result<Self, Error> {

@@ -32,6 +32,7 @@ async fn main() -> Result<(), Error> {
         balancer_port: 3460,
         instances,
         redis_port: 6392,
+        redis_line_port: None,
         database: "fleet_browser",
         vendor_quota: Some(5),
         invoices: Vec::new(),

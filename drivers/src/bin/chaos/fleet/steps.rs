@@ -13,14 +13,14 @@ use crate::report::Section;
 /// How many calls the vendor may refuse for one Redis outage: the fleet's
 /// documented bound (README "Running more than one instance"), the
 /// per-second quota.
-const REDIS_OUTAGE_BOUND: u64 = 5;
+pub(super) const REDIS_OUTAGE_BOUND: u64 = 5;
 
 /// The invoice the first step pays: no mint after it may use it.
 const PAID: &str = "inv_m00000";
 
 /// What the merchant answered one mint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Minted {
+pub(super) enum Minted {
     Token(String),
     /// 503 with `Retry-After`: over the quota, come back then.
     Busy,
@@ -28,7 +28,12 @@ enum Minted {
     Other(u16),
 }
 
-async fn mint(http: &reqwest::Client, site: &str, cookie: &str, invoice: &str) -> Minted {
+pub(super) async fn mint(
+    http: &reqwest::Client,
+    site: &str,
+    cookie: &str,
+    invoice: &str,
+) -> Minted {
     let sent = http
         .post(format!("http://{site}/api/checkout/token"))
         .header("cookie", cookie)
@@ -49,11 +54,11 @@ async fn mint(http: &reqwest::Client, site: &str, cookie: &str, invoice: &str) -
 }
 
 /// The `n`th of the 199 open invoices (`inv_m00001`…).
-fn invoice(n: usize) -> String {
+pub(super) fn invoice(n: usize) -> String {
     format!("inv_m{:05}", 1 + n % 199)
 }
 
-async fn stat(http: &reqwest::Client, path: &[&str]) -> Result<u64, Error> {
+pub(super) async fn stat(http: &reqwest::Client, path: &[&str]) -> Result<u64, Error> {
     let stats = setup::sandbox_stats(http, SANDBOX).await?;
     Ok(path
         .iter()
@@ -165,16 +170,24 @@ pub async fn log_out_everywhere(
     Ok(())
 }
 
-/// Mints at `per_second` through the balancer for `seconds`; each with
-/// when it was sent (since `started`) and what it got.
-async fn steady_mints(
+/// One mint of [`steady_mints`]: when it was sent (since the load
+/// started), how long its answer took, and what it was.
+#[derive(Debug)]
+pub(super) struct Sent {
+    pub at: Duration,
+    pub took: Duration,
+    pub minted: Minted,
+}
+
+/// Mints at `per_second` through the balancer for `seconds`.
+pub(super) async fn steady_mints(
     http: &reqwest::Client,
     cookies: Arc<Vec<String>>,
     started: Instant,
     per_second: u32,
     seconds: u64,
     first_invoice: usize,
-) -> tokio::task::JoinHandle<Vec<(Duration, Minted)>> {
+) -> tokio::task::JoinHandle<Vec<Sent>> {
     let http = http.clone();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(Duration::from_secs(1) / per_second);
@@ -186,7 +199,9 @@ async fn steady_mints(
             let invoice = invoice(n);
             let at = started.elapsed();
             sent.push(tokio::spawn(async move {
-                (at, mint(&http, BALANCER, &cookie, &invoice).await)
+                let minted = mint(&http, BALANCER, &cookie, &invoice).await;
+                let took = started.elapsed() - at;
+                Sent { at, took, minted }
             }));
             n += 1;
         }
@@ -233,7 +248,7 @@ pub async fn instance_killed(
         .count();
     let failed: Vec<_> = answers
         .iter()
-        .filter(|(_, m)| matches!(m, Minted::Other(_)))
+        .filter(|sent| matches!(sent.minted, Minted::Other(_)))
         .collect();
     section.fact(format!(
         "50 mints a second for 8 s through the balancer; the third instance SIGKILLed at \
@@ -243,7 +258,7 @@ pub async fn instance_killed(
     ));
     section.check(
         "only mints already sent to the killed instance failed (none sent after the kill)",
-        failed.iter().all(|(at, _)| *at <= killed_at),
+        failed.iter().all(|sent| sent.at <= killed_at),
         format!("failed: {failed:?}"),
     );
     section.check(
@@ -275,11 +290,11 @@ pub async fn redis_restarted(
     let refused = stat(http, &["rate_limited", "total"]).await? - refused_before;
     let tokens_while_down = answers
         .iter()
-        .filter(|(at, m)| (down..up).contains(at) && matches!(m, Minted::Token(_)))
+        .filter(|sent| (down..up).contains(&sent.at) && matches!(sent.minted, Minted::Token(_)))
         .count();
     let other: Vec<_> = answers
         .iter()
-        .filter(|(_, m)| matches!(m, Minted::Other(_)))
+        .filter(|sent| matches!(sent.minted, Minted::Other(_)))
         .collect();
     section.fact(format!(
         "20 mints a second for 10 s; Redis SIGKILLed at {down:.1?}, started again (empty) at \
