@@ -1,26 +1,34 @@
 import { expect, test } from "@playwright/test";
-import { isInvoiceCall, isMint, logIn, openCheckout } from "./helpers";
+import { isInvoiceCall, isMethodsCall, isMint, logIn, openCheckout } from "./helpers";
 
-test("the hydrated page shows the invoice, fetched from the vendor with a fresh token", async ({
+test("the page shows the invoice the server read, and the browser reads the rest from the vendor with a fresh token", async ({
   page,
 }) => {
   await logIn(page, "alice");
+  // One read of the invoice per page open: the server's, for the HTML.
+  const invoiceReads: string[] = [];
+  page.on("response", (r) => {
+    if (isInvoiceCall(r)) invoiceReads.push(r.url());
+  });
   const minted = page.waitForResponse(isMint);
-  const fetched = page.waitForResponse(isInvoiceCall);
+  const fetched = page.waitForResponse(isMethodsCall);
   await openCheckout(page, "inv_1001");
 
   const mint = await minted;
   expect(mint.status()).toBe(200);
   const session = await mint.json();
-  const invoiceCall = await fetched;
-  expect(invoiceCall.status()).toBe(200);
+  const methodsCall = await fetched;
+  expect(methodsCall.status()).toBe(200);
   // The browser called the vendor directly, with the token it was given.
-  expect(invoiceCall.url().startsWith(session.api_url)).toBe(true);
-  expect(await invoiceCall.request().headerValue("authorization")).toBe(`Bearer ${session.token}`);
+  expect(methodsCall.url().startsWith(session.api_url)).toBe(true);
+  expect(await methodsCall.request().headerValue("authorization")).toBe(`Bearer ${session.token}`);
 
   await expect(page.getByTestId("invoice-number")).toHaveText("INV-1001");
   await expect(page.getByTestId("invoice-total")).toHaveText("$1,250.00");
   await expect(page.getByTestId("invoice-status")).toHaveText("open");
+  // The first reads are all in once the PDF link shows.
+  await expect(page.getByTestId("invoice-pdf")).toBeVisible();
+  expect(invoiceReads).toEqual([]);
   await expect(page.getByTestId("token-refresh-count")).toHaveText("0");
   await expect(page.getByTestId("checkout-error")).toBeEmpty();
 });

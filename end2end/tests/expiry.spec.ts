@@ -43,9 +43,10 @@ test("the real 401 chain: a token the vendor expired early is replaced, never ha
   await openCheckout(page, "inv_1002");
   const { token } = await (await firstMint).json();
   await expect(page.getByTestId("invoice-number")).toHaveText("INV-1002");
-  // The page's first reads (invoice, methods, PDF link) go out together and
-  // the link shows once all three are in: only then is Pay the next call to
-  // use the token. Expiring it earlier lets a first read meet the 401.
+  // The page's first reads (methods, PDF link: the invoice is the server's)
+  // go out together and the link shows once both are in: only then is Pay
+  // the next call to use the token. Expiring it earlier lets a first read
+  // meet the 401.
   await expect(page.getByTestId("invoice-pdf")).toBeVisible();
   const refusedId = tokenId(token);
   await expireAtVendor(request, refusedId);

@@ -31,6 +31,9 @@ export const isMint = (r: Response) =>
 export const isInvoiceCall = (r: Response) =>
   new URL(r.url()).pathname === "/checkout/v1/invoice" && r.request().method() === "GET";
 
+export const isMethodsCall = (r: Response) =>
+  new URL(r.url()).pathname === "/checkout/v1/payment-methods" && r.request().method() === "GET";
+
 /** Logs in through the form, as a person would, and waits for the home page. */
 export async function logIn(page: Page, who: keyof typeof USERS) {
   await page.goto("/login");

@@ -39,7 +39,8 @@ test("double-clicking Pay pays once", async ({ page, request }) => {
 
 test("with ?refresh=off an expired token shows AccessTokenExpiredError", async ({ page }) => {
   await logIn(page, "alice");
-  await page.route("**/checkout/v1/invoice", (route) =>
+  // The page's first read from the vendor (the invoice is the server's).
+  await page.route("**/checkout/v1/payment-methods", (route) =>
     route.fulfill({
       status: 401,
       headers: { "content-type": "application/json", "access-control-allow-origin": "*" },

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { isInvoiceCall, isMint, logIn, openCheckout, runClockUntil, tokenArrival } from "./helpers";
+import { isMethodsCall, isMint, logIn, openCheckout, runClockUntil, tokenArrival } from "./helpers";
 
 /** The vendor's answer to a call with an expired checkout token. */
 const EXPIRED = {
@@ -12,7 +12,8 @@ const EXPIRED = {
   body: JSON.stringify({ code: "access_token_expired", message: "expired" }),
 };
 
-const VENDOR_READS = ["/checkout/v1/invoice", "/checkout/v1/payment-methods", "/checkout/v1/invoice/pdf-link"];
+/** The page's first reads from the vendor (the invoice is the server's). */
+const VENDOR_READS = ["/checkout/v1/payment-methods", "/checkout/v1/invoice/pdf-link"];
 
 test("the token is refreshed by its timer before it expires", async ({ page }) => {
   // A fake clock drives the SDK's gloo-timers; the merchant and vendor keep real time.
@@ -41,7 +42,7 @@ test("a call refused with access_token_expired gets a new token from the handler
   // on_access_token_expired handler (a new mint) and retry once.
   await logIn(page, "alice");
   let refusals = 0;
-  await page.route("**/checkout/v1/invoice", async (route) => {
+  await page.route("**/checkout/v1/payment-methods", async (route) => {
     if (refusals === 0) {
       refusals++;
       await route.fulfill(EXPIRED);
@@ -53,21 +54,22 @@ test("a call refused with access_token_expired gets a new token from the handler
   page.on("response", (r) => {
     if (isMint(r)) mints.push(r.status());
   });
-  const retried = page.waitForResponse((r) => isInvoiceCall(r) && r.status() === 200);
+  const retried = page.waitForResponse((r) => isMethodsCall(r) && r.status() === 200);
 
   await openCheckout(page, "inv_1002");
   await retried;
   await expect(page.getByTestId("invoice-number")).toHaveText("INV-1002");
+  await expect(page.getByRole("radio")).toHaveCount(2);
   await expect(page.getByTestId("token-refresh-count")).toHaveText("1");
   expect(refusals).toBe(1);
   expect(mints).toEqual([200, 200]);
 });
 
-test("C3: the page's three reads refused at once make one handler call, and each is retried once", async ({
+test("C3: the page's first reads refused at once make one handler call, and each is retried once", async ({
   page,
 }) => {
   await logIn(page, "alice");
-  // Every first read is refused as expired; the page sends the three together.
+  // Every first read is refused as expired; the page sends them together.
   const seen = new Map<string, number>();
   await page.route(
     (url) => VENDOR_READS.includes(url.pathname),

@@ -30,6 +30,6 @@ pub use keeper::{
     TokenStatus, DEFAULT_IDLE_AFTER, DEFAULT_MIN_REFRESH_INTERVAL, THROTTLE_LIMIT, THROTTLE_WINDOW,
 };
 pub use platform::{Browser, Platform};
-pub use schedule::{refresh_delay, retry_delay, DEFAULT_REFRESH_MARGIN};
+pub use schedule::{refresh_delay, retry_delay, retry_wait, DEFAULT_REFRESH_MARGIN};
 pub use tabs::{TabNews, Tabs, Turn, NEWS_GRACE};
 pub use types::{AccessToken, Invoice, Payment, PaymentMethod, PaymentRequest, PdfLink};

@@ -33,6 +33,14 @@ pub fn retry_delay(failures: u32, random: f64) -> Duration {
     }
 }
 
+/// When to try again after the `failures`th transient failure in a row:
+/// [`retry_delay`]'s backoff, and never sooner than the `Retry-After` the
+/// answer named (RFC 9110, section 10.2.3). The rule the keeper keeps for
+/// its token, for a page's own reads (its first reads, say) to keep too.
+pub fn retry_wait(failures: u32, retry_after: Option<Duration>, random: f64) -> Duration {
+    retry_delay(failures, random).max(retry_after.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +74,12 @@ mod tests {
             refresh_delay(Duration::ZERO, DEFAULT_REFRESH_MARGIN),
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn a_retry_waits_out_the_backoff_and_any_retry_after() {
+        assert_eq!(retry_wait(2, None, 0.0), secs(2));
+        assert_eq!(retry_wait(1, Some(secs(5)), 0.0), secs(5));
+        assert_eq!(retry_wait(4, Some(secs(1)), 0.0), secs(8));
     }
 }

@@ -4,10 +4,11 @@
 //!
 //! In the browser the island connects a [`CheckoutClient`] whose
 //! `on_access_token_expired` handler asks the merchant's server for a
-//! checkout token (the first one too), and talks to the vendor with it: invoice, PDF link,
-//! saved payment methods, payment. The token lives in the client, never in
-//! the HTML or in a signal. `?refresh=off` leaves the handler out, to show
-//! `AccessTokenExpiredError`.
+//! checkout token (the first one too), and talks to the vendor with it:
+//! saved payment methods, PDF link, payment — and the invoice only if the
+//! server could not read it (one read per page open). The token lives in
+//! the client, never in the HTML or in a signal. `?refresh=off` leaves the
+//! handler out, to show `AccessTokenExpiredError`.
 
 mod ended;
 mod open;
@@ -88,14 +89,15 @@ fn Checkout(
     refresh: bool,
     /// Whether to show the developer panel (the sandbox environment only).
     developer: bool,
-    /// The invoice as the server read it, shown until the SDK's own read.
+    /// The invoice as the server read it: the island reads it again only
+    /// if the server could not.
     summary: Option<InvoiceView>,
     /// The server's plain-language refusal (not logged in, not yours).
     server_error: Option<String>,
 ) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     let invoice_id = StoredValue::new(invoice_id);
-    let shared = Shared::new(server_error);
+    let shared = Shared::new(summary, server_error);
     let token = shared.token;
     Effect::new(move |_| {
         hydrated.set(true);
@@ -120,12 +122,6 @@ fn Checkout(
             refresh,
         ));
     });
-    let shown = Memo::new(move |_| {
-        shared
-            .invoice
-            .with(|i| i.as_ref().map(InvoiceView::from))
-            .or_else(|| summary.clone())
-    });
     // The page's error, or why it has no token yet, or else the server's
     // (e.g. "please log in" without JavaScript).
     let error_text = move || {
@@ -147,8 +143,8 @@ fn Checkout(
             data-hydrated=move || hydrated.get().to_string()
             data-token-refreshing=move || token.with(|t| t.refreshing).to_string()
         >
-            <Summary shown pdf_url=shared.pdf_url/>
-            <PayForm shared shown invoice_id=invoice_id.get_value()/>
+            <Summary invoice=shared.invoice pdf_url=shared.pdf_url/>
+            <PayForm shared invoice_id=invoice_id.get_value()/>
             <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>
             <TokenTrouble shared/>
             <CheckoutEnded token invoice_id=invoice_id.get_value()/>

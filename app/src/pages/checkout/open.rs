@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use checkout_sdk::{
-    is_offline, retry_delay, AccessToken, CheckoutClient, ExpiryHandler, Options, RefreshError,
+    is_offline, retry_wait, AccessToken, CheckoutClient, ExpiryHandler, Options, RefreshError,
     SdkError, StopReason,
 };
 use leptos::prelude::*;
@@ -14,11 +14,12 @@ use send_wrapper::SendWrapper;
 
 use super::state::Shared;
 use super::token_view::TokenView;
-use crate::api::{mint_checkout_token, AppError, CheckoutTokenView};
+use crate::api::{mint_checkout_token, AppError, CheckoutTokenView, InvoiceView};
 
-/// Connects, then reads the invoice, its methods and its PDF link; while
-/// the merchant or the vendor is down the SDK (for the token) or this (for
-/// the reads) says so and tries again by itself.
+/// Connects, then reads the invoice (unless the server's reading is on the
+/// page), its methods and its PDF link; while the merchant or the vendor
+/// is down the SDK (for the token) or this (for the reads) says so and
+/// tries again by itself.
 pub async fn open(shared: Shared, invoice_id: String, api_url: String, refresh: bool) {
     let Shared { error, token, .. } = shared;
     let mint = mint_handler(invoice_id.clone());
@@ -40,8 +41,8 @@ pub async fn open(shared: Shared, invoice_id: String, api_url: String, refresh: 
     first_reads(&opened, shared).await;
 }
 
-/// The invoice, its methods and its PDF link, each until it is in or
-/// refused for good.
+/// The invoice (if the page has none), its methods and its PDF link, each
+/// until it is in or refused for good.
 async fn first_reads(opened: &CheckoutClient, shared: Shared) {
     let Shared {
         invoice,
@@ -52,11 +53,12 @@ async fn first_reads(opened: &CheckoutClient, shared: Shared) {
         server_error,
         ..
     } = shared;
-    let (mut have_invoice, mut have_methods, mut have_link) = (false, false, false);
+    let mut have_invoice = invoice.with_untracked(Option::is_some);
+    let (mut have_methods, mut have_link) = (false, false);
     let mut failures = 0;
     loop {
         // The reads still missing go out together: one round trip instead
-        // of three, and if the token has expired they share one refresh.
+        // of several, and if the token has expired they share one refresh.
         let (fetched, list, link) = futures::join!(
             unless(have_invoice, opened.invoice()),
             unless(have_methods, opened.payment_methods()),
@@ -69,7 +71,7 @@ async fn first_reads(opened: &CheckoutClient, shared: Shared) {
         match fetched {
             Some(Ok(fetched)) => {
                 have_invoice = true;
-                invoice.set(Some(fetched));
+                invoice.set(Some(InvoiceView::from(&fetched)));
             }
             Some(Err(e)) if e.is_transient() => again = Some(e),
             Some(Err(e)) => return error.set(Some(e.to_string())),
@@ -82,8 +84,9 @@ async fn first_reads(opened: &CheckoutClient, shared: Shared) {
                 methods.set(list);
             }
             Some(Err(e)) if e.is_transient() => again = again.or(Some(e)),
-            // Refused for good: the page shows no methods, nothing to retry.
-            Some(Err(_)) => have_methods = true,
+            // Refused for good (the token expired with no handler, say):
+            // there is no way to pay, and the page says why.
+            Some(Err(e)) => return error.set(Some(e.to_string())),
             None => {}
         }
         match link {
@@ -120,9 +123,9 @@ async fn unless<T>(done: bool, read: impl std::future::Future<Output = T>) -> Op
 /// Shows why with a note that the page will try again, and waits until
 /// then. `false` if the page went away meanwhile.
 async fn wait_to_retry(error: RwSignal<Option<String>>, why: &SdkError, failures: u32) -> bool {
-    // Not before the vendor's `Retry-After`, if it gave one.
-    let wait =
-        retry_delay(failures, js_sys::Math::random()).max(why.retry_after().unwrap_or_default());
+    // The SDK's rule, as for its token: backoff, and not before the
+    // vendor's `Retry-After`.
+    let wait = retry_wait(failures, why.retry_after(), js_sys::Math::random());
     let note = format!("{why} Trying again by itself in {} s.", wait.as_secs());
     // A disposed signal (the component is gone) refuses the value.
     if error.try_set(Some(note)).is_some() {

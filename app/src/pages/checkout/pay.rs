@@ -6,20 +6,17 @@ use leptos::task::spawn_local;
 
 use super::state::Shared;
 use super::token_view::TokenView;
-use crate::api::{reconcile_payment, InvoiceView};
+use crate::api::reconcile_payment;
 use crate::money::format_amount;
 
 /// The methods to choose from and the Pay button while the invoice is
 /// open, then the payment's outcome, where focus moves after paying (the
 /// Pay button goes away; focus is not lost to the top of the page).
 #[component]
-pub fn PayForm(
-    shared: Shared,
-    shown: Memo<Option<InvoiceView>>,
-    invoice_id: String,
-) -> impl IntoView {
+pub fn PayForm(shared: Shared, invoice_id: String) -> impl IntoView {
     let invoice_id = StoredValue::new(invoice_id);
     let Shared {
+        invoice,
         methods,
         selected,
         paying,
@@ -28,9 +25,9 @@ pub fn PayForm(
         ..
     } = shared;
     let status_ref = NodeRef::<leptos::html::P>::new();
-    let is_paid = move || shown.with(|i| i.as_ref().is_some_and(|i| i.status == "paid"));
+    let is_paid = move || invoice.with(|i| i.as_ref().is_some_and(|i| i.status == "paid"));
     let total = move || {
-        shown.with(|i| {
+        invoice.with(|i| {
             i.as_ref()
                 .map(|i| format_amount(&i.total, &i.currency))
                 .unwrap_or_default()

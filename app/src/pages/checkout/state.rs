@@ -3,15 +3,19 @@
 
 use std::rc::Rc;
 
-use checkout_sdk::{CheckoutClient, Invoice, Payment, PaymentMethod, PaymentRequest};
+use checkout_sdk::{CheckoutClient, Payment, PaymentMethod, PaymentRequest};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
 use super::token_view::TokenView;
+use crate::api::InvoiceView;
 
 #[derive(Clone, Copy)]
 pub struct Shared {
-    pub invoice: RwSignal<Option<Invoice>>,
+    /// The invoice as the page shows it: the server's reading, which the
+    /// island does not repeat (one read per page open), else the island's
+    /// own once it is in; marked paid when the page pays it.
+    pub invoice: RwSignal<Option<InvoiceView>>,
     pub methods: RwSignal<Vec<PaymentMethod>>,
     pub selected: RwSignal<Option<String>>,
     pub pdf_url: RwSignal<Option<String>>,
@@ -33,9 +37,9 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(server_error: Option<String>) -> Self {
+    pub fn new(invoice: Option<InvoiceView>, server_error: Option<String>) -> Self {
         Self {
-            invoice: RwSignal::new(None),
+            invoice: RwSignal::new(invoice),
             methods: RwSignal::new(Vec::new()),
             selected: RwSignal::new(None),
             pdf_url: RwSignal::new(None),

@@ -1,5 +1,5 @@
-//! The invoice as the page shows it: the server's reading until the SDK's
-//! own, then the PDF link.
+//! The invoice as the page shows it (the server's reading, or the SDK's
+//! where the server had none), then the PDF link.
 
 use checkout_sdk::Invoice;
 use leptos::prelude::*;
@@ -23,15 +23,15 @@ impl From<&Invoice> for InvoiceView {
 /// The invoice's number, amounts, due date and status, and its PDF link.
 #[component]
 pub fn Summary(
-    shown: Memo<Option<InvoiceView>>,
+    invoice: RwSignal<Option<InvoiceView>>,
     pdf_url: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let field = move |read: fn(&InvoiceView) -> String| {
-        move || shown.with(|i| i.as_ref().map(read).unwrap_or_default())
+        move || invoice.with(|i| i.as_ref().map(read).unwrap_or_default())
     };
     view! {
         <h1>"Pay invoice " <span data-testid="invoice-number">{field(|i| i.invoice_number.clone())}</span></h1>
-        <dl class="summary" aria-busy=move || shown.with(Option::is_none).to_string()>
+        <dl class="summary" aria-busy=move || invoice.with(Option::is_none).to_string()>
             <dt>"Subtotal"</dt>
             <dd data-testid="invoice-subtotal">{field(|i| format_amount(&i.sub_total, &i.currency))}</dd>
             <dt>"Total"</dt>
