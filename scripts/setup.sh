@@ -12,6 +12,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.10" # 0.3.11 needs a newer rustc than this machine's 1.95
+GECKODRIVER_VERSION="0.37.1"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -83,12 +84,23 @@ setup_proxy() {
 
 setup_browser() {
   npm_ci "$ROOT/end2end"
+  local missing=()
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    say "installing Debian's Chromium (Playwright cannot download its own here)"
+    missing+=(chromium chromium-driver)
+  fi
+  command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian's ${missing[*]} (Playwright cannot download its own browsers here)"
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+  fi
+  # Firefox's WebDriver (the SDK's in-browser tests run in it too), from
+  # crates.io: Debian has no package of it.
+  if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+    say "installing geckodriver $GECKODRIVER_VERSION (about 3 minutes, once)"
+    cargo install --locked "geckodriver@$GECKODRIVER_VERSION"
   fi
 }
 

@@ -1,5 +1,5 @@
-//! The keeper on the real browser platform, in Chromium (run by
-//! wasm-bindgen-test-runner from `scripts/test`): the clock, gloo-timers,
+//! The keeper on the real browser platform, in Chromium and in Firefox (run
+//! by wasm-bindgen-test-runner from `scripts/test`): the clock, gloo-timers,
 //! and tabs taking turns through Web Locks and sharing news through a
 //! `BroadcastChannel`. The logic itself is tested natively under simulated
 //! time (`src/keeper/tests`); these prove the browser glue does what the
