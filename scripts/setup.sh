@@ -89,6 +89,9 @@ setup_browser() {
     missing+=(chromium chromium-driver)
   fi
   command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+  # WebKitGTK's WebDriver, and a display for its browser.
+  command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null || missing+=(xvfb)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian's ${missing[*]} (Playwright cannot download its own browsers here)"
     local sudo=""
