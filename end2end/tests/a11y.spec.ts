@@ -71,6 +71,8 @@ test("a failed log-in and the page not found pass axe's WCAG 2.2 AA checks", asy
   await page.getByLabel("Password").fill("not-her-password");
   await page.getByTestId("login-submit").click();
   await expect(page.getByTestId("login-error")).not.toBeEmpty();
+  // The refusal takes the focus, so a screen reader reads it first.
+  await expect(page.getByTestId("login-error")).toBeFocused();
   await expectNoViolations(page);
 
   await page.goto("/no-such-page");
