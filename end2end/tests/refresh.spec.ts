@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Response } from "@playwright/test";
 import { isMethodsCall, isMint, logIn, openCheckout, runClockUntil, tokenArrival } from "./helpers";
 
 /** The vendor's answer to a call with an expired checkout token. */
@@ -21,8 +21,12 @@ test("the token is refreshed by its timer before it expires", async ({ page }) =
   await page.clock.install();
   const firstMint = page.waitForResponse(isMint);
   await openCheckout(page, "inv_1001");
-  const { expires_in } = await (await firstMint).json();
+  const first = await firstMint;
+  const { expires_in } = await first.json();
   const arrived = await tokenArrival(page);
+  // Each mint says why the page asks; the server counts them by it.
+  const reason = (r: Response) => new URLSearchParams(r.request().postData() ?? "").get("reason");
+  expect(reason(first)).toBe("first");
 
   // Just short of the refresh point (a 60 s margin before expiry): nothing yet.
   await runClockUntil(page, arrived, (expires_in - 62) * 1000);
@@ -30,7 +34,9 @@ test("the token is refreshed by its timer before it expires", async ({ page }) =
 
   const refreshMint = page.waitForResponse(isMint);
   await page.clock.runFor(4_000);
-  expect((await refreshMint).status()).toBe(200);
+  const refreshed = await refreshMint;
+  expect(refreshed.status()).toBe(200);
+  expect(reason(refreshed)).toBe("timer");
   await expect(page.getByTestId("token-refresh-count")).toHaveText("1");
   await expect(page.getByTestId("checkout-error")).toBeEmpty();
 });

@@ -18,7 +18,7 @@ use alternative_client::{IssuedCheckoutToken, VendorClient, VendorInvoice};
 use crate::error::CheckoutError;
 use crate::fleet::FleetRedis;
 use crate::input::InvoiceId;
-use crate::metrics::MintOutcome;
+use crate::metrics::{MintOutcome, MintReason};
 use crate::records::{InvoiceRecord, PaymentState, Records};
 use crate::users::User;
 pub use catch_up::{CatchUpError, CaughtUp, Turn, CATCH_UP_LEASE};
@@ -78,22 +78,26 @@ impl CheckoutService {
 
     /// A checkout token for `user` to pay `invoice_id` — if the merchant's
     /// records say it is theirs. Unknown and not-theirs get one answer.
+    /// Counted as the server's own ([`MintReason::Server`]).
     pub async fn mint(
         &self,
         user: &User,
         invoice_id: &InvoiceId,
     ) -> Result<IssuedCheckoutToken, CheckoutError> {
-        self.mint_with(user, invoice_id, None).await
+        self.mint_with(user, invoice_id, None, MintReason::Server)
+            .await
     }
 
-    /// [`Self::mint`] in a fleet, given the fleet's token for the invoice
-    /// as the request's gate read it (`crate::gate`): then Redis is not
-    /// asked again for it.
+    /// [`Self::mint`] for a page that said why it asks (`reason`, counted
+    /// with the outcome), given in a fleet the fleet's token for the
+    /// invoice as the request's gate read it (`crate::gate`): then Redis
+    /// is not asked again for it.
     pub async fn mint_with(
         &self,
         user: &User,
         invoice_id: &InvoiceId,
         read: Option<TokenRead>,
+        reason: MintReason,
     ) -> Result<IssuedCheckoutToken, CheckoutError> {
         let started = std::time::Instant::now();
         let minted = self.mint_uncounted(user, invoice_id, read).await;
@@ -101,7 +105,7 @@ impl CheckoutService {
             Ok((_, outcome)) => *outcome,
             Err(error) => error.outcome(),
         };
-        crate::metrics::mint(outcome, started.elapsed());
+        crate::metrics::mint(outcome, reason, started.elapsed());
         minted.map(|(minted, _)| minted)
     }
 

@@ -19,6 +19,7 @@ mod users;
 pub use checkout::{CatchUpError, CaughtUp, CheckoutService, TokenRead, Turn, CATCH_UP_LEASE};
 pub use error::CheckoutError;
 pub use input::{check_credentials, InvoiceId, Malformed};
+pub use metrics::MintReason;
 pub use payments::{Recorded, Via};
 pub use records::{ImportError, InvoiceRecord, PaymentState, Records};
 pub use sessions::{CachedSessions, EndedSessions, SqlSessions};

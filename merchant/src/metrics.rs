@@ -2,7 +2,8 @@
 //! when the application installs a recorder: `MERCHANT_METRICS_ADDR`). The
 //! vendor client's own series are in `alternative_client::metrics`.
 
-/// Counter: mints, by `outcome` ([`MintOutcome`]).
+/// Counter: mints, by `outcome` ([`MintOutcome`]) and by `reason`, why
+/// the page asked ([`MintReason`]).
 pub const MINTS: &str = "merchant_mints_total";
 /// Histogram, seconds: how long a mint took, by `outcome`.
 pub const MINT_DURATION: &str = "merchant_mint_duration_seconds";
@@ -60,14 +61,99 @@ impl MintOutcome {
     }
 }
 
-/// Counts a mint and its duration.
-pub(crate) fn mint(outcome: MintOutcome, took: std::time::Duration) {
+/// Why a mint was asked for, as the `reason` label says it: the page's
+/// SDK says why it wants a token (its refresh's reason), so a merchant
+/// sees how many payers met an expired token, woke a sleeping tab, and so
+/// on. Anything else a caller sends is `unknown`: the label's values stay
+/// these few, whatever arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MintReason {
+    /// The page's first token.
+    First,
+    /// The page's timer, a margin before expiry.
+    Timer,
+    /// The vendor refused the page's token as expired (a 401).
+    Expired,
+    /// Another tab of the checkout asked (its token was not shared in time).
+    Tab,
+    /// The page woke up: shown again, back online, restored, resumed.
+    WakeUp,
+    /// A person pressed "Try again now".
+    Manual,
+    /// A payment was about to go out with a token near its end.
+    Payment,
+    /// The page trying again after a refresh failed.
+    Retry,
+    /// The server itself, reading the invoice for a page it renders.
+    Server,
+    /// A caller that said no reason, or one not listed here.
+    Unknown,
+}
+
+impl MintReason {
+    /// Every reason, in label order.
+    pub const ALL: [Self; 10] = [
+        Self::First,
+        Self::Timer,
+        Self::Expired,
+        Self::Tab,
+        Self::WakeUp,
+        Self::Manual,
+        Self::Payment,
+        Self::Retry,
+        Self::Server,
+        Self::Unknown,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::Timer => "timer",
+            Self::Expired => "expired",
+            Self::Tab => "tab",
+            Self::WakeUp => "wake_up",
+            Self::Manual => "manual",
+            Self::Payment => "payment",
+            Self::Retry => "retry",
+            Self::Server => "server",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// The reason a caller sent (its label), or [`Self::Unknown`]. Never
+    /// [`Self::Server`]: only the server says that of itself.
+    pub fn parse(sent: Option<&str>) -> Self {
+        Self::ALL
+            .into_iter()
+            .filter(|reason| *reason != Self::Server)
+            .find(|reason| Some(reason.label()) == sent)
+            .unwrap_or(Self::Unknown)
+    }
+}
+
+/// Counts a mint, why it was asked for, and its duration.
+pub(crate) fn mint(outcome: MintOutcome, reason: MintReason, took: std::time::Duration) {
     let outcome = outcome.label();
-    metrics::counter!(MINTS, "outcome" => outcome).increment(1);
+    metrics::counter!(MINTS, "outcome" => outcome, "reason" => reason.label()).increment(1);
     metrics::histogram!(MINT_DURATION, "outcome" => outcome).record(took.as_secs_f64());
 }
 
 /// Counts a log-in by its outcome (see [`LOGINS`]).
 pub fn login(outcome: &'static str) {
     metrics::counter!(LOGINS, "outcome" => outcome).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sent_reason_is_one_of_the_few_labels_and_never_the_servers_own() {
+        assert_eq!(MintReason::parse(Some("timer")), MintReason::Timer);
+        assert_eq!(MintReason::parse(Some("wake_up")), MintReason::WakeUp);
+        assert_eq!(MintReason::parse(Some("server")), MintReason::Unknown);
+        assert_eq!(MintReason::parse(Some("Timer")), MintReason::Unknown);
+        assert_eq!(MintReason::parse(Some("x\ny")), MintReason::Unknown);
+        assert_eq!(MintReason::parse(None), MintReason::Unknown);
+    }
 }

@@ -38,8 +38,9 @@ async fn a_checkout_moves_the_counts_it_should() {
     };
     let before = scrape().await;
 
-    // A wrong password, a log-in, the same token minted twice, another
-    // customer's invoice.
+    // A wrong password, a log-in, the same token minted twice (the second
+    // time by the page's timer, it says), another customer's invoice (with
+    // a reason the server does not know).
     let refused = call(
         &site.app,
         post(
@@ -51,16 +52,12 @@ async fn a_checkout_moves_the_counts_it_should() {
     .await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let cookie = log_in(&site.app, ALICE, None).await;
-    for invoice in ["inv_1001", "inv_1001", "inv_2001"] {
-        call(
-            &site.app,
-            post(
-                "/api/checkout/token",
-                &format!("invoice_id={invoice}"),
-                Some(&cookie),
-            ),
-        )
-        .await;
+    for form in [
+        "invoice_id=inv_1001",
+        "invoice_id=inv_1001&reason=timer",
+        "invoice_id=inv_2001&reason=made%0Aup",
+    ] {
+        call(&site.app, post("/api/checkout/token", form, Some(&cookie))).await;
     }
 
     let after = scrape().await;
@@ -73,9 +70,18 @@ async fn a_checkout_moves_the_counts_it_should() {
             1.0,
         ),
         (r#"merchant_logins_total{outcome="ok"}"#, 1.0),
-        (r#"merchant_mints_total{outcome="issued"}"#, 1.0),
-        (r#"merchant_mints_total{outcome="reused"}"#, 1.0),
-        (r#"merchant_mints_total{outcome="unknown_invoice"}"#, 1.0),
+        (
+            r#"merchant_mints_total{outcome="issued",reason="unknown"}"#,
+            1.0,
+        ),
+        (
+            r#"merchant_mints_total{outcome="reused",reason="timer"}"#,
+            1.0,
+        ),
+        (
+            r#"merchant_mints_total{outcome="unknown_invoice",reason="unknown"}"#,
+            1.0,
+        ),
         (
             r#"merchant_mint_duration_seconds_count{outcome="issued"}"#,
             1.0,

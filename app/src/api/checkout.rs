@@ -41,10 +41,31 @@ pub fn vendor_api_url() -> String {
     }
 }
 
+/// Why the page asks for a token, as it tells the server (`reason=…` on a
+/// mint; the server counts mints by it: `merchant::MintReason`): the
+/// SDK's refresh reason, or `retry` for any try after a failed one.
+pub fn mint_reason(context: &checkout_sdk::RefreshContext) -> &'static str {
+    use checkout_sdk::RefreshReason;
+
+    if context.attempt > 1 {
+        return "retry";
+    }
+    match context.reason {
+        RefreshReason::Opening => "first",
+        RefreshReason::Timer => "timer",
+        RefreshReason::Expired => "expired",
+        RefreshReason::Tab => "tab",
+        RefreshReason::Visibility => "wake_up",
+        RefreshReason::Manual => "manual",
+        RefreshReason::Payment => "payment",
+    }
+}
+
 /// Mints a checkout token for the logged-in user to pay `invoice_id`.
-/// `POST /api/checkout/token`, form-encoded (`invoice_id=…`, and
+/// `POST /api/checkout/token`, form-encoded (`invoice_id=…`;
 /// `refused=<jti>` when the vendor has just refused the page's token: that
-/// one is not handed out again), with the session cookie: 400 for an id not
+/// one is not handed out again; `reason=…`, why the page asks
+/// ([`mint_reason`]), counted), with the session cookie: 400 for an id not
 /// of the documented shape, 401 without a session, 404 for an invoice that
 /// is not the user's, 409 for one the vendor will not take payment for,
 /// 429 over the per-session or per-address limit.
@@ -52,10 +73,12 @@ pub fn vendor_api_url() -> String {
 pub async fn mint_checkout_token(
     invoice_id: String,
     refused: Option<String>,
+    reason: Option<String>,
 ) -> Result<CheckoutTokenView, AppError> {
     use super::ssr;
 
     let invoice_id = ssr::invoice_id(&invoice_id)?;
+    let reason = merchant::MintReason::parse(reason.as_deref());
     let refused = refused.as_deref().map(ssr::token_id).transpose()?;
     let (user, read) = ssr::mint_caller(&invoice_id).await?;
     let checkout = ssr::checkout()?;
@@ -67,7 +90,7 @@ pub async fn mint_checkout_token(
         }
         None => read,
     };
-    let minted = ssr::for_this_request(checkout.mint_with(&user, &invoice_id, read))
+    let minted = ssr::for_this_request(checkout.mint_with(&user, &invoice_id, read, reason))
         .await
         .map_err(|error| ssr::checkout_error(error, &invoice_id, "get a checkout token"))?;
     Ok(CheckoutTokenView {
@@ -141,4 +164,40 @@ pub async fn invoice_summary(invoice_id: String) -> Result<InvoiceView, AppError
         status: invoice.status,
         due_date: invoice.due_date,
     })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use checkout_sdk::{RefreshContext, RefreshReason};
+    use merchant::MintReason;
+
+    /// Every reason the page can send is one the server counts by name.
+    #[test]
+    fn every_reason_the_page_sends_is_counted_by_name() {
+        let reasons = [
+            RefreshReason::Opening,
+            RefreshReason::Timer,
+            RefreshReason::Expired,
+            RefreshReason::Tab,
+            RefreshReason::Visibility,
+            RefreshReason::Manual,
+            RefreshReason::Payment,
+        ];
+        let mut counted = std::collections::BTreeSet::new();
+        for (reason, attempt) in reasons
+            .iter()
+            .map(|r| (*r, 1))
+            .chain([(RefreshReason::Timer, 2)])
+        {
+            let sent = super::mint_reason(&RefreshContext {
+                reason,
+                attempt,
+                refused_token_id: None,
+            });
+            let parsed = MintReason::parse(Some(sent));
+            assert_ne!(parsed, MintReason::Unknown, "{sent}");
+            counted.insert(parsed.label());
+        }
+        assert_eq!(counted.len(), 8, "one name each: {counted:?}");
+    }
 }

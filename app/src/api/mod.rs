@@ -17,8 +17,8 @@ pub use ssr::ClientAddress;
 // The server functions' argument structs (`MintCheckoutToken` …) are public
 // for the fuzz target that decodes their form bodies (app/fuzz).
 pub use checkout::{
-    invoice_summary, mint_checkout_token, reconcile_payment, vendor_api_url, CheckoutTokenView,
-    InvoiceView, MintCheckoutToken, ReconcilePayment,
+    invoice_summary, mint_checkout_token, mint_reason, reconcile_payment, vendor_api_url,
+    CheckoutTokenView, InvoiceView, MintCheckoutToken, ReconcilePayment,
 };
 
 use leptos::server_fn::codec::JsonEncoding;

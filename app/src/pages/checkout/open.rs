@@ -14,7 +14,7 @@ use send_wrapper::SendWrapper;
 
 use super::state::Shared;
 use super::token_view::TokenView;
-use crate::api::{mint_checkout_token, AppError, CheckoutTokenView, InvoiceView};
+use crate::api::{mint_checkout_token, mint_reason, AppError, CheckoutTokenView, InvoiceView};
 
 /// Connects, then reads the invoice (unless the server's reading is on the
 /// page), its methods and its PDF link; while the merchant or the vendor
@@ -144,7 +144,8 @@ fn mint_handler(invoice_id: String) -> ExpiryHandler {
     Rc::new(move |context| {
         let invoice_id = invoice_id.clone();
         Box::pin(async move {
-            mint_checkout_token(invoice_id, context.refused_token_id)
+            let reason = mint_reason(&context).to_owned();
+            mint_checkout_token(invoice_id, context.refused_token_id, Some(reason))
                 .await
                 .map(access_token)
                 .map_err(refresh_error)
