@@ -17,6 +17,8 @@ mod keeper;
 mod platform;
 mod schedule;
 mod tabs;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod token_id;
 mod types;
 

@@ -18,7 +18,7 @@ use support::*;
 
 #[test]
 fn the_timer_refreshes_a_margin_before_expiry_from_the_reported_lifetime() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     platform.advance(secs(839));
@@ -43,7 +43,7 @@ fn the_timer_refreshes_a_margin_before_expiry_from_the_reported_lifetime() {
 
 #[test]
 fn c3_concurrent_expiries_make_one_handler_call_and_all_get_its_outcome() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     let outcomes = Rc::new(RefCell::new(Vec::new()));
@@ -68,7 +68,7 @@ fn c3_concurrent_expiries_make_one_handler_call_and_all_get_its_outcome() {
 
 #[test]
 fn c4_a_failed_refresh_backs_off_shows_expired_never_loops_and_recovers_by_itself() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     platform.advance(secs(840));
@@ -112,7 +112,7 @@ fn c4_a_failed_refresh_backs_off_shows_expired_never_loops_and_recovers_by_itsel
 
 #[test]
 fn c4_a_person_may_retry_at_once_instead_of_waiting() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     platform.advance(secs(840));
@@ -129,7 +129,7 @@ fn c4_a_person_may_retry_at_once_instead_of_waiting() {
 
 #[test]
 fn c1_a_tab_woken_past_the_refresh_point_refreshes_once_at_once() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     // A throttled tab: time passes, the timer has not run.
@@ -154,7 +154,7 @@ fn c1_a_tab_woken_past_the_refresh_point_refreshes_once_at_once() {
 #[test]
 fn c2_only_the_reported_lifetime_counts_not_any_wall_clock() {
     // A token reused by the server has less left than a new one: 300 s.
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     platform.skip_to(secs(1_000_000)); // whatever the tab's clock says
     let server = server();
     let _keeper = Keeper::new(
@@ -170,7 +170,7 @@ fn c2_only_the_reported_lifetime_counts_not_any_wall_clock() {
 
 #[test]
 fn a_token_shared_by_another_tab_is_adopted_if_it_lives_longer() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     platform.advance(secs(800));
@@ -187,7 +187,7 @@ fn a_token_shared_by_another_tab_is_adopted_if_it_lives_longer() {
 
 #[test]
 fn c5_without_a_handler_refresh_is_access_token_expired() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let keeper = Keeper::new(platform.clone(), token("t1", secs(900)), options(None));
     let outcome = Rc::new(RefCell::new(None));
     let sink = outcome.clone();
@@ -205,7 +205,7 @@ fn c5_without_a_handler_refresh_is_access_token_expired() {
 
 #[test]
 fn dropping_the_keeper_cancels_its_timer() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     assert_eq!(platform.pending_timers(), 1);

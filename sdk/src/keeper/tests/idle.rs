@@ -10,7 +10,7 @@ use crate::keeper::{Keeper, KeeperOptions, RefreshReason, TokenStatus};
 use crate::platform::Platform;
 
 /// Answers every call waiting with a fresh 900 s token.
-fn answer_all(platform: &FakePlatform, server: &Server) {
+fn answer_all(platform: &SimulatedPlatform, server: &Server) {
     while server.replies_waiting() > 0 {
         server.answer(Ok(token("fresh", secs(900))));
     }
@@ -18,7 +18,7 @@ fn answer_all(platform: &FakePlatform, server: &Server) {
 }
 
 /// Moves time on by `by`, a minute at a time, answering each call.
-fn pass(platform: &FakePlatform, server: &Server, by: Duration) {
+fn pass(platform: &SimulatedPlatform, server: &Server, by: Duration) {
     let minutes = by.as_secs() / 60;
     for _ in 0..minutes {
         platform.advance(secs(60));
@@ -28,7 +28,7 @@ fn pass(platform: &FakePlatform, server: &Server, by: Duration) {
 
 #[test]
 fn a_hidden_page_without_input_rests_after_half_an_hour_and_refreshes_when_shown() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     keeper.visibility(true);
@@ -62,7 +62,7 @@ fn a_hidden_page_without_input_rests_after_half_an_hour_and_refreshes_when_shown
 
 #[test]
 fn input_in_a_hidden_page_keeps_it_awake_and_a_visible_page_never_rests() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     keeper.visibility(true);
@@ -89,7 +89,7 @@ fn input_in_a_hidden_page_keeps_it_awake_and_a_visible_page_never_rests() {
 
 #[test]
 fn input_wakes_an_idle_page_and_without_an_idle_time_it_never_rests() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     keeper.visibility(true);
@@ -119,7 +119,7 @@ fn input_wakes_an_idle_page_and_without_an_idle_time_it_never_rests() {
 
 #[test]
 fn an_idle_page_still_answers_a_refused_call() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     keeper.visibility(true);

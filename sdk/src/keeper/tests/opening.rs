@@ -15,7 +15,7 @@ use crate::platform::Platform;
 use crate::SdkError;
 
 /// A keeper opening with `server` for both its first token and the later ones.
-fn connecting(platform: &FakePlatform, server: &Rc<Server>) -> Rc<Keeper<FakePlatform>> {
+fn connecting(platform: &SimulatedPlatform, server: &Rc<Server>) -> Rc<Keeper<SimulatedPlatform>> {
     Keeper::connect(
         platform.clone(),
         server.handler(),
@@ -25,8 +25,8 @@ fn connecting(platform: &FakePlatform, server: &Rc<Server>) -> Rc<Keeper<FakePla
 
 /// What `opened` resolves with, once it has.
 fn watch_opened(
-    platform: &FakePlatform,
-    keeper: &Keeper<FakePlatform>,
+    platform: &SimulatedPlatform,
+    keeper: &Keeper<SimulatedPlatform>,
 ) -> Rc<RefCell<Option<Result<(), SdkError>>>> {
     let outcome = Rc::new(RefCell::new(None));
     let sink = outcome.clone();
@@ -44,7 +44,7 @@ fn watch_opened(
 
 #[test]
 fn connect_asks_for_the_first_token_at_once_and_counts_refreshes_after_it() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = connecting(&platform, &server);
     let opened = watch_opened(&platform, &keeper);
@@ -67,7 +67,7 @@ fn connect_asks_for_the_first_token_at_once_and_counts_refreshes_after_it() {
 
 #[test]
 fn a_first_mint_that_fails_is_retried_on_the_backoff_and_told_meanwhile() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = connecting(&platform, &server);
     let opened = watch_opened(&platform, &keeper);
@@ -93,7 +93,7 @@ fn a_first_mint_that_fails_is_retried_on_the_backoff_and_told_meanwhile() {
 
 #[test]
 fn a_first_mint_refused_for_good_ends_opening_with_the_refusal_and_no_timer() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = connecting(&platform, &server);
     let opened = watch_opened(&platform, &keeper);
@@ -119,7 +119,7 @@ fn a_first_mint_refused_for_good_ends_opening_with_the_refusal_and_no_timer() {
 
 #[test]
 fn without_a_handler_the_opener_mints_once_and_only_the_expiry_is_timed() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = Keeper::connect(platform.clone(), server.handler(), options(None));
     platform.run_tasks();
@@ -134,7 +134,7 @@ fn without_a_handler_the_opener_mints_once_and_only_the_expiry_is_timed() {
 
 #[test]
 fn a_refresh_refused_for_good_stops_the_timers_until_the_page_asks_again() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     platform.advance(secs(840));

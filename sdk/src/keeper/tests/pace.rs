@@ -21,14 +21,18 @@ use crate::tabs::TabNews;
 const JWT_ONE: &str = "h.eyJqdGkiOiJjdF9vbmUifQ.s";
 
 /// Starts a refresh for `reason` and runs it as far as it goes.
-fn ask(platform: &FakePlatform, keeper: &Rc<Keeper<FakePlatform>>, reason: RefreshReason) {
+fn ask(
+    platform: &SimulatedPlatform,
+    keeper: &Rc<Keeper<SimulatedPlatform>>,
+    reason: RefreshReason,
+) {
     platform.spawn(keeper.refresh(reason).map(|_| ()).boxed_local());
     platform.run_tasks();
 }
 
 #[test]
 fn the_handler_is_told_why_which_try_and_which_token_was_refused() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = Keeper::new(
         platform.clone(),
@@ -61,7 +65,7 @@ fn the_handler_is_told_why_which_try_and_which_token_was_refused() {
 
 #[test]
 fn a_token_that_lives_no_time_is_refreshed_at_the_floor_not_in_a_loop() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = Keeper::new(
         platform.clone(),
@@ -80,7 +84,7 @@ fn a_token_that_lives_no_time_is_refreshed_at_the_floor_not_in_a_loop() {
 
 #[test]
 fn refreshes_that_succeed_too_often_back_off_as_failures_would() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     // Calls refused one after another, each refresh answered at once.
@@ -114,7 +118,7 @@ fn refreshes_that_succeed_too_often_back_off_as_failures_would() {
 
 #[test]
 fn a_new_token_refused_at_once_is_a_failed_refresh_and_clicks_wait_for_the_backoff() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     ask(&platform, &keeper, RefreshReason::Expired);
@@ -150,7 +154,7 @@ fn a_new_token_refused_at_once_is_a_failed_refresh_and_clicks_wait_for_the_backo
 
 #[test]
 fn a_busy_server_is_not_asked_again_before_its_retry_after() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     platform.advance(secs(840));
@@ -168,7 +172,7 @@ fn a_busy_server_is_not_asked_again_before_its_retry_after() {
 
 #[test]
 fn a_stop_heard_from_another_tab_ends_this_one_too_though_its_token_is_fine() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     keeper.hear(TabNews::Failed {
@@ -194,7 +198,7 @@ fn a_stop_heard_from_another_tab_ends_this_one_too_though_its_token_is_fine() {
 
 #[test]
 fn without_a_handler_the_expiry_is_reported_when_it_comes_without_any_call() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let seen: Rc<RefCell<Vec<TokenState>>> = Rc::default();
     let sink = seen.clone();
     let keeper = Keeper::new(
@@ -224,7 +228,7 @@ fn without_a_handler_the_expiry_is_reported_when_it_comes_without_any_call() {
 
 #[test]
 fn without_a_handler_a_tab_whose_timer_slept_reports_the_expiry_when_it_wakes() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let keeper = Keeper::new(platform.clone(), token("t1", secs(300)), options(None));
     platform.skip_to(secs(200));
     keeper.check(RefreshReason::Visibility);
@@ -236,7 +240,7 @@ fn without_a_handler_a_tab_whose_timer_slept_reports_the_expiry_when_it_wakes() 
 
 #[test]
 fn a_payment_waits_for_a_fresh_token_only_near_the_end() {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let keeper = keeper(&platform, &server);
     assert!(!keeper.near_end(secs(10)));

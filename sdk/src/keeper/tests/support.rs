@@ -1,127 +1,21 @@
-//! A fake platform whose clock moves only when the test says, whose timers
-//! fire in order as it does, and whose tasks run on a local executor; and a
-//! merchant server the test answers by hand.
+//! The simulated platform (`crate::testing`, the one a merchant's tests
+//! use too), and a merchant server the test answers by hand.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use futures::executor::LocalPool;
-use futures::future::{FutureExt, LocalBoxFuture};
-use futures::task::LocalSpawnExt;
+use futures::future::FutureExt;
 
 use crate::error::RefreshError;
 use crate::keeper::{
     ExpiryHandler, Keeper, KeeperOptions, RefreshContext, DEFAULT_IDLE_AFTER,
     DEFAULT_MIN_REFRESH_INTERVAL,
 };
-use crate::platform::Platform;
 use crate::tabs::Tabs;
+pub use crate::testing::SimulatedPlatform;
 use crate::types::AccessToken;
-
-type Callback = Box<dyn FnOnce()>;
-
-#[derive(Clone)]
-pub struct FakePlatform(Rc<Inner>);
-
-pub struct Inner {
-    now: Cell<Duration>,
-    next_id: Cell<u64>,
-    /// Due time and id → callback; the id keeps equal times in order.
-    timers: RefCell<BTreeMap<(Duration, u64), Callback>>,
-    pool: RefCell<LocalPool>,
-    /// What `random` returns next; 0.5 when empty.
-    randoms: RefCell<std::collections::VecDeque<f64>>,
-}
-
-pub struct FakeTimer {
-    key: (Duration, u64),
-    platform: FakePlatform,
-}
-
-impl Drop for FakeTimer {
-    fn drop(&mut self) {
-        self.platform.0.timers.borrow_mut().remove(&self.key);
-    }
-}
-
-impl Platform for FakePlatform {
-    type Timer = FakeTimer;
-
-    fn now(&self) -> Duration {
-        self.0.now.get()
-    }
-
-    fn timer(&self, after: Duration, f: Box<dyn FnOnce()>) -> FakeTimer {
-        let id = self.0.next_id.get();
-        self.0.next_id.set(id + 1);
-        let key = (self.now() + after, id);
-        self.0.timers.borrow_mut().insert(key, f);
-        FakeTimer {
-            key,
-            platform: self.clone(),
-        }
-    }
-
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        self.0.pool.borrow().spawner().spawn_local(task).unwrap();
-    }
-
-    /// The values given to `will_draw`, then the middle of the range.
-    fn random(&self) -> f64 {
-        self.0.randoms.borrow_mut().pop_front().unwrap_or(0.5)
-    }
-}
-
-impl FakePlatform {
-    /// The next values `random` returns, in order.
-    pub fn will_draw(&self, values: &[f64]) {
-        self.0.randoms.borrow_mut().extend(values);
-    }
-
-    pub fn new() -> Self {
-        Self(Rc::new(Inner {
-            now: Cell::new(Duration::ZERO),
-            next_id: Cell::new(0),
-            timers: RefCell::default(),
-            pool: RefCell::new(LocalPool::new()),
-            randoms: RefCell::default(),
-        }))
-    }
-
-    pub fn run_tasks(&self) {
-        self.0.pool.borrow_mut().run_until_stalled();
-    }
-
-    /// Moves time forward, firing due timers in order and running what they start.
-    pub fn advance(&self, by: Duration) {
-        let until = self.now() + by;
-        loop {
-            self.run_tasks();
-            let due = {
-                let mut timers = self.0.timers.borrow_mut();
-                let first = timers.keys().next().copied().filter(|(at, _)| *at <= until);
-                first.and_then(|key| timers.remove(&key).map(|f| (key.0, f)))
-            };
-            let Some((at, fire)) = due else { break };
-            self.0.now.set(at);
-            fire();
-        }
-        self.0.now.set(until);
-        self.run_tasks();
-    }
-
-    /// Time passes and no timer runs: a throttled or sleeping tab.
-    pub fn skip_to(&self, at: Duration) {
-        self.0.now.set(at);
-    }
-
-    pub fn pending_timers(&self) -> usize {
-        self.0.timers.borrow().len()
-    }
-}
 
 pub const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
@@ -179,15 +73,15 @@ pub fn options(handler: Option<ExpiryHandler>) -> KeeperOptions {
 }
 
 /// A keeper with a 900 s token "t1" and `server` as its handler.
-pub fn keeper(platform: &FakePlatform, server: &Rc<Server>) -> Rc<Keeper<FakePlatform>> {
+pub fn keeper(platform: &SimulatedPlatform, server: &Rc<Server>) -> Rc<Keeper<SimulatedPlatform>> {
     keeper_with_tabs(platform, server, None)
 }
 
 pub fn keeper_with_tabs(
-    platform: &FakePlatform,
+    platform: &SimulatedPlatform,
     server: &Rc<Server>,
     tabs: Option<Rc<dyn Tabs>>,
-) -> Rc<Keeper<FakePlatform>> {
+) -> Rc<Keeper<SimulatedPlatform>> {
     Keeper::new(
         platform.clone(),
         token("t1", secs(900)),

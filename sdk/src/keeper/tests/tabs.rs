@@ -22,7 +22,7 @@ struct Bus {
     paused: Cell<bool>,
     released_while_paused: Cell<bool>,
     waiting: RefCell<VecDeque<oneshot::Sender<Turn>>>,
-    members: RefCell<Vec<Weak<Keeper<FakePlatform>>>>,
+    members: RefCell<Vec<Weak<Keeper<SimulatedPlatform>>>>,
     /// Posted, not yet delivered: (sender, news).
     in_transit: RefCell<Vec<(usize, TabNews)>>,
 }
@@ -97,16 +97,16 @@ impl Tabs for FakeTabs {
 }
 
 struct Scene {
-    platform: FakePlatform,
+    platform: SimulatedPlatform,
     server: Rc<Server>,
     bus: Rc<Bus>,
-    keepers: Vec<Rc<Keeper<FakePlatform>>>,
+    keepers: Vec<Rc<Keeper<SimulatedPlatform>>>,
 }
 
 /// `n` tabs of one checkout holding the same token, sharing one clock and
 /// one merchant server.
 fn tabs(n: usize) -> Scene {
-    let platform = FakePlatform::new();
+    let platform = SimulatedPlatform::new();
     let server = server();
     let bus = Rc::new(Bus::default());
     let keepers: Vec<_> = (0..n)
