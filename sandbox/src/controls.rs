@@ -252,7 +252,7 @@ pub async fn revoke_token(
     end_token(&sandbox, &jti, Ended::Revoked)
 }
 
-fn end_token(sandbox: &Sandbox, jti: &str, how: Ended) -> Result<StatusCode, ApiError> {
+pub(crate) fn end_token(sandbox: &Sandbox, jti: &str, how: Ended) -> Result<StatusCode, ApiError> {
     if !crate::ids::well_formed(jti) {
         return Err(ApiError::InvalidRequest("not a token id"));
     }

@@ -39,6 +39,7 @@ mod seed;
 mod state;
 mod stats;
 mod store;
+pub mod testing;
 pub mod token;
 mod webhook_endpoint;
 
