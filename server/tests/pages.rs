@@ -4,19 +4,12 @@
 mod support;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use support::*;
 
 async fn checkout_page(site: &TestSite) -> String {
     let cookie = log_in(&site.app, ALICE, None).await;
-    let page = call(
-        &site.app,
-        Request::get("/checkout/inv_1001")
-            .header(header::COOKIE, format!("merchant_session={cookie}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = call(&site.app, page("/checkout/inv_1001", &cookie)).await;
     assert_eq!(page.status(), StatusCode::OK);
     text(page).await
 }
@@ -58,11 +51,7 @@ async fn every_script_on_a_page_carries_the_nonce_its_policy_names_and_no_two_pa
     let cookie = log_in(&site.app, ALICE, None).await;
     let mut nonces = Vec::new();
     for path in ["/login", "/checkout/inv_1001", "/no-such-page"] {
-        let request = Request::get(path)
-            .header(header::COOKIE, format!("merchant_session={cookie}"))
-            .body(Body::empty())
-            .unwrap();
-        let page = call(&site.app, request).await;
+        let page = call(&site.app, page(path, &cookie)).await;
         let policy = header(&page, "content-security-policy")
             .unwrap_or_else(|| panic!("{path}: no CSP"))
             .to_owned();
@@ -186,11 +175,7 @@ async fn a_page_renders_while_other_routers_are_built() {
         }
     });
     for _ in 0..20 {
-        let request = Request::get("/checkout/inv_1001")
-            .header(header::COOKIE, format!("merchant_session={cookie}"))
-            .body(Body::empty())
-            .unwrap();
-        let page = text(call(&site.app, request).await).await;
+        let page = text(call(&site.app, page("/checkout/inv_1001", &cookie)).await).await;
         assert!(page.contains("INV-1001"), "{page}");
     }
     drop(stop);

@@ -121,14 +121,6 @@ async fn a_request_sent_with_the_replaced_cookie_does_not_clear_the_new_one() {
     assert!(whoami(&site.app, &new).await.contains("alice@example.com"));
 }
 
-/// A page request as the browser sends it, with `session`'s cookie.
-fn page(path: &str, session: &str) -> Request<axum::body::Body> {
-    Request::get(path)
-        .header(header::COOKIE, format!("merchant_session={session}"))
-        .body(axum::body::Body::empty())
-        .unwrap()
-}
-
 /// The session cookie an answer sets, and its body.
 async fn text_of(response: axum::http::Response<axum::body::Body>) -> (Option<String>, String) {
     (set_session_cookie(&response), text(response).await)
@@ -201,14 +193,7 @@ async fn answers_that_carry_a_token_or_the_sessions_data_are_never_stored() {
     )
     .await;
     assert_eq!(mint.status(), StatusCode::OK);
-    let page = call(
-        &site.app,
-        Request::get("/checkout/inv_1001")
-            .header(header::COOKIE, format!("merchant_session={cookie}"))
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = call(&site.app, page("/checkout/inv_1001", &cookie)).await;
     for response in [&mint, &page] {
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
     }

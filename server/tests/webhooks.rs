@@ -254,11 +254,7 @@ async fn a_payment_that_does_not_match_its_invoice_is_marked_and_takes_no_token(
     assert_eq!(site.sandbox.stats().checkout_tokens_issued, 0);
     // The page says so too (and with no token, its island shows no Pay
     // button).
-    let page = Request::get("/checkout/inv_1001")
-        .header(header::COOKIE, format!("merchant_session={alice}"))
-        .body(Body::empty())
-        .unwrap();
-    let page = text(call(&site.app, page).await).await;
+    let page = text(call(&site.app, page("/checkout/inv_1001", &alice)).await).await;
     assert!(page.contains("does not match its amount"), "{page}");
 }
 

@@ -237,6 +237,14 @@ pub fn post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
     request
 }
 
+/// A page request as the browser sends it, with `session`'s cookie.
+pub fn page(path: &str, session: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, format!("merchant_session={session}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
 /// `request` as if it came from `ip`.
 pub fn from(ip: &str, mut request: Request<Body>) -> Request<Body> {
     let ip: IpAddr = ip.parse().unwrap();
