@@ -1,10 +1,10 @@
-// Takes the README's picture of the checkout page:
+// Takes the README's and the book's picture of the checkout page:
 //   (terminal 1) ./scripts/run --release
 //   (terminal 2) cd end2end && node screenshot.mjs [url] [output]
 import { chromium } from "@playwright/test";
 
 const url = process.argv[2] ?? "http://127.0.0.1:3000/checkout/inv_1001";
-const output = process.argv[3] ?? "../docs/checkout.png";
+const output = process.argv[3] ?? "../docs/src/checkout.png";
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",

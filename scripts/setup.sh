@@ -13,6 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.10" # 0.3.11 needs a newer rustc than this machine's 1.95
 GECKODRIVER_VERSION="0.37.1"
+MDBOOK_VERSION="0.5.4"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -104,6 +105,15 @@ setup_browser() {
   if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
     say "installing geckodriver $GECKODRIVER_VERSION (about 3 minutes, once)"
     cargo install --locked "geckodriver@$GECKODRIVER_VERSION"
+  fi
+}
+
+# mdBook for the book under docs/ (scripts/test builds it), from crates.io:
+# only its search feature (no `serve` or `watch` server: fewer crates).
+setup_docs() {
+  if [ "$(mdbook --version 2>/dev/null | awk '{print $2}')" != "v$MDBOOK_VERSION" ]; then
+    say "installing mdbook $MDBOOK_VERSION (about 2 minutes, once)"
+    cargo install --locked --no-default-features --features search "mdbook@$MDBOOK_VERSION"
   fi
 }
 

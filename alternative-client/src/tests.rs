@@ -1,6 +1,6 @@
 //! The client against the sandbox (the vendor's stand-in, over HTTP) and
 //! against stand-ins that misbehave on purpose: S1–S6 of the fault matrix
-//! (docs/fault-matrix.md) and the checks on every relayed token.
+//! (docs/src/fault-matrix.md) and the checks on every relayed token.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

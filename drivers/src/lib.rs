@@ -1,7 +1,7 @@
 //! Drives the release build from the outside, as its users and operators
 //! would: the load benchmark (`loadtest`, BENCHMARKS.md) and the fault drills
-//! (`chaos`, README) start the real binaries and talk HTTP to them. Process
-//! control and HTTP only: no crate of the system under test is linked here,
+//! (`chaos`, the book's `docs/src/chaos.md`) start the real binaries and
+//! talk HTTP to them. Process control and HTTP only: no crate of the system under test is linked here,
 //! no database of it opened.
 
 pub mod fleet;

@@ -1,5 +1,5 @@
-// Deployed as README "Deploying" says: behind nginx ending TLS
-// (deploy/nginx.conf). Log-in, checkout and payment work through it; the
+// Deployed as the book's "Deploying" (docs/src/production.md) says:
+// behind nginx ending TLS (deploy/nginx.conf). Log-in, checkout and payment work through it; the
 // session cookie is Secure; the app's headers come through; nginx's request
 // id is the app's.
 import { expect, test } from "@playwright/test";

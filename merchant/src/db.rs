@@ -97,7 +97,7 @@ impl Database {
 }
 
 /// Opens (creating and migrating if need be) the database at `url`, with
-/// the demo users and invoices (README) seeded into one that has no user:
+/// the demo users and invoices (README, "The two commands") seeded into one that has no user:
 /// for the sandbox environment and the tests, never for real money.
 pub async fn open_with_demo(url: &str) -> Result<Database, DbError> {
     let database = open(url).await?;
@@ -219,7 +219,7 @@ pub async fn scratch_url() -> String {
     format!("{base}{join}options[search_path]={schema}")
 }
 
-/// The documented demo users (README) and their invoices, matching the
+/// The documented demo users (the book, `docs/src/users-and-mint.md`) and their invoices, matching the
 /// vendor sandbox's seed.
 async fn seed_demo(pool: &AnyPool) -> Result<(), DbError> {
     tracing::info!("seeding the merchant's demo users and invoices");

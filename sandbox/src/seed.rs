@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::records::Invoice;
 
-/// The default seed, documented in the README.
+/// The default seed, documented in the book (`docs/src/sandbox.md`).
 pub const DEMO_SEED: &str = include_str!("../seed.json");
 
 #[derive(Debug, Deserialize)]

@@ -2,8 +2,8 @@
 //! inside a `#[tokio::test]`, its controls as methods (end a checkout token
 //! early, expired or revoked; move its clock) and its counters at hand. The
 //! merchant's code under test talks HTTP to [`TestVendor::url`] as it would
-//! to the vendor; the seed is the documented demo data (README, "Demo
-//! users"), and nothing outlives the test.
+//! to the vendor; the seed is the documented demo data (the book,
+//! `docs/src/users-and-mint.md`), and nothing outlives the test.
 //!
 //! ```
 //! use std::time::Duration;

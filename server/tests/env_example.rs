@@ -1,5 +1,5 @@
-//! `.env.example` and the README's configuration table name exactly the
-//! variables the server reads: the configuration is asked in each
+//! `.env.example`, the README's configuration table and the book's
+//! (`docs/src/configuration.md`) name exactly the variables the server reads: the configuration is asked in each
 //! environment with a lookup that records every name it is asked for.
 
 use std::cell::RefCell;
@@ -77,20 +77,37 @@ fn env_example_lists_every_variable_the_server_reads_once_with_its_meaning() {
     }
 }
 
-#[test]
-fn the_readme_table_lists_the_same_variables() {
-    let readme = read("README.md");
-    let section = readme
-        .split("## Configuration")
+/// The variables named in the first column of a table's rows, in the
+/// document's text from `heading` to the next heading of its level.
+fn table_in(path: &str, heading: &str) -> BTreeSet<String> {
+    let text = read(path);
+    let level = heading.split(' ').next().unwrap();
+    let section = text
+        .split(&format!("{heading}\n"))
         .nth(1)
-        .expect("a Configuration section")
-        .split("\n## ")
+        .unwrap_or_else(|| panic!("{path} has no {heading}"))
+        .split(&format!("\n{level} "))
         .next()
         .unwrap();
-    let in_table: BTreeSet<String> = section
+    section
         .lines()
         .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
         .map(str::to_owned)
-        .collect();
-    assert_eq!(in_table, what_the_server_reads());
+        .collect()
+}
+
+#[test]
+fn the_readme_table_lists_the_same_variables() {
+    assert_eq!(
+        table_in("README.md", "## Configuration"),
+        what_the_server_reads()
+    );
+}
+
+#[test]
+fn the_books_table_lists_the_same_variables() {
+    assert_eq!(
+        table_in("docs/src/configuration.md", "# Configuration"),
+        what_the_server_reads()
+    );
 }

@@ -9,7 +9,7 @@
 //!
 //! Every variable is a field of a section's `Raw` struct, and the list of
 //! them ([`variables`]) is read off those structs: `.env.example` and the
-//! README's table are checked against it (`server/tests/env_example.rs`).
+//! README's and the book's tables are checked against it (`server/tests/env_example.rs`).
 
 mod fields;
 pub mod fleet;

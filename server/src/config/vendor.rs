@@ -4,7 +4,8 @@
 //!
 //! With no `ALTERNATIVE_API_URL` in the sandbox environment, the server runs
 //! the vendor sandbox itself and uses its demo client — if it was built with
-//! the `embedded-sandbox` feature (a production build is not: README).
+//! the `embedded-sandbox` feature (a production build is not: the book,
+//! `docs/src/production.md`).
 
 use alternative_client::{ClientSecret, VendorConfig};
 use serde::Deserialize;

@@ -11,8 +11,8 @@ use super::{Fleet, BALANCER, INSTANCES, SANDBOX};
 use crate::report::Section;
 
 /// How many calls the vendor may refuse for one Redis outage: the fleet's
-/// documented bound (README "Running more than one instance"), the
-/// per-second quota.
+/// documented bound (the book, `docs/src/fleet.md`), the per-second
+/// quota.
 pub(super) const REDIS_OUTAGE_BOUND: u64 = 5;
 
 /// The invoice the first step pays: no mint after it may use it.
