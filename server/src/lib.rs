@@ -6,7 +6,6 @@
 
 mod assets;
 pub mod config;
-mod headers;
 mod health;
 pub mod metrics;
 pub mod origin;
@@ -34,7 +33,7 @@ use tower::ServiceBuilder;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-pub use headers::BrowserPolicy;
+pub use checkout_headers::BrowserPolicy;
 pub use origin::AllowedOrigins;
 pub use proxies::TrustedProxies;
 
@@ -116,7 +115,7 @@ pub fn router<R: SessionRows>(
         ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(site.browser),
-            headers::set,
+            checkout_headers::set,
         ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
@@ -143,7 +142,7 @@ fn pages(
             &options,
             routes(),
             move || {
-                headers::provide_nonce();
+                checkout_headers::provide_nonce();
                 provide_context(services.checkout.clone());
                 provide_context(services.users.clone());
                 provide_context(services.limits.clone());
@@ -156,7 +155,7 @@ fn pages(
             },
         )
         .fallback(leptos_axum::file_and_error_handler_with_context(
-            headers::provide_nonce,
+            checkout_headers::provide_nonce,
             shell,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -7,6 +7,19 @@
 //! through the request ([`provide_nonce`], called in the router's context):
 //! so the header and the `nonce` attributes of the hydration script and
 //! the resolved-resource scripts are the same value by construction.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use checkout_headers::BrowserPolicy;
+//!
+//! # fn wire(router: axum::Router) -> axum::Router {
+//! // The page may call the site and the vendor API; HSTS where served over HTTPS.
+//! let policy = BrowserPolicy::new("https://public-api.alternativepayments.io", true).unwrap();
+//! // Outside every route, so pages, server functions and assets all carry them;
+//! // and `checkout_headers::provide_nonce` in the routes' Leptos context.
+//! router.layer(axum::middleware::from_fn_with_state(Arc::new(policy), checkout_headers::set))
+//! # }
+//! ```
 
 use axum::extract::{Request, State};
 use axum::http::header::{
@@ -109,5 +122,76 @@ pub fn provide_nonce() {
         use_context::<request::Parts>().and_then(|parts| parts.extensions.get::<Nonce>().cloned());
     if let Some(nonce) = nonce {
         provide_context(nonce);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    async fn answer(hsts: bool) -> Response {
+        let policy = BrowserPolicy::new("https://vendor.example:8443/api", hsts).unwrap();
+        Router::new()
+            .route("/", get(|| async { "page" }))
+            .layer(axum::middleware::from_fn_with_state(Arc::new(policy), set))
+            .oneshot(Request::new(Body::empty()))
+            .await
+            .unwrap()
+    }
+
+    fn header(response: &Response, name: impl axum::http::header::AsHeaderName) -> String {
+        response.headers()[name].to_str().unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn every_answer_carries_the_policy_with_a_nonce_of_its_own() {
+        let (first, second) = (answer(true).await, answer(true).await);
+        let csp = header(&first, CONTENT_SECURITY_POLICY);
+        assert!(
+            csp.contains("connect-src 'self' https://vendor.example:8443;"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+        let nonce = |csp: &str| {
+            csp.split("'nonce-")
+                .nth(1)
+                .unwrap()
+                .split('\'')
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        assert_ne!(
+            nonce(&csp),
+            nonce(&header(&second, CONTENT_SECURITY_POLICY))
+        );
+        assert_eq!(header(&first, REFERRER_POLICY), "same-origin");
+        assert_eq!(header(&first, X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert_eq!(
+            header(&first, STRICT_TRANSPORT_SECURITY),
+            "max-age=31536000"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_hsts_where_the_site_is_not_served_over_https() {
+        assert!(!answer(false)
+            .await
+            .headers()
+            .contains_key(STRICT_TRANSPORT_SECURITY));
+    }
+
+    #[test]
+    fn a_vendor_url_that_is_not_absolute_is_refused() {
+        assert!(BrowserPolicy::new("/v1", true).is_err());
+        assert!(BrowserPolicy::new("https://vendor.example", true)
+            .unwrap()
+            .with_live_reload(3001)
+            .connect_src
+            .ends_with("ws://*:3001 wss://*:3001"));
     }
 }
