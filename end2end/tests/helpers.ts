@@ -1,3 +1,5 @@
+// This app's side of the Playwright kit (end2end/kit, which the template's
+// tests take too): its paths, its demo users, its pages' test ids.
 import {
   expect,
   type APIRequestContext,
@@ -5,6 +7,9 @@ import {
   type Request,
   type Response,
 } from "@playwright/test";
+import * as kit from "checkout-playwright-kit";
+
+export { runClockUntil } from "checkout-playwright-kit";
 
 /** The server function that mints checkout tokens. */
 export const MINT_PATH = "/api/checkout/token";
@@ -13,10 +18,7 @@ export const SANDBOX = "http://127.0.0.1:3130";
 
 /** The vendor's seed data again (the sandbox's control: it wants its marker header). */
 export async function resetSandbox(request: APIRequestContext) {
-  const reset = await request.post(`${SANDBOX}/sandbox/reset`, {
-    headers: { "X-Sandbox-Control": "1" },
-  });
-  expect(reset.status()).toBe(204);
+  await new kit.Sandbox(request, SANDBOX).reset();
 }
 
 /** The documented demo users. */
@@ -25,8 +27,7 @@ export const USERS = {
   bob: { email: "bob@example.com", password: "bob-demo-password", name: "Bob (Globex Corporation)" },
 } as const;
 
-export const isMint = (r: Response) =>
-  r.url().endsWith(MINT_PATH) && r.request().method() === "POST";
+export const isMint: (r: Response) => boolean = kit.isMintTo(MINT_PATH);
 
 export const isInvoiceCall = (r: Response) =>
   new URL(r.url()).pathname === "/checkout/v1/invoice" && r.request().method() === "GET";
@@ -36,10 +37,9 @@ export const isMethodsCall = (r: Response) =>
 
 /** Logs in through the form, as a person would, and waits for the home page. */
 export async function logIn(page: Page, who: keyof typeof USERS) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(USERS[who].email);
-  await page.getByLabel("Password").fill(USERS[who].password);
-  await Promise.all([page.waitForURL("/"), page.getByTestId("login-submit").click()]);
+  const { email, password } = USERS[who];
+  const submit = page.getByTestId("login-submit");
+  await kit.logInWithForm(page, { path: "/login", email, password, submit, landing: "/" });
   await expect(page.getByTestId("user-name")).toHaveText(USERS[who].name);
 }
 
@@ -55,7 +55,7 @@ export async function logInApi(request: APIRequestContext, who: keyof typeof USE
 /** Opens a checkout page and waits until the component has hydrated. */
 export async function openCheckout(page: Page, invoiceId: string) {
   await page.goto(`/checkout/${invoiceId}`);
-  await expect(page.getByTestId("checkout-root")).toHaveAttribute("data-hydrated", "true");
+  await kit.waitForHydration(page.getByTestId("checkout-root"));
 }
 
 /**
@@ -67,69 +67,36 @@ export async function tokenArrival(page: Page): Promise<number> {
   return page.evaluate(() => Date.now());
 }
 
-/**
- * Runs the fake clock until `offsetMs` after `since` (a reading of the page's
- * clock): however long the test itself took in between, the page ends up
- * exactly that far past the token's arrival.
- */
-export async function runClockUntil(page: Page, since: number, offsetMs: number) {
-  const now = await page.evaluate(() => Date.now());
-  await page.clock.runFor(Math.max(0, since + offsetMs - now));
-}
-
 /** A page's calls to the mint endpoint: how many were sent, how many are unanswered. */
 export function countMints(page: Page) {
-  const counts = { sent: 0, pending: 0 };
-  // Only requests seen starting here are waited for: a mint sent before
-  // the count began may report its end after, and must not count as -1.
-  const seen = new Set<Request>();
-  page.on("request", (r) => {
-    if (r.url().endsWith(MINT_PATH)) {
-      seen.add(r);
-      counts.sent++;
-      counts.pending++;
-    }
-  });
-  const answered = (r: Request) => {
-    if (seen.delete(r)) counts.pending--;
-  };
-  page.on("requestfinished", answered);
-  page.on("requestfailed", answered);
-  return counts;
+  return kit.countMints(page, MINT_PATH);
 }
 
 /**
  * Moves a paused clock `ms` forward in steps, letting the mints each step
- * set off come back before the next: the retry timers their answers arm are
- * then in place before they fall due.
+ * set off come back before the next (the kit's `stepClock`). With `settle`,
+ * also waits, after each step, until a refresh the step set off on `page`
+ * has been answered and its next timer armed (the page's
+ * `data-token-refreshing`): without it a busy machine can let the next
+ * step run first, arm the backoff a step late and lose a retry from an
+ * exact count. Single-tab tests only: a tab waiting for another's news
+ * waits on the page clock, which does not move while this waits.
  */
 export async function stepClock(
   page: Page,
   counts: { pending: number }[],
   ms: number,
   stepMs = 5_000,
-  // Also wait, after each step, until a refresh the step set off on `page`
-  // has been answered and its next timer armed (the page's
-  // `data-token-refreshing`): without it a busy machine can let the next
-  // step run first, arm the backoff a step late and lose a retry from an
-  // exact count. Single-tab tests only: a tab waiting for another's news
-  // waits on the page clock, which does not move while this waits.
   settle = false,
 ) {
-  for (let done = 0; done < ms; done += stepMs) {
-    await page.clock.runFor(Math.min(stepMs, ms - done));
-    await page.evaluate(() => 0);
-    await expect
-      .poll(() => counts.reduce((n, c) => n + c.pending, 0), { timeout: 20_000 })
-      .toBe(0);
-    if (settle) {
-      await expect(page.getByTestId("checkout-root")).toHaveAttribute(
-        "data-token-refreshing",
-        "false",
-        { timeout: 20_000 },
-      );
-    }
-  }
+  const settled = async () => {
+    await expect(page.getByTestId("checkout-root")).toHaveAttribute(
+      "data-token-refreshing",
+      "false",
+      { timeout: 20_000 },
+    );
+  };
+  await kit.stepClock(page, counts, ms, stepMs, settle ? settled : undefined);
 }
 
 /**
@@ -152,7 +119,7 @@ export async function refreshBothTabs(
   });
   // Each tab was told the lifetime in whole seconds: their refresh points
   // lie within a second or two of each other.
-  await runClockUntil(page, arrived, (expiresIn - 63) * 1000);
+  await kit.runClockUntil(page, arrived, (expiresIn - 63) * 1000);
   expect(mints).toHaveLength(0);
   const refreshed = page.waitForResponse(isMint).catch(() => null);
   const refreshedOther = other.waitForResponse(isMint).catch(() => null);
