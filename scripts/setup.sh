@@ -14,6 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.10" # 0.3.11 needs a newer rustc than this machine's 1.95
 GECKODRIVER_VERSION="0.37.1"
 MDBOOK_VERSION="0.5.4"
+CARGO_GENERATE_VERSION="0.23.7" # 0.24 and later need a newer rustc than 1.95
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -108,12 +109,18 @@ setup_browser() {
   fi
 }
 
-# mdBook for the book under docs/ (scripts/test builds it), from crates.io:
-# only its search feature (no `serve` or `watch` server: fewer crates).
+# For the book and the template (scripts/test), from crates.io: mdBook with
+# only its search feature (no `serve` or `watch` server: fewer crates), and
+# cargo-generate without its git support (the template is generated from a
+# path).
 setup_docs() {
   if [ "$(mdbook --version 2>/dev/null | awk '{print $2}')" != "v$MDBOOK_VERSION" ]; then
     say "installing mdbook $MDBOOK_VERSION (about 2 minutes, once)"
     cargo install --locked --no-default-features --features search "mdbook@$MDBOOK_VERSION"
+  fi
+  if [ "$(cargo generate --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_GENERATE_VERSION" ]; then
+    say "installing cargo-generate $CARGO_GENERATE_VERSION (about 7 minutes, once)"
+    cargo install --locked --no-default-features "cargo-generate@$CARGO_GENERATE_VERSION"
   fi
 }
 

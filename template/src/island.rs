@@ -1,5 +1,6 @@
 //! The island, the only code in the wasm: it connects the SDK with a handler
-//! that calls the server function, reads the invoice, and pays it.
+//! that calls the server function, reads the invoice, pays it, and has the
+//! shop record the payment from the vendor's word.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use checkout_sdk::{RefreshError, StopReason};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::mint::{checkout_token, MintError};
+use crate::mint::{checkout_token, reconcile, MintError};
 
 /// The client and the payment it will make: not `Send` (browser handles),
 /// so kept on this thread, and dropped with the island (timers and all).
@@ -21,6 +22,7 @@ pub fn Checkout(invoice_id: String, api_url: String) -> impl IntoView {
     let refreshes = RwSignal::new(0);
     let ready: Ready = StoredValue::new_local(None);
     let hydrated = RwSignal::new(false);
+    let invoice = invoice_id.clone();
     Effect::new(move |_| {
         hydrated.set(true);
         let (invoice_id, api_url) = (invoice_id.clone(), api_url.clone());
@@ -30,12 +32,17 @@ pub fn Checkout(invoice_id: String, api_url: String) -> impl IntoView {
         let Some((client, request)) = ready.get_value() else {
             return;
         };
-        // The same request, so the same idempotency key, on every click:
-        // a retry after a lost answer cannot pay twice.
+        let invoice_id = invoice.clone();
         spawn_local(async move {
-            status.set(match client.pay(&request).await {
+            let paid = match client.pay(&request).await {
                 Ok(paid) => format!("Paid: {} {} ({}).", paid.amount, paid.currency, paid.status),
-                Err(e) => e.to_string(),
+                Err(e) => return status.set(e.to_string()),
+            };
+            // The page's word is not proof: the server asks the vendor.
+            status.set(match reconcile(invoice_id).await {
+                Ok(Some(payment)) => format!("{paid} Recorded by the shop as {payment}."),
+                Ok(None) => format!("{paid} The shop will record it when the vendor confirms."),
+                Err(e) => format!("{paid} The shop will record it later: {e}"),
             });
         });
     };

@@ -1,14 +1,17 @@
-//! The smallest Leptos app that pays an invoice with the vendor: one page,
-//! one server function that mints a checkout token with
-//! `alternative-client`, and one island that pays with `checkout-sdk`,
-//! asking that server function again whenever its token runs out.
+//! A Leptos app that pays an invoice with the vendor: one page, a server
+//! function that mints a checkout token with `alternative-client`, one
+//! island that pays with `checkout-sdk` (asking that server function again
+//! whenever its token runs out), the reconcile after Pay, and the vendor's
+//! webhook endpoint (`payments`).
 
 mod island;
 mod mint;
+#[cfg(feature = "ssr")]
+pub mod payments;
 
 use leptos::prelude::*;
 
-pub use mint::{checkout_token, ApiUrl, MintError, Minted};
+pub use mint::{checkout_token, reconcile, ApiUrl, MintError, Minted};
 
 /// The invoice this page pays. Your app: from the URL, of an invoice your
 /// records say is the logged-in customer's.
