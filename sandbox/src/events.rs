@@ -163,12 +163,18 @@ pub async fn pause_delivery(
     let paused = crate::error::json_body(body)?
         .paused
         .ok_or(ApiError::InvalidRequest("paused must be true or false"))?;
+    pause(&sandbox, paused);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pauses or resumes delivery, for the control above and for a test's
+/// `TestVendor::pause_events`; on resume, what waited goes out at once.
+pub(crate) fn pause(sandbox: &Sandbox, paused: bool) {
     sandbox
         .delivery_paused
         .store(paused, std::sync::atomic::Ordering::SeqCst);
     tracing::warn!(paused, "sandbox event delivery switched");
     sandbox.events_due.notify_one();
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(

@@ -1,6 +1,7 @@
 //! For a merchant's own tests: the sandbox on a free loopback port, started
 //! inside a `#[tokio::test]`, its controls as methods (end a checkout token
-//! early, expired or revoked; move its clock) and its counters at hand. The
+//! early, expired or revoked; move its clock; hold its events back) and its
+//! counters at hand. The
 //! merchant's code under test talks HTTP to [`TestVendor::url`] as it would
 //! to the vendor; the seed is the documented demo data (the book,
 //! `docs/src/users-and-mint.md`), and nothing outlives the test.
@@ -132,6 +133,14 @@ impl TestVendor {
     /// Moves the sandbox's clock forward: tokens age, events fall due.
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
+    }
+
+    /// Holds the vendor's events back (`true`): stored and not delivered
+    /// to the webhook endpoint, as when the merchant's endpoint cannot be
+    /// reached; `false` sends what waited at once. For a merchant's tests
+    /// of catching up on missed events.
+    pub fn pause_events(&self, paused: bool) {
+        crate::events::pause(&self.sandbox, paused);
     }
 
     fn end(&self, jti: &str, how: Ended) -> Result<(), Refused> {

@@ -277,3 +277,39 @@ async fn a_paused_delivery_keeps_events_waiting_and_a_reset_resumes_it_and_runs_
     assert!(!h.sandbox.delivery_paused.load(Ordering::SeqCst));
     assert_eq!(resets.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_test_vendor_holds_its_events_back_while_paused_and_sends_them_on_resume() {
+    let (endpoint, url) = Endpoint::start(StatusCode::NO_CONTENT).await;
+    let vendor = crate::testing::TestVendor::start_with(Config {
+        webhook: Some(Webhook {
+            url,
+            secrets: vec![WebhookSecret::parse(SECRET).unwrap()],
+        }),
+        ..Config::unlimited_in_memory()
+    })
+    .await;
+    vendor.pause_events(true);
+    assert!(vendor.sandbox().delivery_paused.load(Ordering::SeqCst));
+    // A payment made while paused: its event is stored and waits.
+    let h = Harness {
+        router: vendor.sandbox().router(),
+        clock: ManualClock::starting_at(NOW),
+        sandbox: vendor.sandbox().clone(),
+    };
+    h.pay_1001_once().await;
+    assert_eq!(h.sandbox.stats().events.created, 1);
+
+    vendor.pause_events(false);
+    // Waits for the delivery loop's request to reach the endpoint.
+    let arrived = tokio::time::timeout(Duration::from_secs(10), async {
+        while endpoint.received().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(arrived.is_ok(), "the waiting event goes out on resume");
+    let (_, body) = &endpoint.received()[0];
+    let event: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(event["type"], "payment.succeeded");
+}
