@@ -10,7 +10,7 @@ use checkout_sdk::{RefreshError, StopReason};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::mint::{checkout_token, reconcile, MintError};
+use crate::mint::{checkout_token, reconcile, MintError, Recorded};
 
 /// The client and the payment it will make: not `Send` (browser handles),
 /// so kept on this thread, and dropped with the island (timers and all).
@@ -40,7 +40,12 @@ pub fn Checkout(invoice_id: String, api_url: String) -> impl IntoView {
             };
             // The page's word is not proof: the server asks the vendor.
             status.set(match reconcile(invoice_id).await {
-                Ok(Some(payment)) => format!("{paid} Recorded by the shop as {payment}."),
+                Ok(Some(Recorded::Paid { payment_id })) => {
+                    format!("{paid} Recorded by the shop as {payment_id}.")
+                }
+                Ok(Some(Recorded::Mismatch { payment_id })) => format!(
+                    "{paid} {payment_id} does not match the invoice: the shop will look into it."
+                ),
                 Ok(None) => format!("{paid} The shop will record it when the vendor confirms."),
                 Err(e) => format!("{paid} The shop will record it later: {e}"),
             });

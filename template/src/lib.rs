@@ -11,7 +11,7 @@ pub mod payments;
 
 use leptos::prelude::*;
 
-pub use mint::{checkout_token, reconcile, ApiUrl, MintError, Minted};
+pub use mint::{checkout_token, reconcile, ApiUrl, MintError, Minted, Recorded};
 
 /// The invoice this page pays. Your app: from the URL, of an invoice your
 /// records say is the logged-in customer's.

@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug)]
 pub struct ApiUrl(pub String);
 
+/// What the shop recorded for an invoice: paid, by this payment; or a
+/// payment of another amount or currency than the invoice's, kept for a
+/// person to look at, and the invoice not paid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Recorded {
+    Paid { payment_id: String },
+    Mismatch { payment_id: String },
+}
+
 /// What the island needs: the token and the seconds it has left, counted
 /// on the server (the browser's clock may be off).
 #[derive(Clone, Serialize, Deserialize)]
@@ -53,19 +62,48 @@ impl FromServerFnError for MintError {
 #[cfg(feature = "ssr")]
 const CUSTOMER: &str = "cus_acme";
 
-/// Which customer each invoice belongs to. Your app: your records.
+/// An invoice as the shop's records have it: whose it is and what it
+/// asks, the amount as the vendor writes it (a decimal string, no float).
 #[cfg(feature = "ssr")]
-const INVOICES: &[(&str, &str)] = &[("inv_1001", "cus_acme"), ("inv_1002", "cus_acme")];
+pub struct Invoice {
+    pub id: &'static str,
+    pub customer: &'static str,
+    pub total: &'static str,
+    pub currency: &'static str,
+}
+
+/// The shop's invoices. Your app: your records (the sandbox's seed has
+/// these two).
+#[cfg(feature = "ssr")]
+const INVOICES: &[Invoice] = &[
+    Invoice {
+        id: "inv_1001",
+        customer: "cus_acme",
+        total: "1250.00",
+        currency: "USD",
+    },
+    Invoice {
+        id: "inv_1002",
+        customer: "cus_acme",
+        total: "310.40",
+        currency: "USD",
+    },
+];
+
+/// The shop's invoice `id`, if it has one.
+#[cfg(feature = "ssr")]
+pub fn invoice(id: &str) -> Option<&'static Invoice> {
+    INVOICES.iter().find(|invoice| invoice.id == id)
+}
 
 /// Refuses an invoice that is not the customer's, before the vendor is
 /// asked: the vendor scopes a token to whatever customer and invoice it is
 /// told, whoever asks.
 #[cfg(feature = "ssr")]
 fn check_owner(invoice_id: &str) -> Result<(), MintError> {
-    if INVOICES.contains(&(invoice_id, CUSTOMER)) {
-        Ok(())
-    } else {
-        Err(MintError::NotYours)
+    match invoice(invoice_id) {
+        Some(invoice) if invoice.customer == CUSTOMER => Ok(()),
+        _ => Err(MintError::NotYours),
     }
 }
 
@@ -103,11 +141,12 @@ pub async fn checkout_token(invoice_id: String) -> Result<Minted, MintError> {
 
 /// `POST /api/reconcile`, after the page paid: asks the vendor, with the
 /// shop's own credentials, whether `invoice_id` is paid, and records the
-/// payment it names (the page's word is never taken). The id of the payment
-/// recorded for the invoice, or `None` while the vendor has none. The signed event records it too, at
-/// the webhook endpoint: whichever comes first, it is recorded once.
+/// payment it names (the page's word is never taken). What the shop
+/// recorded for the invoice, or `None` while the vendor has no payment.
+/// The signed event records it too, at the webhook endpoint: whichever
+/// comes first, it is recorded once.
 #[server(prefix = "/api", endpoint = "reconcile")]
-pub async fn reconcile(invoice_id: String) -> Result<Option<String>, MintError> {
+pub async fn reconcile(invoice_id: String) -> Result<Option<Recorded>, MintError> {
     use crate::payments::Payments;
 
     check_owner(&invoice_id)?;

@@ -13,24 +13,54 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 
-/// The payments recorded, by invoice, and the events already seen.
+use crate::mint::{invoice, Recorded};
+
+/// What was recorded, by invoice, and the events already seen.
 #[derive(Debug, Default)]
 pub struct Payments {
-    by_invoice: Mutex<HashMap<String, Payment>>,
+    by_invoice: Mutex<HashMap<String, Recorded>>,
     events: Mutex<HashSet<String>>,
 }
 
 impl Payments {
-    /// Records `payment` for its invoice unless one is recorded already,
-    /// and answers the id of the payment recorded for it. Your app: compare
-    /// its amount and currency with the invoice's before calling it paid.
-    pub fn record(&self, payment: Payment) -> String {
+    /// Records `payment` for its invoice unless something is recorded for
+    /// it already, and answers what is. Paid only if the amount and the
+    /// currency are the invoice's: a payment of another amount (a vendor's
+    /// error, an invoice changed after its token was minted) is kept as a
+    /// mismatch for a person, never taken as paid.
+    pub fn record(&self, payment: Payment) -> Recorded {
+        let matches = invoice(&payment.invoice_id).is_some_and(|invoice| {
+            same_amount(invoice.total, &payment.amount) && invoice.currency == payment.currency
+        });
+        let recorded = if matches {
+            Recorded::Paid {
+                payment_id: payment.payment_id,
+            }
+        } else {
+            eprintln!(
+                "payment {} of {} {} does not match invoice {}: recorded as a mismatch",
+                payment.payment_id, payment.amount, payment.currency, payment.invoice_id
+            );
+            Recorded::Mismatch {
+                payment_id: payment.payment_id,
+            }
+        };
         let mut by_invoice = self.by_invoice.lock().expect("not poisoned");
-        let recorded = by_invoice
-            .entry(payment.invoice_id.clone())
-            .or_insert(payment);
-        recorded.payment_id.clone()
+        by_invoice
+            .entry(payment.invoice_id)
+            .or_insert(recorded)
+            .clone()
     }
+}
+
+/// Two amounts as the vendor writes them ("1250.00", "1250.5", "1250"),
+/// compared as decimals without a float.
+fn same_amount(a: &str, b: &str) -> bool {
+    let cents = |s: &str| {
+        let (units, decimals) = s.split_once('.').unwrap_or((s, ""));
+        format!("{units}.{decimals:0<2}")
+    };
+    cents(a) == cents(b)
 }
 
 /// What the webhook endpoint needs: the secrets the vendor signs with, and
@@ -87,4 +117,43 @@ pub async fn receive(
         Payload::Unknown => {}
     }
     StatusCode::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payment(id: &str, amount: &str, currency: &str) -> Payment {
+        Payment {
+            payment_id: id.to_owned(),
+            invoice_id: "inv_1001".to_owned(),
+            amount: amount.to_owned(),
+            currency: currency.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_payment_of_the_invoice_amount_is_paid_and_recorded_once() {
+        let payments = Payments::default();
+        let paid = Recorded::Paid {
+            payment_id: "pay_1".to_owned(),
+        };
+        assert_eq!(payments.record(payment("pay_1", "1250", "USD")), paid);
+        // The event after the reconcile (or the other way round): no change.
+        assert_eq!(payments.record(payment("pay_2", "1250.00", "USD")), paid);
+    }
+
+    #[test]
+    fn another_amount_or_currency_is_a_mismatch_not_paid() {
+        for (amount, currency) in [("1250.01", "USD"), ("125.00", "USD"), ("1250.00", "EUR")] {
+            let payments = Payments::default();
+            assert_eq!(
+                payments.record(payment("pay_1", amount, currency)),
+                Recorded::Mismatch {
+                    payment_id: "pay_1".to_owned()
+                },
+                "{amount} {currency}"
+            );
+        }
+    }
 }
