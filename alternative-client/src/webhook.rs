@@ -163,6 +163,23 @@ impl Payment {
         }
         Ok(())
     }
+
+    /// Whether this payment pays an invoice of `total` in `currency`: the
+    /// same amount as decimals ("12.5" is "12.50", "7" is "7.00"; no float)
+    /// in the same currency. The vendor took the money either way; only a
+    /// payment that matches makes the invoice paid.
+    pub fn pays(&self, total: &str, currency: &str) -> bool {
+        same_amount(total, &self.amount) && currency == self.currency
+    }
+}
+
+/// Two amounts as the vendor writes them, compared as decimals.
+fn same_amount(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        let (units, cents) = s.split_once('.').unwrap_or((s, ""));
+        format!("{units}.{cents:0<2}")
+    };
+    norm(a) == norm(b)
 }
 
 #[derive(Deserialize)]

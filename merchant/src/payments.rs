@@ -210,7 +210,7 @@ async fn record_in(
     };
     // The vendor took this money, so it is recorded, as it is; but an
     // invoice is paid only by its own amount in its own currency.
-    let matches = same_amount(&total, &payment.amount) && currency == payment.currency;
+    let matches = payment.pays(&total, &currency);
     let inserted = sqlx::query(
         "INSERT INTO payments (invoice_id, payment_id, amount, currency, recorded_at, source, state) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -254,15 +254,6 @@ async fn record_in(
         tracing::error!(payment = %payment.payment_id, held_by = ?holder, invoice_id = %payment.invoice_id, "two payments for one invoice: needs a person");
         Ok(Recorded::Conflict)
     }
-}
-
-/// "12.5" and "12.50" are one amount.
-fn same_amount(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        let (units, cents) = s.split_once('.').unwrap_or((s, ""));
-        format!("{units}.{cents:0<2}")
-    };
-    norm(a) == norm(b)
 }
 
 #[cfg(test)]

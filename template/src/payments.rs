@@ -29,9 +29,8 @@ impl Payments {
     /// error, an invoice changed after its token was minted) is kept as a
     /// mismatch for a person, never taken as paid.
     pub fn record(&self, payment: Payment) -> Recorded {
-        let matches = invoice(&payment.invoice_id).is_some_and(|invoice| {
-            same_amount(invoice.total, &payment.amount) && invoice.currency == payment.currency
-        });
+        let matches = invoice(&payment.invoice_id)
+            .is_some_and(|invoice| payment.pays(invoice.total, invoice.currency));
         let recorded = if matches {
             Recorded::Paid {
                 payment_id: payment.payment_id,
@@ -51,16 +50,6 @@ impl Payments {
             .or_insert(recorded)
             .clone()
     }
-}
-
-/// Two amounts as the vendor writes them ("1250.00", "1250.5", "1250"),
-/// compared as decimals without a float.
-fn same_amount(a: &str, b: &str) -> bool {
-    let cents = |s: &str| {
-        let (units, decimals) = s.split_once('.').unwrap_or((s, ""));
-        format!("{units}.{decimals:0<2}")
-    };
-    cents(a) == cents(b)
 }
 
 /// What the webhook endpoint needs: the secrets the vendor signs with, and

@@ -201,3 +201,18 @@ fn secrets_are_checked_and_never_printed() {
     let two = WebhookSecrets::parse(" whsec_0123456789abcdef , whsec_fedcba9876543210 ").unwrap();
     assert_eq!(format!("{two:?}"), "WebhookSecrets(2 redacted)");
 }
+
+#[test]
+fn amounts_compare_as_amounts() {
+    assert!(same_amount("12.5", "12.50"));
+    assert!(same_amount("7", "7.00"));
+    assert!(!same_amount("12.5", "12.05"));
+    let payment = Payment {
+        payment_id: "pay_1".into(),
+        invoice_id: "inv_1".into(),
+        amount: "12.5".into(),
+        currency: "USD".into(),
+    };
+    assert!(payment.pays("12.50", "USD"));
+    assert!(!payment.pays("12.50", "EUR"));
+}

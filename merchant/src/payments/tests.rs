@@ -262,10 +262,3 @@ async fn the_catch_ups_cursor_is_kept_moved_and_forgotten() {
     records.forget_payments().await.unwrap();
     assert_eq!(records.event_cursor().await.unwrap(), None);
 }
-
-#[test]
-fn amounts_compare_as_amounts() {
-    assert!(same_amount("12.5", "12.50"));
-    assert!(same_amount("7", "7.00"));
-    assert!(!same_amount("12.5", "12.05"));
-}
