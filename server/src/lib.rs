@@ -137,26 +137,34 @@ fn pages(
     deployment: app::Deployment,
     services: Services,
 ) -> Router<LeptosOptions> {
+    // What every render reaches, the page not found's too: its header asks
+    // who is logged in like any page's (without the services it answered a
+    // logged-in visitor 500).
+    let context = move || {
+        checkout_headers::provide_nonce();
+        provide_context(services.checkout.clone());
+        provide_context(services.users.clone());
+        provide_context(services.limits.clone());
+        provide_context(services.gate.clone());
+        provide_context(deployment);
+    };
     Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes(),
-            move || {
-                checkout_headers::provide_nonce();
-                provide_context(services.checkout.clone());
-                provide_context(services.users.clone());
-                provide_context(services.limits.clone());
-                provide_context(services.gate.clone());
-                provide_context(deployment);
-            },
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
+        .leptos_routes_with_context(&options, routes(), context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        // The wasm, its script and the styles straight from disk, apart
+        // from the fallback: leptos_axum's file handler gives a file the
+        // status of whatever render it finds in leptos's context, and a
+        // render on the same worker thread could be found there — WebKit
+        // got the wasm answered 500 beside its /favicon.ico render, about
+        // one page load in twenty, and the checkout never hydrated.
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&options),
+            leptos_axum::site_pkg_dir_service(&options),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context(
-            checkout_headers::provide_nonce,
-            shell,
+            context, shell,
         ))
         .layer(axum::middleware::from_fn_with_state(
             assets::HashedNames(options.hash_files),

@@ -204,7 +204,10 @@ fn instance(
     };
     let Instance { services, sessions } = wiring::instance(parts, options.fleet.as_ref()).unwrap();
     let users = services.users.clone();
-    let leptos_options = LeptosOptions::builder().output_name("checkout").build();
+    let leptos_options = LeptosOptions::builder()
+        .output_name("checkout")
+        .site_root(site_root())
+        .build();
     let site = Site {
         origins: AllowedOrigins::for_site(leptos_options.site_addr, &options.public_origins),
         leptos_options,
@@ -220,6 +223,22 @@ fn instance(
         max_in_flight: options.max_in_flight,
     };
     (server::router(site, services, sessions), users)
+}
+
+/// The name of the one asset [`site_root`] holds, under `/pkg/`.
+pub const ASSET: &str = "checkout.test.wasm";
+
+/// The site's files for every test site of this process: a directory of
+/// its own with one small asset, [`ASSET`], as a release build's are.
+fn site_root() -> String {
+    static ROOT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("checkout-site-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        std::fs::write(root.join("pkg").join(ASSET), b"\0asm\x01\0\0\0").unwrap();
+        root.to_str().unwrap().to_owned()
+    })
+    .clone()
 }
 
 /// A form POST, as the page's server-function calls send it.
