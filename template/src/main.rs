@@ -71,6 +71,14 @@ async fn main() -> Result<(), Error> {
                 move || shell(options.clone())
             },
         )
+        // The wasm, its script and the styles straight from disk: through
+        // the fallback's file handler a file can take the status of a page
+        // rendered beside it (a 500 answered for the wasm, and the checkout
+        // never hydrates).
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&options),
+            leptos_axum::site_pkg_dir_service(&options),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context(
             checkout_headers::provide_nonce,
             shell,
