@@ -90,12 +90,39 @@ export async function logIn(web: WebDriver, site: string, who: keyof typeof USER
   await waitFor(web, "the invoice list", async () => (await web.findElements(byTestId("invoice-list"))).length > 0);
 }
 
+/** Where the page's hydration stands, from inside it: leptos's island
+ * script waits for an idle moment, imports the module (which sets
+ * `__hydrateIsland`), then fetches and starts the wasm. Said when a wait
+ * for hydration fails, so a failure tells which step never came. */
+async function hydrationState(web: WebDriver): Promise<string> {
+  try {
+    return await web.executeScript<string>(`
+      const files = performance.getEntriesByType("resource")
+        .filter((e) => e.name.includes("/pkg/"))
+        .map((e) => e.name.split("/").pop() + " " + Math.round(e.duration) + " ms");
+      return JSON.stringify({
+        readyState: document.readyState,
+        visibility: document.visibilityState,
+        requestIdleCallback: typeof window.requestIdleCallback,
+        moduleImported: typeof window.__hydrateIsland === "function",
+        islands: document.querySelectorAll("leptos-island").length,
+        files,
+      });`);
+  } catch (error) {
+    return `unreadable: ${error}`;
+  }
+}
+
 /** Opens a checkout and waits until its island has hydrated and its first reads are in. */
 export async function openCheckout(web: WebDriver, site: string, invoiceId: string) {
   await web.get(`${site}/checkout/${invoiceId}`);
-  await waitFor(web, "hydration", async () =>
-    (await web.findElement(byTestId("checkout-root")).getAttribute("data-hydrated")) === "true",
-  );
+  try {
+    await waitFor(web, "hydration", async () =>
+      (await web.findElement(byTestId("checkout-root")).getAttribute("data-hydrated")) === "true",
+    );
+  } catch (error) {
+    throw new Error(`${error}; the page: ${await hydrationState(web)}`);
+  }
   // The PDF link shows once the first reads are all in.
   await waitFor(web, "the first reads", async () => (await web.findElements(byTestId("invoice-pdf"))).length > 0);
 }
