@@ -111,6 +111,23 @@ test("a checkout in trouble, then ended by a log-out, passes axe's WCAG 2.2 AA c
   await expectNoViolations(page);
 });
 
+test("a checkout gone offline passes axe's WCAG 2.2 AA checks", async ({ page, context }) => {
+  await logIn(page, "alice");
+  await page.clock.install();
+  await openCheckout(page, "inv_1001");
+  await expect(page.getByTestId("invoice-pdf")).toBeVisible();
+  // The network goes when the refresh falls due: the page says offline.
+  await context.setOffline(true);
+  await page.clock.pauseAt(Date.now() + 1_000);
+  await page.clock.runFor(841_000);
+  await expect(page.getByTestId("token-trouble-reason")).toHaveText(/You are offline/);
+  // axe waits on the page's timers: time runs again (still offline, so the
+  // page stays as it is).
+  await page.clock.resume();
+  await expectNoViolations(page);
+  await context.setOffline(false);
+});
+
 test("a payment that failed, then one that went through, pass axe's WCAG 2.2 AA checks", async ({
   page,
 }) => {
