@@ -4,8 +4,9 @@
 //! never points at other bytes: browsers may keep them for a year without
 //! asking again, and a new build is fetched because its names are new. The
 //! compressed copies (`.br`, `.gz`, written by `cargo leptos build --release
-//! --precompress`) are picked by `leptos_axum`'s file handler per
-//! `Accept-Encoding`.
+//! --precompress`) are picked per `Accept-Encoding` by the `ServeDir` that
+//! serves `/pkg/` (`leptos_axum::site_pkg_dir_service`, routed in
+//! `crate::pages`).
 
 use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, VARY};
