@@ -206,7 +206,7 @@ fn instance(
     let users = services.users.clone();
     let leptos_options = LeptosOptions::builder()
         .output_name("checkout")
-        .site_root(site_root())
+        .site_root(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/site"))
         .build();
     let site = Site {
         origins: AllowedOrigins::for_site(leptos_options.site_addr, &options.public_origins),
@@ -225,21 +225,9 @@ fn instance(
     (server::router(site, services, sessions), users)
 }
 
-/// The name of the one asset [`site_root`] holds, under `/pkg/`.
+/// The one asset the tests' site root (`tests/site`) holds, under `/pkg/`,
+/// as a release build's are.
 pub const ASSET: &str = "checkout.test.wasm";
-
-/// The site's files for every test site of this process: a directory of
-/// its own with one small asset, [`ASSET`], as a release build's are.
-fn site_root() -> String {
-    static ROOT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ROOT.get_or_init(|| {
-        let root = std::env::temp_dir().join(format!("checkout-site-{}", std::process::id()));
-        std::fs::create_dir_all(root.join("pkg")).unwrap();
-        std::fs::write(root.join("pkg").join(ASSET), b"\0asm\x01\0\0\0").unwrap();
-        root.to_str().unwrap().to_owned()
-    })
-    .clone()
-}
 
 /// A form POST, as the page's server-function calls send it.
 pub fn post(path: &str, form: &str, cookie: Option<&str>) -> Request<Body> {
