@@ -4,6 +4,7 @@
 //! on the invoice (and one on the event id), written in the same
 //! transaction as what the payment changes, before the endpoint answers 2xx.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -29,6 +30,11 @@ impl Payments {
     /// error, an invoice changed after its token was minted) is kept as a
     /// mismatch for a person, never taken as paid.
     pub fn record(&self, payment: Payment) -> Recorded {
+        let mut by_invoice = self.by_invoice.lock().expect("not poisoned");
+        let slot = match by_invoice.entry(payment.invoice_id.clone()) {
+            Entry::Occupied(kept) => return kept.get().clone(),
+            Entry::Vacant(slot) => slot,
+        };
         let matches = invoice(&payment.invoice_id)
             .is_some_and(|invoice| payment.pays(invoice.total, invoice.currency));
         let recorded = if matches {
@@ -44,11 +50,7 @@ impl Payments {
                 payment_id: payment.payment_id,
             }
         };
-        let mut by_invoice = self.by_invoice.lock().expect("not poisoned");
-        by_invoice
-            .entry(payment.invoice_id)
-            .or_insert(recorded)
-            .clone()
+        slot.insert(recorded).clone()
     }
 }
 
