@@ -20,6 +20,7 @@ use std::sync::{Arc, OnceLock};
 
 use app::{shell, App};
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
@@ -89,8 +90,8 @@ pub fn router<R: SessionRows>(
         Some(secrets) => webhooks::routes(secrets, services.checkout.clone()),
         None => Router::new(),
     };
-    let options = site.leptos_options.clone();
-    pages(site.leptos_options, site.deployment, services)
+    let options = Options(Arc::new(site.leptos_options));
+    pages(&options, site.deployment, services)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(site.origins),
             origin::refuse_cross_site_posts,
@@ -132,11 +133,8 @@ pub fn router<R: SessionRows>(
 
 /// The pages, the server functions and the assets, with the services in
 /// the server functions' context.
-fn pages(
-    options: LeptosOptions,
-    deployment: app::Deployment,
-    services: Services,
-) -> Router<LeptosOptions> {
+fn pages(state: &Options, deployment: app::Deployment, services: Services) -> Router<Options> {
+    let options = &state.0;
     // What every render reaches, the page not found's too: its header asks
     // who is logged in like any page's (without the services it answered a
     // logged-in visitor 500).
@@ -149,8 +147,8 @@ fn pages(
         provide_context(deployment);
     };
     Router::new()
-        .leptos_routes_with_context(&options, routes(), context.clone(), {
-            let options = options.clone();
+        .leptos_routes_with_context(state, routes(), context.clone(), {
+            let options = LeptosOptions::clone(options);
             move || shell(options.clone())
         })
         // The wasm, its script and the styles straight from disk, apart
@@ -160,16 +158,28 @@ fn pages(
         // got the wasm answered 500 beside its /favicon.ico render, about
         // one page load in twenty, and the checkout never hydrated.
         .route_service(
-            &leptos_axum::site_pkg_dir_service_route_path(&options),
-            leptos_axum::site_pkg_dir_service(&options),
+            &leptos_axum::site_pkg_dir_service_route_path(options),
+            leptos_axum::site_pkg_dir_service(options),
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            context, shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<Options, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(
             assets::HashedNames(options.hash_files),
             assets::cache_control,
         ))
+}
+
+/// The site's options as the router's state. axum clones the state for
+/// every request a handler answers, the mint's too: behind an `Arc` that is
+/// one count, where `LeptosOptions` itself is five (its `Arc<str>` fields)
+/// and a `String` where a server-function prefix is set.
+/// Leptos's handlers take their own copy where they use it (`FromRef`).
+#[derive(Clone)]
+struct Options(Arc<LeptosOptions>);
+
+impl FromRef<Options> for LeptosOptions {
+    fn from_ref(options: &Options) -> Self {
+        LeptosOptions::clone(&options.0)
+    }
 }
 
 /// The app's routes, listed once per process. Listing them runs the app
