@@ -30,6 +30,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Named, so browsers do not guess /favicon.ico (server/src/icon.rs).
+                <link rel="icon" type="image/svg+xml" href="/icon.svg"/>
                 <AutoReload options=options.clone()/>
                 // The stylesheet's name carries its content hash (hash-files).
                 <HashedStylesheet options=options.clone() id="leptos"/>

@@ -7,6 +7,7 @@
 mod assets;
 pub mod config;
 mod health;
+mod icon;
 pub mod metrics;
 pub mod origin;
 pub mod overload;
@@ -109,6 +110,7 @@ pub fn router<R: SessionRows>(
                 .layer(GlobalConcurrencyLimitLayer::new(site.max_in_flight)),
         )
         .merge(probes)
+        .merge(icon::routes())
         .merge(webhooks)
         .layer(axum::middleware::from_fn_with_state(
             trusted_proxies.clone(),

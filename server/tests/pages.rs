@@ -156,8 +156,9 @@ async fn the_page_not_found_knows_a_logged_in_visitor() {
 /// An asset is answered as itself while pages not found render beside it
 /// on the same runtime. Served through leptos_axum's file handler, a file
 /// took the status of a render it found in leptos's context: WebKit, which
-/// asks for /favicon.ico with each page, got the wasm answered 500 about
-/// one page load in twenty, and the checkout never hydrated.
+/// asked for /favicon.ico with each page (a page not found then), got the
+/// wasm answered 500 about one page load in twenty, and the checkout never
+/// hydrated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assets_are_answered_as_themselves_beside_pages_not_found() {
     let site = start().await;
@@ -169,7 +170,7 @@ async fn assets_are_answered_as_themselves_beside_pages_not_found() {
         let path = if i % 2 == 0 {
             asset.clone()
         } else {
-            "/favicon.ico".to_owned()
+            "/no-such-page".to_owned()
         };
         calls.spawn(async move {
             let status = call(&app, page(&path, &cookie)).await.status();
@@ -240,4 +241,30 @@ async fn a_page_renders_while_other_routers_are_built() {
     }
     drop(stop);
     assert!(building.await.unwrap() > 0);
+}
+
+/// Browsers ask for an icon with every page. Named by the page and
+/// answered without a render, it leaves the session alone: the page not
+/// found that answered /favicon.ico read the session and slid its expiry,
+/// setting the cookie again on every page view.
+#[tokio::test]
+async fn the_icon_is_answered_without_the_session() {
+    let site = start().await;
+    let cookie = log_in(&site.app, BOB, None).await;
+    let home = text(call(&site.app, page("/", &cookie)).await).await;
+    assert!(
+        home.contains(r#"rel="icon" type="image/svg+xml" href="/icon.svg""#),
+        "{home}"
+    );
+
+    let icon = call(&site.app, page("/icon.svg", &cookie)).await;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert_eq!(icon.headers().get("set-cookie"), None);
+    assert!(text(icon).await.starts_with("<svg"));
+
+    let guessed = call(&site.app, page("/favicon.ico", &cookie)).await;
+    assert_eq!(guessed.status(), StatusCode::NOT_FOUND);
+    assert_eq!(guessed.headers().get("set-cookie"), None);
+    assert_eq!(text(guessed).await, "");
 }
