@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { WEBHOOK_SECRET } from "./tests/helpers";
 
 // The app and its embedded sandbox on ports of their own, so a running
 // `scripts/run` (3000/3030) does not collide with the tests.
@@ -52,6 +53,11 @@ export default defineConfig({
       // Every run starts from the seed data and leaves nothing behind.
       SANDBOX_DATABASE_URL: "sqlite::memory:",
       MERCHANT_DATABASE_URL: "sqlite::memory:",
+      // The sandbox delivers its events to the site as it would unset, but
+      // signed with a secret the tests know: one can send its own event.
+      SANDBOX_WEBHOOK_URL: `http://${SITE}/webhooks/alternative`,
+      SANDBOX_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+      MERCHANT_WEBHOOK_SECRETS: WEBHOOK_SECRET,
       RUST_LOG: "info",
     },
   },

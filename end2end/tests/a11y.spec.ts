@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { logIn, openCheckout, resetSandbox, USERS } from "./helpers";
+import { deliverPayment, logIn, openCheckout, resetSandbox, USERS } from "./helpers";
 
 /** WCAG 2.2 A and AA, as axe-core checks them, on the page as it stands. */
 async function expectNoViolations(page: Page) {
@@ -148,5 +148,29 @@ test("a payment that failed, then one that went through, pass axe's WCAG 2.2 AA 
   await page.unroute("**/checkout/v1/payments");
   await page.getByTestId("pay-button").click();
   await expect(page.getByTestId("payment-status")).toHaveText(/^Paid /);
+  await expectNoViolations(page);
+});
+
+test("a payment that does not match its invoice passes axe's WCAG 2.2 AA checks", async ({
+  page,
+  request,
+}) => {
+  // The vendor says INV-1002 ($310.40) was paid, at one dollar.
+  const delivered = await deliverPayment(request, { invoiceId: "inv_1002", amount: "1.00", currency: "USD" });
+  expect(delivered.status()).toBe(200);
+  expect(await delivered.json()).toEqual({ outcome: "mismatch" });
+
+  await logIn(page, "alice");
+  await expect(page.getByTestId("invoice-inv_1002").getByTestId("mismatch-badge")).toHaveText(
+    "Payment of $1.00 does not match: needs attention",
+  );
+  await expectNoViolations(page);
+
+  // Its checkout says so, and offers no second payment.
+  await openCheckout(page, "inv_1002");
+  await expect(page.getByRole("alert")).toHaveText(
+    "A payment for this invoice does not match its amount. We are looking into it: please do not pay again.",
+  );
+  await expect(page.getByTestId("pay-button")).toHaveCount(0);
   await expectNoViolations(page);
 });

@@ -8,6 +8,7 @@ import {
   type Response,
 } from "@playwright/test";
 import * as kit from "checkout-playwright-kit";
+import { createHmac } from "node:crypto";
 
 export { runClockUntil } from "checkout-playwright-kit";
 
@@ -15,6 +16,35 @@ export { runClockUntil } from "checkout-playwright-kit";
 export const MINT_PATH = "/api/checkout/token";
 /** The embedded sandbox, where playwright.config.ts puts it. */
 export const SANDBOX = "http://127.0.0.1:3130";
+
+/** The secret the embedded sandbox signs its events with here, and the site
+ * checks them with (playwright.config.ts sets both), so a test can deliver
+ * an event of its own as the vendor would. */
+export const WEBHOOK_SECRET = "whsec_playwright_0123456789abcdef";
+
+/** Delivers a `payment.succeeded` event to the site's webhook endpoint,
+ * signed as the vendor signs (HMAC-SHA256 over "<t>.<body>"); returns the
+ * site's answer. */
+export async function deliverPayment(
+  request: APIRequestContext,
+  payment: { invoiceId: string; amount: string; currency: string },
+) {
+  const id = `pay_e2e_${Date.now()}`;
+  const body = JSON.stringify({
+    id: `evt_e2e_${Date.now()}`,
+    type: "payment.succeeded",
+    created_at: new Date().toISOString(),
+    data: {
+      payment: { id, invoice_id: payment.invoiceId, amount: payment.amount, currency: payment.currency },
+    },
+  });
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${t}.${body}`).digest("hex");
+  return request.post("/webhooks/alternative", {
+    headers: { "content-type": "application/json", "alternative-signature": `t=${t},v1=${v1}` },
+    data: body,
+  });
+}
 
 /** The vendor's seed data again (the sandbox's control: it wants its marker header). */
 export async function resetSandbox(request: APIRequestContext) {
