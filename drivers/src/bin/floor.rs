@@ -82,5 +82,12 @@ async fn main() -> std::io::Result<()> {
         .route("/healthz", get(|| async { "ok" }))
         .with_state(Arc::new(Memory::default()));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    axum::serve(listener, app).await
+    // The loadtest stops it with SIGINT. A handler of its own, because a
+    // process started in the background by a shell inherits SIGINT
+    // ignored: without one the floor outlived the run, which waited on it.
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
 }
