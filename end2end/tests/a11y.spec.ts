@@ -172,5 +172,7 @@ test("a payment that does not match its invoice passes axe's WCAG 2.2 AA checks"
     "A payment for this invoice does not match its amount. We are looking into it: please do not pay again.",
   );
   await expect(page.getByTestId("pay-button")).toHaveCount(0);
+  // No empty, forever-busy list of amounts: the invoice is not read for payment.
+  await expect(page.getByText("Subtotal", { exact: true })).toBeHidden();
   await expectNoViolations(page);
 });

@@ -143,7 +143,7 @@ fn Checkout(
             data-hydrated=move || hydrated.get().to_string()
             data-token-refreshing=move || token.with(|t| t.refreshing).to_string()
         >
-            <Summary invoice=shared.invoice pdf_url=shared.pdf_url/>
+            <Summary invoice=shared.invoice pdf_url=shared.pdf_url token/>
             <PayForm shared invoice_id=invoice_id.get_value()/>
             <p class="error" role="alert" data-testid="checkout-error">{error_text}</p>
             <TokenTrouble shared/>

@@ -4,6 +4,7 @@
 use checkout_sdk::Invoice;
 use leptos::prelude::*;
 
+use super::token_view::TokenView;
 use crate::api::InvoiceView;
 use crate::money::format_amount;
 
@@ -21,17 +22,26 @@ impl From<&Invoice> for InvoiceView {
 }
 
 /// The invoice's number, amounts, due date and status, and its PDF link.
+/// Once the checkout has ended (`token`), an invoice the server could not
+/// read will not come from the SDK either: the list goes rather than stay
+/// empty and busy (a paid or mismatched invoice is not read for payment).
+/// A data attribute and a style rule, not `hidden`: a string attribute's
+/// code is in the wasm already (this cost 216 B gzip; `hidden` bound to a
+/// derived `bool` signal cost 1,408 B).
 #[component]
 pub fn Summary(
     invoice: RwSignal<Option<InvoiceView>>,
     pdf_url: RwSignal<Option<String>>,
+    token: RwSignal<TokenView>,
 ) -> impl IntoView {
     let field = move |read: fn(&InvoiceView) -> String| {
         move || invoice.with(|i| i.as_ref().map(read).unwrap_or_default())
     };
+    let nothing_to_show =
+        move || (token.with(|t| t.ended.is_some()) && invoice.with(Option::is_none)).to_string();
     view! {
         <h1>"Pay invoice " <span data-testid="invoice-number">{field(|i| i.invoice_number.clone())}</span></h1>
-        <dl class="summary" aria-busy=move || invoice.with(Option::is_none).to_string()>
+        <dl class="summary" data-nothing-to-show=nothing_to_show aria-busy=move || invoice.with(Option::is_none).to_string()>
             <dt>"Subtotal"</dt>
             <dd data-testid="invoice-subtotal">{field(|i| format_amount(&i.sub_total, &i.currency))}</dd>
             <dt>"Total"</dt>
