@@ -22,6 +22,10 @@ pub struct Deployment {
     pub developer_panel: bool,
 }
 
+/// Where the site's icon is (`server/src/icon.rs` answers it): named by
+/// every page, so browsers do not guess `/favicon.ico`.
+pub const ICON_PATH: &str = "/icon.svg";
+
 /// The whole document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -30,8 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                // Named, so browsers do not guess /favicon.ico (server/src/icon.rs).
-                <link rel="icon" type="image/svg+xml" href="/icon.svg"/>
+                <link rel="icon" type="image/svg+xml" href=ICON_PATH/>
                 <AutoReload options=options.clone()/>
                 // The stylesheet's name carries its content hash (hash-files).
                 <HashedStylesheet options=options.clone() id="leptos"/>

@@ -9,9 +9,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-/// Where the pages' `<link rel="icon">` points (`app::shell`).
-pub const PATH: &str = "/icon.svg";
-
 /// The accent colour's square with a tick (`style/icon.svg`).
 const SVG: &str = include_str!("../../style/icon.svg");
 
@@ -19,7 +16,7 @@ const SVG: &str = include_str!("../../style/icon.svg");
 /// touches the session (merged outside its layer).
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route(PATH, get(icon))
+        .route(app::ICON_PATH, get(icon))
         .route("/favicon.ico", get(|| async { StatusCode::NOT_FOUND }))
 }
 
