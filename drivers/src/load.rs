@@ -15,7 +15,7 @@ pub struct Run {
     /// Every answered mint, sorted.
     pub latencies_us: Vec<u64>,
     /// Only the first mint of each invoice: the ones that go to the vendor
-    /// (later ones get the token back while it has most of its life left).
+    /// (later ones get the token back until its reuse floor is left).
     pub first_mints_us: Vec<u64>,
     /// Answered "busy, retry in N s" (503 with `Retry-After`): over the
     /// vendor's quota, not an error.

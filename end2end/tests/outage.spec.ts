@@ -123,8 +123,9 @@ test("vendor outage with pages open: they say so, back off together, and recover
   // The vendor goes away; the pages' time stops until the test moves it.
   await context.clock.pauseAt(Date.now() + 1_000);
   await stop(vendor, "SIGKILL");
-  // Until the merchant's tokens are past half their life it hands them out
-  // again without the vendor; wait until a mint needs the vendor (502).
+  // Until the merchant's tokens are past their reuse floor (three eighths
+  // to a half of their life left) it hands them out again without the
+  // vendor; wait until a mint needs the vendor (502).
   for (const invoice of ["inv_1001", "inv_1002"]) {
     await expect
       .poll(

@@ -1,8 +1,8 @@
 //! Minting a checkout token for one of the merchant's invoices.
 //!
 //! Concurrent mints for the same customer and invoice share one vendor call,
-//! and a token that still has most of its life is handed out again instead
-//! of minting another: a page reload, a second tab or a double click costs
+//! and a token is handed out again until three eighths to a half of its
+//! life is left, instead of minting another: a page reload, a second tab or a double click costs
 //! the vendor quota nothing. A fleet shares both through Redis
 //! ([`CheckoutService::in_fleet`]); `reuse.rs` is the one interface to
 //! both.

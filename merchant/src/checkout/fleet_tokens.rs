@@ -1,6 +1,7 @@
 //! Per-invoice token reuse and single flight for a fleet, in Redis: the
 //! token one instance minted for an invoice is handed out again by every
-//! instance while it has most of its life, and while one instance asks
+//! instance while it has more life left than its reuse floor (drawn by
+//! the instance that minted it), and while one instance asks
 //! the vendor for an invoice's token the others wait for it. A recorded
 //! payment or a refused token is forgotten by the whole fleet at once.
 //!
@@ -31,8 +32,13 @@ struct Stored {
     customer_id: String,
     token: String,
     jti: Option<String>,
-    /// The lifetime it had when minted, in ms: "most of its life" is half.
+    /// The lifetime it had when minted, in ms.
     lifetime_ms: u64,
+    /// The life it has left when its key expires, in ms (`slots::reuse_floor`).
+    /// Absent from what an instance of an earlier version stored, whose floor
+    /// was half the lifetime.
+    #[serde(default)]
+    reuse_floor_ms: Option<u64>,
 }
 
 /// An invoice's token as one read of its key found it: the value and its
@@ -54,6 +60,8 @@ pub struct FleetToken {
     pub issued: IssuedCheckoutToken,
     /// The lifetime it had when minted.
     pub lifetime: Duration,
+    /// The life left below which it is not handed out again.
+    pub reuse_floor: Duration,
 }
 
 #[derive(Clone)]
@@ -99,15 +107,19 @@ impl FleetTokens {
             return Lookup::Missing;
         };
         let lifetime = Duration::from_millis(stored.lifetime_ms);
+        let reuse_floor = stored
+            .reuse_floor_ms
+            .map_or(lifetime / 2, Duration::from_millis);
         Lookup::Found(FleetToken {
             issued: IssuedCheckoutToken {
                 token: CheckoutToken::new(stored.token),
-                // Stored until half its life was left: that half, and
-                // what remains of the key's time.
-                expires_in: lifetime / 2 + ttl,
+                // Stored until its floor was left: that, and what remains
+                // of the key's time.
+                expires_in: reuse_floor + ttl,
                 jti: stored.jti,
             },
             lifetime,
+            reuse_floor,
         })
     }
 
@@ -118,13 +130,14 @@ impl FleetTokens {
             .await
     }
 
-    /// Stores `issued` (just minted, of `lifetime`) for the fleet until
-    /// half its life is left, and gives up the right to mint.
+    /// Stores `issued` (just minted) for the fleet until only `reuse_floor`
+    /// of its life is left, and gives up the right to mint.
     pub async fn store(
         &self,
         customer_id: &str,
         invoice_id: &str,
         issued: &IssuedCheckoutToken,
+        reuse_floor: Duration,
         holder: Holder,
     ) {
         let stored = Stored {
@@ -132,11 +145,15 @@ impl FleetTokens {
             token: issued.token.expose().to_owned(),
             jti: issued.jti.clone(),
             lifetime_ms: issued.expires_in.as_millis() as u64,
+            reuse_floor_ms: Some(reuse_floor.as_millis() as u64),
         };
         let Ok(value) = serde_json::to_string(&stored) else {
             return;
         };
-        let keep = (issued.expires_in / 2).max(Duration::from_millis(1));
+        let keep = issued
+            .expires_in
+            .saturating_sub(reuse_floor)
+            .max(Duration::from_millis(1));
         self.redis
             .publish("tokens", holder, &Self::name(invoice_id), &value, keep)
             .await;
@@ -176,3 +193,34 @@ return 0
 ",
     )
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(value: &str, pttl_ms: i64) -> FleetToken {
+        let read = TokenRead::read(Some(value.to_owned()), pttl_ms);
+        match FleetTokens::from_read("cus_a", read) {
+            Lookup::Found(token) => token,
+            _ => panic!("the stored token is cus_a's"),
+        }
+    }
+
+    #[test]
+    fn a_stored_token_hands_out_its_floor_and_the_rest_of_its_keys_time() {
+        let value = r#"{"customer_id":"cus_a","token":"t","jti":"ct_1","lifetime_ms":900000,"reuse_floor_ms":400000}"#;
+        let token = found(value, 300_000);
+        assert_eq!(token.reuse_floor, Duration::from_secs(400));
+        assert_eq!(token.issued.expires_in, Duration::from_secs(700));
+    }
+
+    #[test]
+    fn a_token_an_earlier_version_stored_has_half_its_life_as_floor() {
+        // Written by an instance from before the floor was drawn, during a
+        // rolling deploy: its key expired at half the lifetime.
+        let value = r#"{"customer_id":"cus_a","token":"t","jti":"ct_1","lifetime_ms":900000}"#;
+        let token = found(value, 300_000);
+        assert_eq!(token.reuse_floor, Duration::from_secs(450));
+        assert_eq!(token.issued.expires_in, Duration::from_secs(750));
+    }
+}

@@ -4,7 +4,8 @@
 //! instance falls back on while Redis cannot say. The mint path asks
 //! [`Reuse::reusable`], then [`Reuse::mint_once`], whichever it is.
 //!
-//! A token is handed out again while it has most of its life: a reload, a
+//! A token is handed out again while it has more life left than its reuse
+//! floor (three eighths to a half, `slots::reuse_floor`): a reload, a
 //! second tab or a double click costs the vendor quota nothing. Concurrent
 //! mints of one key share one vendor call: here, by the slot's mutex; in a
 //! fleet, by the fleet's lease too.
@@ -111,11 +112,7 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<IssuedCheckoutToken, CheckoutError>>,
 {
-    let issued = issue().await?;
-    let recent = Recent {
-        issued,
-        minted_at: Instant::now(),
-    };
+    let recent = Recent::minted(issue().await?);
     Ok((recent, MintOutcome::Issued))
 }
 
@@ -139,6 +136,7 @@ async fn fleet_reusable(
                 expires_in: shared.lifetime,
                 ..shared.issued
             },
+            reuse_floor: shared.reuse_floor,
         }),
         Lookup::Missing => Lookup::Missing,
         Lookup::Unknown => Lookup::Unknown,
@@ -185,8 +183,9 @@ where
                 let minted = fresh(issue).await;
                 match &minted {
                     Ok((recent, _)) => {
+                        let floor = recent.reuse_floor;
                         tokens
-                            .store(customer, invoice, &recent.issued, holder)
+                            .store(customer, invoice, &recent.issued, floor, holder)
                             .await
                     }
                     Err(_) => tokens.unlock(holder).await,

@@ -56,7 +56,10 @@ async fn a_live_session_goes_through_with_the_fleets_token() {
         expires_in: Duration::from_secs(900),
         jti: Some("jti-1".to_owned()),
     };
-    tokens.store("cus_a", "inv_1001", &issued, holder).await;
+    let floor = Duration::from_secs(400);
+    tokens
+        .store("cus_a", "inv_1001", &issued, floor, holder)
+        .await;
     let Gate::Through(read) = gate.ask(&ask(Id::default(), &invoice_id)).await else {
         panic!("still through");
     };
@@ -65,8 +68,11 @@ async fn a_live_session_goes_through_with_the_fleets_token() {
     };
     assert_eq!(found.issued.token.expose(), "header.payload.sig");
     assert_eq!(found.lifetime, Duration::from_secs(900));
-    // Half its life was left to hand it out in: the rest of the key's time.
+    assert_eq!(found.reuse_floor, floor);
+    // The floor was left to hand it out in, and the rest of the key's time
+    // (900 - 400 s when stored).
     assert!(found.issued.expires_in > Duration::from_secs(890));
+    assert!(found.issued.expires_in <= Duration::from_secs(900));
     // Another customer's read of the same invoice finds nothing.
     let Gate::Through(read) = gate.ask(&ask(Id::default(), &invoice_id)).await else {
         panic!("still through");
