@@ -2,10 +2,10 @@
 //!
 //! Concurrent mints for the same customer and invoice share one vendor call,
 //! and a token is handed out again until three eighths to a half of its
-//! life is left, instead of minting another: a page reload, a second tab or a double click costs
-//! the vendor quota nothing. A fleet shares both through Redis
-//! ([`CheckoutService::in_fleet`]); `reuse.rs` is the one interface to
-//! both.
+//! life is left, instead of minting another: a page reload, a second tab or
+//! a double click costs the vendor quota nothing. A fleet shares both
+//! through Redis ([`CheckoutService::in_fleet`]); `reuse.rs` is the one
+//! interface to both.
 
 mod catch_up;
 mod fleet_tokens;

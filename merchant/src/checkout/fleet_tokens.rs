@@ -1,8 +1,8 @@
 //! Per-invoice token reuse and single flight for a fleet, in Redis: the
 //! token one instance minted for an invoice is handed out again by every
 //! instance while it has more life left than its reuse floor (drawn by
-//! the instance that minted it), and while one instance asks
-//! the vendor for an invoice's token the others wait for it. A recorded
+//! the instance that minted it), and while one instance asks the vendor
+//! for an invoice's token the others wait for it. A recorded
 //! payment or a refused token is forgotten by the whole fleet at once.
 //!
 //! One key per invoice holds the token with its customer (checked on every
